@@ -1,0 +1,243 @@
+//! The engine: compiling, instantiating and placing label functions in the
+//! calling thread's `WebAssembly.Table`. In the wasm build this is the
+//! Emscripten JS library `emscripten/atomvm_wasm_jit.js`, reached through
+//! the few imports below behind safe wrappers. Natively (tests, fuzzing) a
+//! fake engine validates with wasmparser and keeps a per-thread fake table,
+//! so that the registry's logic runs and is checked without JavaScript.
+//!
+//! Every function here acts on the calling thread's table only.
+
+/// Where a module's label functions sit in this thread's table:
+/// label `l` is at `base + l`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Placement {
+    pub base: u32,
+    pub len: u32,
+}
+
+pub use imp::{compile, register, release};
+
+#[cfg(target_os = "emscripten")]
+mod imp {
+    use super::Placement;
+    use crate::error::{Error, ErrorKind, Result};
+    use libc::c_char;
+
+    extern "C" {
+        fn atomvm_wasm_jit_js_compile(
+            id: u32,
+            wasm: *const u8,
+            len: usize,
+            err: *mut c_char,
+            err_len: usize,
+        ) -> i32;
+        fn atomvm_wasm_jit_js_register(
+            id: u32,
+            wasm: *const u8,
+            len: usize,
+            num_entries: u32,
+            err: *mut c_char,
+            err_len: usize,
+        ) -> i32;
+        fn atomvm_wasm_jit_js_release(id: u32, base: i32, len: u32);
+    }
+
+    const ERR_LEN: usize = 512;
+
+    /// Turns the JS side's status and message buffer into a result.
+    fn status(code: i32, buf: &[u8; ERR_LEN], kind_of: impl Fn(i32) -> ErrorKind) -> Result<u32> {
+        if code >= 0 {
+            return Ok(code as u32);
+        }
+        let end = buf.iter().position(|b| *b == 0).unwrap_or(buf.len());
+        let text = String::from_utf8_lossy(&buf[..end]);
+        Err(Error::new(kind_of(code), text.into_owned()))
+    }
+
+    /// JS status codes: -1 engine refused, -2 table full, -3 out of memory.
+    fn kind_of(code: i32) -> ErrorKind {
+        match code {
+            -2 | -3 => ErrorKind::Resource,
+            _ => ErrorKind::Engine,
+        }
+    }
+
+    /// Compiles `wasm` on this thread and keeps the compiled module for
+    /// [`register`]; fails with the engine's message if it does not validate.
+    pub fn compile(id: u32, wasm: &[u8]) -> Result<()> {
+        let mut buf = [0u8; ERR_LEN];
+        // SAFETY: `wasm` is a live slice for the duration of the call and the
+        // JS side only reads `len` bytes from it; `buf` is writable for
+        // ERR_LEN bytes and the JS side writes at most that, NUL included.
+        let code = unsafe {
+            atomvm_wasm_jit_js_compile(
+                id,
+                wasm.as_ptr(),
+                wasm.len(),
+                buf.as_mut_ptr().cast(),
+                ERR_LEN,
+            )
+        };
+        status(code, &buf, kind_of).map(|_| ())
+    }
+
+    /// Instantiates module `id` on this thread (compiling `wasm` if this
+    /// thread has not yet) and places its `num_entries` label functions in
+    /// this thread's table, in one contiguous range.
+    pub fn register(id: u32, wasm: &[u8], num_entries: u32) -> Result<Placement> {
+        let mut buf = [0u8; ERR_LEN];
+        // SAFETY: as in `compile`.
+        let code = unsafe {
+            atomvm_wasm_jit_js_register(
+                id,
+                wasm.as_ptr(),
+                wasm.len(),
+                num_entries,
+                buf.as_mut_ptr().cast(),
+                ERR_LEN,
+            )
+        };
+        status(code, &buf, kind_of).map(|base| Placement {
+            base,
+            len: num_entries,
+        })
+    }
+
+    /// Forgets module `id` on this thread: clears its table range, if placed,
+    /// for reuse, and drops the instance and compiled module.
+    pub fn release(id: u32, placement: Option<Placement>) {
+        let (base, len) = placement.map_or((-1, 0), |p| (p.base as i32, p.len));
+        // SAFETY: plain integers; the JS side tolerates unknown ids.
+        unsafe { atomvm_wasm_jit_js_release(id, base, len) }
+    }
+}
+
+#[cfg(not(target_os = "emscripten"))]
+mod imp {
+    //! The fake engine: a per-thread table of `(module id, label)` entries,
+    //! allocated the way the JS library allocates (first fit, else grow).
+    use super::Placement;
+    use crate::error::{Error, ErrorKind, Result};
+    use std::cell::RefCell;
+    use std::collections::HashSet;
+
+    #[derive(Default)]
+    pub struct FakeTable {
+        /// `slots[i]` is `(module id, label)` of the function at index i.
+        pub slots: Vec<Option<(u32, u32)>>,
+        /// Free ranges `(base, len)`.
+        pub free: Vec<(u32, u32)>,
+        /// Modules compiled on this thread.
+        pub compiled: HashSet<u32>,
+        /// Number of calls into the engine, as the JS counter counts them.
+        pub calls: u64,
+        /// If set, the table refuses to grow past this many slots.
+        pub max_len: Option<u32>,
+    }
+
+    thread_local! {
+        pub static TABLE: RefCell<FakeTable> = RefCell::new(FakeTable::default());
+    }
+
+    fn validate(wasm: &[u8]) -> Result<()> {
+        let mut validator = wasmparser::Validator::new_with_features(crate::module::features());
+        validator
+            .validate_all(wasm)
+            .map(|_| ())
+            .map_err(|e| Error::new(ErrorKind::Engine, format!("CompileError: {}", e.message())))
+    }
+
+    pub fn compile(id: u32, wasm: &[u8]) -> Result<()> {
+        validate(wasm)?;
+        TABLE.with_borrow_mut(|t| {
+            t.calls += 1;
+            t.compiled.insert(id);
+        });
+        Ok(())
+    }
+
+    pub fn register(id: u32, wasm: &[u8], num_entries: u32) -> Result<Placement> {
+        if !TABLE.with_borrow(|t| t.compiled.contains(&id)) {
+            compile(id, wasm)?;
+        }
+        TABLE.with_borrow_mut(|t| {
+            t.calls += 1;
+            if t.slots.is_empty() {
+                // Index 0 is the null function pointer, as in Emscripten.
+                t.slots.push(None);
+            }
+            let base =
+                match t.free.iter().position(|(_, len)| *len >= num_entries) {
+                    Some(i) => {
+                        let (base, len) = t.free[i];
+                        if len == num_entries {
+                            t.free.remove(i);
+                        } else {
+                            t.free[i] = (base + num_entries, len - num_entries);
+                        }
+                        base
+                    }
+                    None => {
+                        let base = t.slots.len() as u32;
+                        let new_len = base.checked_add(num_entries);
+                        match (new_len, t.max_len) {
+                            (Some(n), Some(max)) if n > max => return Err(Error::new(
+                                ErrorKind::Resource,
+                                format!(
+                                    "RangeError: table cannot grow to {n} entries (maximum {max})"
+                                ),
+                            )),
+                            (None, _) => {
+                                return Err(Error::new(ErrorKind::Resource, "table size overflow"))
+                            }
+                            _ => {}
+                        }
+                        t.slots.resize(base as usize + num_entries as usize, None);
+                        base
+                    }
+                };
+            for label in 0..num_entries {
+                t.slots[(base + label) as usize] = Some((id, label));
+            }
+            Ok(Placement {
+                base,
+                len: num_entries,
+            })
+        })
+    }
+
+    pub fn release(id: u32, placement: Option<Placement>) {
+        // At thread exit the table may be gone before the registry's state.
+        let _ = TABLE.try_with(|t| {
+            let mut t = t.borrow_mut();
+            t.calls += 1;
+            t.compiled.remove(&id);
+            if let Some(p) = placement {
+                for i in p.base..p.base + p.len {
+                    t.slots[i as usize] = None;
+                }
+                t.free.push((p.base, p.len));
+            }
+        });
+    }
+}
+
+#[cfg(not(target_os = "emscripten"))]
+pub use imp::{FakeTable, TABLE as FAKE_TABLE};
+
+/// Number of calls this thread made into the engine (for tests that prove a
+/// path makes none).
+pub fn calls_on_this_thread() -> u64 {
+    #[cfg(target_os = "emscripten")]
+    {
+        extern "C" {
+            fn atomvm_wasm_jit_js_calls() -> f64;
+        }
+        // SAFETY: takes no arguments, reads a counter of this thread's JS.
+        unsafe { atomvm_wasm_jit_js_calls() as u64 }
+    }
+    #[cfg(not(target_os = "emscripten"))]
+    {
+        imp::TABLE.with_borrow(|t| t.calls)
+    }
+}

@@ -1,0 +1,289 @@
+//! The C ABI: AtomVM's platform hooks (spec section 5) and this library's own
+//! `atomvm_wasm_jit_*` functions. Each function converts its arguments, calls
+//! the registry, and maps an error to NULL (or false) after recording its
+//! message for `atomvm_wasm_jit_last_error`. Nothing here panics.
+//!
+//! `native_code` handles are opaque: they are module ids (see `registry`),
+//! never dereferenced. Entry points are table indices cast to pointers.
+
+use crate::abi::{self, JitState};
+use crate::error::{self, Error, ErrorKind, Result};
+use crate::registry::{self, ModuleId};
+use libc::{c_char, c_int, c_void};
+use std::ptr;
+
+/// Returns the value, or records the error and returns `on_err`.
+fn or_record<T>(result: Result<T>, on_err: T) -> T {
+    match result {
+        Ok(value) => value,
+        Err(err) => {
+            error::record(&err);
+            on_err
+        }
+    }
+}
+
+fn handle(native_code: *const c_void) -> Result<ModuleId> {
+    ModuleId::from_handle(native_code as usize).ok_or_else(|| {
+        Error::new(
+            ErrorKind::BadHandle,
+            format!("native_code {native_code:p} is not a module handle"),
+        )
+    })
+}
+
+fn label(label: c_int) -> Result<u32> {
+    u32::try_from(label)
+        .map_err(|_| Error::new(ErrorKind::BadLabel, format!("label {label} is negative")))
+}
+
+fn entry(index: u32) -> *const c_void {
+    ptr::without_provenance(index as usize)
+}
+
+/// Loads a JIT stream stored in a module file (spec section 5). Returns the
+/// module's `native_code` handle, or NULL with a message.
+///
+/// # Safety
+/// `code` must point to `size` readable bytes for the duration of the call
+/// (it may be NULL only with `size` 0). The bytes are copied.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn sys_map_native_code(code: *const u8, size: usize) -> *const c_void {
+    let bytes: &[u8] = if code.is_null() || size == 0 {
+        &[]
+    } else {
+        // SAFETY: the caller guarantees `size` readable bytes at `code`.
+        unsafe { std::slice::from_raw_parts(code, size) }
+    };
+    let loaded = registry::load(bytes).map(|id| ptr::without_provenance(id.to_handle()));
+    or_record(loaded, ptr::null())
+}
+
+/// Releases a module on every thread (spec section 5). Releasing twice or a
+/// handle that was never loaded records an error and changes nothing.
+#[unsafe(no_mangle)]
+pub extern "C" fn sys_release_native_code(native_code: *const c_void) {
+    or_record(handle(native_code).and_then(registry::release), ());
+}
+
+/// The calling thread's table index of `label`, as a function pointer, or
+/// NULL with a message if the handle or label is not valid or the module
+/// cannot be placed on this thread (spec section 5).
+#[unsafe(no_mangle)]
+pub extern "C" fn jit_wasm_get_entry_point(
+    native_code: *const c_void,
+    label: c_int,
+) -> *const c_void {
+    let index = handle(native_code).and_then(|id| registry::entry_point(id, self::label(label)?));
+    or_record(index.map(entry), ptr::null())
+}
+
+/// The module's copy of its line metadata, or NULL if it has none or the
+/// handle is not a live module (spec section 5).
+#[unsafe(no_mangle)]
+pub extern "C" fn jit_wasm_get_lines_metadata(native_code: *const c_void) -> *const u8 {
+    or_record(handle(native_code).and_then(registry::lines), ptr::null())
+}
+
+/// The native code cache (spec section 5): this runtime keeps none and always
+/// reports a miss, which AtomVM handles by loading the stream.
+///
+/// # Safety
+/// No pointer is dereferenced.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn sys_get_cache_native_code(
+    global: *mut c_void,
+    module: *mut c_void,
+    version: *mut u16,
+    entry_point: *mut *const c_void,
+    labels: *mut u32,
+) -> bool {
+    let _ = (global, module, version, entry_point, labels);
+    false
+}
+
+/// The native code cache (spec section 5): nothing is stored.
+///
+/// # Safety
+/// No pointer is dereferenced.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn sys_set_cache_native_code(
+    global: *mut c_void,
+    module: *mut c_void,
+    version: u16,
+    entry_point: *const c_void,
+    labels: u32,
+) {
+    let _ = (global, module, version, entry_point, labels);
+}
+
+/// The message of the calling thread's last failure, or NULL. Valid until the
+/// next failure on this thread.
+#[unsafe(no_mangle)]
+pub extern "C" fn atomvm_wasm_jit_last_error() -> *const c_char {
+    error::last_message_ptr()
+}
+
+/// The kind of the calling thread's last failure (see `ErrorKind`), 0 if none.
+#[unsafe(no_mangle)]
+pub extern "C" fn atomvm_wasm_jit_last_error_code() -> u32 {
+    error::last_kind()
+}
+
+/// Forgets the calling thread's last failure.
+#[unsafe(no_mangle)]
+pub extern "C" fn atomvm_wasm_jit_clear_error() {
+    error::clear()
+}
+
+/// Whether failures are also printed on standard error (default: yes).
+#[unsafe(no_mangle)]
+pub extern "C" fn atomvm_wasm_jit_set_logging(on: bool) {
+    error::set_logging(on)
+}
+
+/// Records a failure found by C code (the shim) as the last error.
+///
+/// # Safety
+/// `message` must be NULL or a NUL-terminated string.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn atomvm_wasm_jit_record_error(message: *const c_char) {
+    let text = if message.is_null() {
+        "unspecified error".into()
+    } else {
+        // SAFETY: the caller guarantees a NUL-terminated string.
+        unsafe { std::ffi::CStr::from_ptr(message) }.to_string_lossy()
+    };
+    error::record(&Error::new(ErrorKind::BadArgument, text));
+}
+
+/// Reads `module_index` (offset 0 of AtomVM's `Module`).
+///
+/// # Safety
+/// `module` must point to a readable `Module`.
+unsafe fn module_index(module: *const c_void) -> u32 {
+    // SAFETY: the caller guarantees a readable Module, whose first field is
+    // `int module_index` (spec section 2).
+    unsafe { module.cast::<c_int>().read() as u32 }
+}
+
+/// For hosts without their own `jit.h`: records that `module` (whose
+/// `module_index` is read at offset 0) has the handle `native_code`, so that
+/// `atomvm_wasm_jit_return` and `atomvm_wasm_jit_module_get_native_entry_point`
+/// can find it. Returns false if the index is 256 or more.
+///
+/// # Safety
+/// `module` must point to a readable `Module` that outlives its binding.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn atomvm_wasm_jit_bind_module(
+    module: *mut c_void,
+    native_code: *const c_void,
+) -> bool {
+    if module.is_null() {
+        error::record(&Error::new(
+            ErrorKind::BadArgument,
+            "bind_module: module is NULL",
+        ));
+        return false;
+    }
+    // SAFETY: non-null, and the caller guarantees it is a readable Module.
+    let index = unsafe { module_index(module) };
+    if !abi::bind_module(index, module, native_code as usize) {
+        error::record(&Error::new(
+            ErrorKind::BadArgument,
+            format!(
+                "module_index {index} does not fit in a cp (at most {})",
+                abi::MAX_MODULES - 1
+            ),
+        ));
+        return false;
+    }
+    true
+}
+
+/// For hosts without their own `jit.h`: `module_get_native_entry_point`, label
+/// to this thread's entry point for a bound `Module *` (AtomVM's own is named
+/// `module_get_native_entry_point`; this one never clashes with it).
+///
+/// # Safety
+/// `module` must point to a readable `Module`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn atomvm_wasm_jit_module_get_native_entry_point(
+    module: *const c_void,
+    label: c_int,
+) -> *const c_void {
+    if module.is_null() {
+        return or_record(
+            Err(Error::new(ErrorKind::BadArgument, "module is NULL")),
+            ptr::null(),
+        );
+    }
+    // SAFETY: non-null, and the caller guarantees it is a readable Module.
+    let index = unsafe { module_index(module) };
+    match abi::binding(index) {
+        Some((_, native_code)) => {
+            jit_wasm_get_entry_point(ptr::without_provenance(native_code), label)
+        }
+        None => or_record(
+            Err(Error::new(
+                ErrorKind::BadHandle,
+                format!("module index {index} is not bound"),
+            )),
+            ptr::null(),
+        ),
+    }
+}
+
+/// For hosts without their own `jit.h`: the `jit_return` primitive
+/// (`do_return`, interface entry 1; spec section 6.3). Sets
+/// `jit_state->module` and `continuation = label + 1` from `ctx->cp`. If the
+/// cp's module is not bound it records an error and leaves the continuation
+/// at 0, so the dispatch loop stops instead of jumping anywhere.
+///
+/// # Safety
+/// `ctx` must point to a readable `Context` and `jit_state` to a writable
+/// `JITState` (spec section 2 layouts).
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn atomvm_wasm_jit_return(
+    ctx: *mut c_void,
+    jit_state: *mut JitState,
+) -> *mut c_void {
+    // SAFETY: the caller guarantees a readable Context; cp is at 0x5C.
+    let cp = unsafe { (*ctx.cast::<abi::ContextPrefix>()).cp };
+    let (index, label) = abi::decode_cp(cp);
+    // SAFETY: the caller guarantees a writable JITState.
+    let state = unsafe { &mut *jit_state };
+    match abi::binding(index) {
+        Some((module, _)) => {
+            state.module = module;
+            state.continuation = label as usize + 1;
+        }
+        None => {
+            error::record(&Error::new(
+                ErrorKind::BadHandle,
+                format!("return to module index {index} (cp {cp:#x}), which is not bound"),
+            ));
+            state.continuation = 0;
+        }
+    }
+    ctx
+}
+
+/// Number of live modules in the process.
+#[unsafe(no_mangle)]
+pub extern "C" fn atomvm_wasm_jit_live_modules() -> u32 {
+    registry::live_count() as u32
+}
+
+/// Number of modules compiled or placed on the calling thread, after freeing
+/// those released elsewhere.
+#[unsafe(no_mangle)]
+pub extern "C" fn atomvm_wasm_jit_thread_modules() -> u32 {
+    registry::local_count() as u32
+}
+
+/// Number of calls the calling thread made into the JavaScript engine glue.
+#[unsafe(no_mangle)]
+pub extern "C" fn atomvm_wasm_jit_engine_calls() -> u64 {
+    crate::engine::calls_on_this_thread()
+}

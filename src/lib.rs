@@ -1,0 +1,33 @@
+//! # atomvm_wasm_jit
+//!
+//! The runtime half of AtomVM's WebAssembly JIT, for Emscripten builds of
+//! AtomVM: it loads JIT streams (one WebAssembly module per BEAM module),
+//! places their label functions in each thread's `WebAssembly.Table`, and
+//! answers "which function is label L of module M on this thread".
+//!
+//! It replaces AtomVM's `jit_stream_wasm.c` with the same C ABI. One file per
+//! concern:
+//!
+//! | file | concern |
+//! |---|---|
+//! | `stream.rs` | the JIT stream format (spec section 3) |
+//! | `module.rs` | the shape a JIT module must have (spec section 4) |
+//! | `rewrite.rs` | what the runtime changes in a module before compiling it |
+//! | `registry.rs` | loaded modules, per-thread placement, the lookup fast path |
+//! | `engine.rs` | the JavaScript engine behind safe wrappers (fake natively) |
+//! | `abi.rs` | struct layouts and the `jit.h` helpers for hosts without one |
+//! | `ffi.rs` | the exported C functions |
+//! | `error.rs` | errors and the per-thread last error |
+//! | `testgen.rs` | a generator of test modules of the spec's shape |
+//!
+//! The JavaScript side is `emscripten/atomvm_wasm_jit.js`.
+
+pub mod abi;
+pub mod engine;
+pub mod error;
+pub mod ffi;
+pub mod module;
+pub mod registry;
+pub mod rewrite;
+pub mod stream;
+pub mod testgen;

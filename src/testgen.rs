@@ -1,0 +1,501 @@
+//! Test module generator: builds JIT streams whose modules have exactly the
+//! shape of spec section 4 (imports, the 13-type section, `f<i>` exports,
+//! locals, the jump sequence, primitive calls through the native interface by
+//! `call_indirect`). Used by the Rust tests, the stream files of the C test
+//! host, the fuzz seeds and the benchmarks.
+//!
+//! [`ModuleSpec`] has public fields so that a test can bend one part of an
+//! otherwise well-formed module (an extra import, a wrong type, a start
+//! function) and check the error that names it.
+
+use wasm_encoder::{
+    CodeSection, EntityType, ExportKind, ExportSection, Function, FunctionSection, ImportSection,
+    Instruction as I, MemArg, MemoryType, Module, StartSection, TableType, TypeSection, ValType,
+};
+
+/// Indices into `ModuleNativeInterface` (spec section 2).
+pub mod prim {
+    pub const RAISE_ERROR: u32 = 0;
+    pub const DO_RETURN: u32 = 1;
+    pub const SCHEDULE_NEXT_CP: u32 = 2;
+    pub const CALL_EXT: u32 = 4;
+    pub const TERMINATE_CONTEXT: u32 = 10;
+}
+
+/// `Context` offsets (spec section 2).
+pub mod ctx {
+    pub const X: u64 = 0x18;
+    pub const CP: u64 = 0x5C;
+}
+
+/// Type indices of spec section 4: `(i32 × n) -> i32` is `n - 1`.
+pub const fn ty_ret(n_params: u32) -> u32 {
+    n_params - 1
+}
+
+/// One label function body, with helpers for the sequences generated code
+/// uses. Locals: 0 ctx, 1 jit_state, 2 native interface, then 8 scratch i32.
+pub struct Body {
+    f: Function,
+}
+
+impl Default for Body {
+    fn default() -> Self {
+        Body::new()
+    }
+}
+
+const fn mem(offset: u64) -> MemArg {
+    MemArg {
+        offset,
+        align: 2,
+        target: wasm_encoder::MemArgTarget::Memory(0),
+        ordering: None,
+    }
+}
+
+/// First scratch local.
+pub const SCRATCH: u32 = 3;
+
+impl Body {
+    pub fn new() -> Body {
+        Body {
+            f: Function::new([(8, ValType::I32)]),
+        }
+    }
+
+    /// Appends one raw instruction.
+    pub fn op(&mut self, i: I<'_>) -> &mut Self {
+        self.f.instruction(&i);
+        self
+    }
+
+    /// Appends raw instructions.
+    pub fn ops(&mut self, ops: &[I<'_>]) -> &mut Self {
+        for i in ops {
+            self.f.instruction(i);
+        }
+        self
+    }
+
+    /// `local.get 1; i32.const L+1; i32.store offset=4; local.get 0; return`:
+    /// the jump to label L of spec section 4.
+    pub fn jump(&mut self, label: u32) -> &mut Self {
+        self.store_continuation(label)
+            .ops(&[I::LocalGet(0), I::Return])
+    }
+
+    /// The continuation store alone (`local.get 1; i32.const L+1; i32.store
+    /// offset=4`), for the form that ends the body with `local.get 0`.
+    pub fn store_continuation(&mut self, label: u32) -> &mut Self {
+        self.ops(&[
+            I::LocalGet(1),
+            I::I32Const(label.wrapping_add(1) as i32),
+            I::I32Store(mem(4)),
+        ])
+    }
+
+    /// Pushes x register `i`.
+    pub fn load_x(&mut self, i: u32) -> &mut Self {
+        self.ops(&[I::LocalGet(0), I::I32Load(mem(ctx::X + 4 * u64::from(i)))])
+    }
+
+    /// Stores the result of `value` (instructions pushing one i32) in x[i].
+    pub fn store_x(&mut self, i: u32, value: &[I<'_>]) -> &mut Self {
+        self.op(I::LocalGet(0))
+            .ops(value)
+            .op(I::I32Store(mem(ctx::X + 4 * u64::from(i))))
+    }
+
+    /// `x[i] = x[i] + delta`.
+    pub fn add_x(&mut self, i: u32, delta: i32) -> &mut Self {
+        self.op(I::LocalGet(0))
+            .load_x(i)
+            .ops(&[I::I32Const(delta), I::I32Add])
+            .op(I::I32Store(mem(ctx::X + 4 * u64::from(i))))
+    }
+
+    /// Calls primitive `index` whose arguments were pushed already, with
+    /// type `ty`: `local.get 2; i32.load offset=N*4; call_indirect (type ty)`.
+    pub fn call_primitive(&mut self, index: u32, ty: u32) -> &mut Self {
+        self.ops(&[
+            I::LocalGet(2),
+            I::I32Load(mem(u64::from(index) * 4)),
+            I::CallIndirect {
+                type_index: ty,
+                table_index: 0,
+            },
+        ])
+    }
+
+    /// A primitive `(ctx, jit_state) -> ctx` in tail position
+    /// (`call_indirect` then `return`).
+    pub fn tail_primitive(&mut self, index: u32) -> &mut Self {
+        self.ops(&[I::LocalGet(0), I::LocalGet(1)])
+            .call_primitive(index, ty_ret(2))
+            .op(I::Return)
+    }
+
+    /// `ctx->cp = (jit_state->module->module_index << 24) | ((label * 4) << 2)`.
+    pub fn set_cp(&mut self, label: u32) -> &mut Self {
+        self.ops(&[
+            I::LocalGet(0),
+            I::LocalGet(1),
+            I::I32Load(mem(0)),
+            I::I32Load(mem(0)),
+            I::I32Const(24),
+            I::I32Shl,
+            I::I32Const((label.wrapping_mul(16)) as i32),
+            I::I32Or,
+            I::I32Store(mem(ctx::CP)),
+        ])
+    }
+
+    /// `r = --jit_state->remaining_reductions; if r == 0 { yield at label }`
+    /// where yielding stores the continuation and tail-calls
+    /// `schedule_next_cp`, as AtomVM's generator does.
+    pub fn decrement_reductions_or_yield(&mut self, resume_label: u32) -> &mut Self {
+        self.ops(&[
+            I::LocalGet(1),
+            I::I32Load(mem(8)),
+            I::I32Const(1),
+            I::I32Sub,
+            I::LocalSet(SCRATCH),
+            I::LocalGet(1),
+            I::LocalGet(SCRATCH),
+            I::I32Store(mem(8)),
+            I::LocalGet(SCRATCH),
+            I::I32Eqz,
+            I::If(wasm_encoder::BlockType::Empty),
+        ])
+        .store_continuation(resume_label)
+        .tail_primitive(prim::SCHEDULE_NEXT_CP)
+        .op(I::End)
+    }
+
+    /// `--jit_state->remaining_reductions` without yielding: the dispatch
+    /// loop stops on its own when the count reaches 0 at the next jump.
+    pub fn decrement_reductions(&mut self) -> &mut Self {
+        self.ops(&[
+            I::LocalGet(1),
+            I::LocalGet(1),
+            I::I32Load(mem(8)),
+            I::I32Const(1),
+            I::I32Sub,
+            I::I32Store(mem(8)),
+        ])
+    }
+
+    /// Ends the body returning ctx.
+    pub fn finish(mut self) -> Function {
+        self.f.instruction(&I::LocalGet(0));
+        self.f.instruction(&I::End);
+        self.f
+    }
+}
+
+/// A stub label: `local.get 0; end`.
+pub fn stub() -> Function {
+    Body::new().finish()
+}
+
+/// Everything that goes into a generated module. [`ModuleSpec::standard`]
+/// gives the shape of spec section 4; tests may change any field.
+pub struct ModuleSpec {
+    pub types: Vec<(Vec<ValType>, Vec<ValType>)>,
+    pub imports: Vec<(String, String, EntityType)>,
+    pub func_types: Vec<u32>,
+    pub exports: Vec<(String, ExportKind, u32)>,
+    pub start: Option<u32>,
+    pub bodies: Vec<Function>,
+}
+
+/// The 13 types of spec section 4.
+pub fn standard_types() -> Vec<(Vec<ValType>, Vec<ValType>)> {
+    let mut types = Vec::new();
+    for n in 1..=6 {
+        types.push((vec![ValType::I32; n], vec![ValType::I32]));
+    }
+    for n in 1..=6 {
+        types.push((vec![ValType::I32; n], vec![]));
+    }
+    types.push((vec![ValType::I32, ValType::I64], vec![ValType::I32]));
+    types
+}
+
+/// The two imports of spec section 4 (shared memory 256..65536, table min 0).
+pub fn standard_imports() -> Vec<(String, String, EntityType)> {
+    vec![
+        (
+            "env".into(),
+            "memory".into(),
+            EntityType::Memory(MemoryType {
+                minimum: 256,
+                maximum: Some(65536),
+                memory64: false,
+                shared: true,
+                page_size_log2: None,
+            }),
+        ),
+        (
+            "env".into(),
+            "__indirect_function_table".into(),
+            EntityType::Table(TableType {
+                element_type: wasm_encoder::RefType::FUNCREF,
+                minimum: 0,
+                maximum: None,
+                table64: false,
+                shared: false,
+            }),
+        ),
+    ]
+}
+
+impl ModuleSpec {
+    /// A module of `bodies.len()` labels, of the shape of spec section 4.
+    pub fn standard(bodies: Vec<Function>) -> ModuleSpec {
+        let n = bodies.len() as u32;
+        ModuleSpec {
+            types: standard_types(),
+            imports: standard_imports(),
+            func_types: vec![2; bodies.len()],
+            exports: (0..n)
+                .map(|i| (format!("f{i}"), ExportKind::Func, i))
+                .collect(),
+            start: None,
+            bodies,
+        }
+    }
+
+    /// The encoded module.
+    pub fn encode(&self) -> Vec<u8> {
+        let mut module = Module::new();
+        let mut types = TypeSection::new();
+        for (params, results) in &self.types {
+            types
+                .ty()
+                .function(params.iter().copied(), results.iter().copied());
+        }
+        module.section(&types);
+        let mut imports = ImportSection::new();
+        for (m, name, ty) in &self.imports {
+            imports.import(m, name, *ty);
+        }
+        module.section(&imports);
+        let mut funcs = FunctionSection::new();
+        for ty in &self.func_types {
+            funcs.function(*ty);
+        }
+        module.section(&funcs);
+        let mut exports = ExportSection::new();
+        for (name, kind, index) in &self.exports {
+            exports.export(name, *kind, *index);
+        }
+        module.section(&exports);
+        if let Some(func) = self.start {
+            module.section(&StartSection {
+                function_index: func,
+            });
+        }
+        let mut code = CodeSection::new();
+        for body in &self.bodies {
+            code.function(body);
+        }
+        module.section(&code);
+        module.finish()
+    }
+}
+
+/// Wraps a module into a stream of format version 1, with a reserved area of
+/// `reserved_words` × 4 zero bytes and the given line metadata.
+pub fn stream(num_entries: u32, reserved_words: u32, wasm: &[u8], lines: &[u8]) -> Vec<u8> {
+    let wasm_offset = 12 + reserved_words * 4;
+    let lines_offset = wasm_offset + wasm.len() as u32;
+    let mut out = Vec::with_capacity(lines_offset as usize + lines.len());
+    out.extend_from_slice(&num_entries.to_le_bytes());
+    out.extend_from_slice(&wasm_offset.to_le_bytes());
+    out.extend_from_slice(&lines_offset.to_le_bytes());
+    out.resize(wasm_offset as usize, 0);
+    out.extend_from_slice(wasm);
+    out.extend_from_slice(lines);
+    out
+}
+
+/// Line metadata with `refs` line references and `conts` continuation labels.
+pub fn lines(refs: &[(u16, u32)], conts: &[(u16, u16)]) -> Vec<u8> {
+    let mut out = Vec::new();
+    out.extend_from_slice(&(refs.len() as u16).to_le_bytes());
+    for (line, offset) in refs {
+        out.extend_from_slice(&line.to_le_bytes());
+        out.extend_from_slice(&offset.to_le_bytes());
+    }
+    out.extend_from_slice(&(conts.len() as u16).to_le_bytes());
+    for (cont, beam) in conts {
+        out.extend_from_slice(&cont.to_le_bytes());
+        out.extend_from_slice(&beam.to_le_bytes());
+    }
+    out
+}
+
+/// A stream of `spec` with no reserved area beyond one word and a small
+/// line table.
+pub fn stream_of(spec: &ModuleSpec) -> Vec<u8> {
+    let n = spec.bodies.len() as u32;
+    stream(n, 1, &spec.encode(), &lines(&[(1, 0)], &[]))
+}
+
+// ---------------------------------------------------------------------------
+// Programs used by the end-to-end tests and benchmarks. Each documents the
+// contract with the host: which x registers it reads and writes.
+// ---------------------------------------------------------------------------
+
+/// Countdown: entry label 1 jumps to label 2 with the form that ends the body
+/// with `local.get 0`. Each round of label 2 moves one unit from x[0]
+/// to x[1] and spends one reduction; a plain jump continues the loop, so the
+/// dispatch loop itself stops it when reductions run out. At x[0] == 0 it
+/// jumps to label 3, which terminates the process.
+pub fn countdown() -> ModuleSpec {
+    let mut l1 = Body::new();
+    l1.store_continuation(2);
+    let mut l2 = Body::new();
+    l2.load_x(0)
+        .op(I::I32Eqz)
+        .op(I::If(wasm_encoder::BlockType::Empty))
+        .jump(3)
+        .op(I::End)
+        .add_x(0, -1)
+        .add_x(1, 1)
+        .decrement_reductions()
+        .jump(2);
+    let mut l3 = Body::new();
+    l3.tail_primitive(prim::TERMINATE_CONTEXT);
+    ModuleSpec::standard(vec![stub(), l1.finish(), l2.finish(), l3.finish()])
+}
+
+/// Call and return through `cp`: entry label 1 sets `cp` to label 4 and jumps
+/// to label 5, which doubles x[0] (yielding through `schedule_next_cp` when
+/// reductions run out) and returns with `do_return`; label 4 sets
+/// x[1] = x[0] + 1 and terminates. Label 6 is never reached.
+pub fn call_return() -> ModuleSpec {
+    let mut l1 = Body::new();
+    l1.set_cp(4).jump(5);
+    let mut l4 = Body::new();
+    l4.store_x(
+        1,
+        &[
+            I::LocalGet(0),
+            I::I32Load(mem(ctx::X)),
+            I::I32Const(1),
+            I::I32Add,
+        ],
+    )
+    .tail_primitive(prim::TERMINATE_CONTEXT);
+    let mut l5 = Body::new();
+    l5.decrement_reductions_or_yield(5)
+        .store_x(
+            0,
+            &[
+                I::LocalGet(0),
+                I::I32Load(mem(ctx::X)),
+                I::I32Const(2),
+                I::I32Mul,
+            ],
+        )
+        .tail_primitive(prim::DO_RETURN);
+    ModuleSpec::standard(vec![
+        stub(),
+        l1.finish(),
+        stub(),
+        stub(),
+        l4.finish(),
+        l5.finish(),
+        stub(),
+    ])
+}
+
+/// `call_ext(ctx, jit_state, module_index, label)` of the test host: pushes
+/// the arguments and tail-calls primitive 4 with type `(i32 × 4) -> i32`.
+fn call_ext(body: &mut Body, module_index: u32, label: u32) {
+    body.ops(&[
+        I::LocalGet(0),
+        I::LocalGet(1),
+        I::I32Const(module_index as i32),
+        I::I32Const(label as i32),
+    ])
+    .call_primitive(prim::CALL_EXT, ty_ret(4))
+    .op(I::Return);
+}
+
+/// Two modules calling each other. Module A (index `a`): label 1 sets `cp` to
+/// A.3 and calls B.1; A.3 terminates; A.5 triples x[0] and returns through
+/// `cp`. Module B (index `b`): B.1 adds 100 to x[0] and last-calls A.5.
+/// Starting with x[0] = v, the process ends with x[0] = (v + 100) * 3.
+pub fn ping_pong(a: u32, b: u32) -> (ModuleSpec, ModuleSpec) {
+    let mut a1 = Body::new();
+    a1.set_cp(3);
+    call_ext(&mut a1, b, 1);
+    let mut a3 = Body::new();
+    a3.tail_primitive(prim::TERMINATE_CONTEXT);
+    let mut a5 = Body::new();
+    a5.store_x(
+        0,
+        &[
+            I::LocalGet(0),
+            I::I32Load(mem(ctx::X)),
+            I::I32Const(3),
+            I::I32Mul,
+        ],
+    )
+    .tail_primitive(prim::DO_RETURN);
+    let module_a = ModuleSpec::standard(vec![
+        stub(),
+        a1.finish(),
+        stub(),
+        a3.finish(),
+        stub(),
+        a5.finish(),
+    ]);
+    let mut b1 = Body::new();
+    b1.add_x(0, 100);
+    call_ext(&mut b1, a, 5);
+    let module_b = ModuleSpec::standard(vec![stub(), b1.finish()]);
+    (module_a, module_b)
+}
+
+/// A chain of `n` labels (n >= 2). Every label i in 1..n does
+/// `if x[0] == 0 { terminate } x[0] -= 1; x[1] += 1; reductions -= 1;
+/// jump(i + 1)`, wrapping from label n - 1 back to 1. Starting with
+/// x[0] = k, it makes k jumps and ends with x[1] = k. Used for jump
+/// benchmarks and for modules of many labels.
+pub fn chain(n: u32) -> ModuleSpec {
+    assert!(n >= 2, "a chain needs labels 0 and 1 at least");
+    let mut bodies = vec![stub()];
+    for i in 1..n {
+        let next = if i + 1 == n { 1 } else { i + 1 };
+        let mut b = Body::new();
+        b.load_x(0)
+            .op(I::I32Eqz)
+            .op(I::If(wasm_encoder::BlockType::Empty))
+            .tail_primitive(prim::TERMINATE_CONTEXT)
+            .op(I::End)
+            .add_x(0, -1)
+            .add_x(1, 1)
+            .decrement_reductions()
+            .jump(next);
+        bodies.push(b.finish());
+    }
+    ModuleSpec::standard(bodies)
+}
+
+/// Every program the C test host runs, by file name: used by the
+/// `jit-streamgen` tool to write them out.
+pub fn host_streams() -> Vec<(&'static str, Vec<u8>)> {
+    let (a, b) = ping_pong(1, 2);
+    vec![
+        ("countdown.stream", stream_of(&countdown())),
+        ("call_return.stream", stream_of(&call_return())),
+        ("ping.stream", stream_of(&a)),
+        ("pong.stream", stream_of(&b)),
+        ("chain200.stream", stream_of(&chain(200))),
+    ]
+}

@@ -1,0 +1,174 @@
+//! Stream loading against generated modules: every well-formed one passes the
+//! checks and validates after rewriting; every bent one is refused with a
+//! message naming the problem.
+
+use atomvm_wasm_jit::error::ErrorKind;
+use atomvm_wasm_jit::testgen::{self, ModuleSpec};
+use atomvm_wasm_jit::{module, rewrite, stream};
+use wasm_encoder::{EntityType, ExportKind, ValType};
+
+fn load_checks(bytes: &[u8]) -> Result<Vec<u8>, atomvm_wasm_jit::error::Error> {
+    let s = stream::parse(bytes)?;
+    let shape = module::check(s.wasm, s.num_entries, s.wasm_offset)?;
+    let opts = rewrite::Options {
+        shared_memory: false,
+    };
+    rewrite::rewrite(s.wasm, &shape, opts, s.wasm_offset)
+}
+
+fn validate(wasm: &[u8]) {
+    wasmparser::Validator::new_with_features(module::features())
+        .validate_all(wasm)
+        .expect("rewritten module validates");
+}
+
+#[test]
+fn generated_programs_pass_and_validate_after_rewrite() {
+    for (name, bytes) in testgen::host_streams() {
+        let out = load_checks(&bytes).unwrap_or_else(|e| panic!("{name}: {e}"));
+        validate(&out);
+    }
+}
+
+#[test]
+fn rewrite_matches_memory_sharing_to_the_host() {
+    let bytes = testgen::stream_of(&testgen::countdown());
+    let s = stream::parse(&bytes).unwrap();
+    let shape = module::check(s.wasm, s.num_entries, 0).unwrap();
+    for shared in [false, true] {
+        let out = rewrite::rewrite(
+            s.wasm,
+            &shape,
+            rewrite::Options {
+                shared_memory: shared,
+            },
+            0,
+        )
+        .unwrap();
+        validate(&out);
+        let again = module::check(&out, s.num_entries, 0).unwrap();
+        assert_eq!(again.memory.shared, shared);
+        assert_eq!(again.memory.initial, 0);
+        assert_eq!(again.memory.maximum, shared.then_some(65536));
+        assert_eq!(again.table.initial, 0);
+        assert_eq!(again.table.maximum, None);
+    }
+}
+
+fn refused(spec: &ModuleSpec, expected_kind: ErrorKind, expected_text: &str) {
+    let bytes = testgen::stream_of(spec);
+    refused_bytes(&bytes, expected_kind, expected_text)
+}
+
+fn refused_bytes(bytes: &[u8], expected_kind: ErrorKind, expected_text: &str) {
+    let err = load_checks(bytes).expect_err("the module must be refused");
+    assert_eq!(err.kind(), expected_kind, "{err}");
+    assert!(
+        err.message().contains(expected_text),
+        "message {:?} does not contain {:?}",
+        err.message(),
+        expected_text
+    );
+}
+
+fn small() -> ModuleSpec {
+    testgen::countdown()
+}
+
+#[test]
+fn extra_import_is_refused() {
+    let mut m = small();
+    m.imports
+        .push(("env".into(), "abort".into(), EntityType::Function(0)));
+    refused(&m, ErrorKind::ModuleShape, "unexpected import env.abort");
+}
+
+#[test]
+fn imports_in_the_wrong_order_are_refused() {
+    let mut m = small();
+    m.imports.swap(0, 1);
+    refused(
+        &m,
+        ErrorKind::ModuleShape,
+        "import 0 is env.__indirect_function_table",
+    );
+}
+
+#[test]
+fn missing_table_import_is_refused() {
+    let mut m = small();
+    m.imports.pop();
+    refused(&m, ErrorKind::ModuleShape, "missing imports");
+}
+
+#[test]
+fn wrong_function_type_is_refused() {
+    let mut m = small();
+    m.func_types[2] = 1;
+    refused(&m, ErrorKind::ModuleShape, "function 2 has type 1");
+}
+
+#[test]
+fn wrong_type_2_is_refused() {
+    let mut m = small();
+    m.types[2] = (vec![ValType::I32; 3], vec![]);
+    refused(
+        &m,
+        ErrorKind::ModuleShape,
+        "type 2 must be (i32, i32, i32) -> i32",
+    );
+}
+
+#[test]
+fn missing_export_is_refused() {
+    let mut m = small();
+    m.exports.remove(1);
+    refused(
+        &m,
+        ErrorKind::ModuleShape,
+        "label function f1 is not exported",
+    );
+}
+
+#[test]
+fn misnamed_or_extra_export_is_refused() {
+    let mut m = small();
+    m.exports[1].0 = "g1".into();
+    refused(&m, ErrorKind::ModuleShape, "unexpected export \"g1\"");
+    let mut m = small();
+    m.exports.push(("memory".into(), ExportKind::Memory, 0));
+    refused(&m, ErrorKind::ModuleShape, "unexpected export \"memory\"");
+    let mut m = small();
+    m.exports[1].2 = 2;
+    refused(&m, ErrorKind::ModuleShape, "unexpected export \"f1\"");
+}
+
+#[test]
+fn start_function_is_refused() {
+    let mut m = small();
+    m.start = Some(0);
+    refused(&m, ErrorKind::ModuleShape, "start function");
+}
+
+#[test]
+fn function_count_must_equal_num_entries() {
+    let m = small();
+    let wasm = m.encode();
+    let bytes = testgen::stream(5, 1, &wasm, &[]);
+    refused_bytes(
+        &bytes,
+        ErrorKind::ModuleShape,
+        "4 functions but the stream says num_entries is 5",
+    );
+}
+
+#[test]
+fn garbage_module_is_refused_with_its_stream_offset() {
+    let mut wasm = small().encode();
+    let cut = wasm.len() - 5;
+    wasm.truncate(cut);
+    let bytes = testgen::stream(4, 1, &wasm, &[]);
+    let err = load_checks(&bytes).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::BadModule, "{err}");
+    assert!(err.message().contains("stream offset"), "{err}");
+}
