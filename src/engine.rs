@@ -166,36 +166,37 @@ mod imp {
                 // Index 0 is the null function pointer, as in Emscripten.
                 t.slots.push(None);
             }
-            let base =
-                match t.free.iter().position(|(_, len)| *len >= num_entries) {
-                    Some(i) => {
-                        let (base, len) = t.free[i];
-                        if len == num_entries {
-                            t.free.remove(i);
-                        } else {
-                            t.free[i] = (base + num_entries, len - num_entries);
-                        }
-                        base
+            let base = match t.free.iter().position(|(_, len)| *len >= num_entries) {
+                Some(i) => {
+                    let (base, len) = t.free[i];
+                    if len == num_entries {
+                        t.free.remove(i);
+                    } else {
+                        t.free[i] = (base + num_entries, len - num_entries);
                     }
-                    None => {
-                        let base = t.slots.len() as u32;
-                        let new_len = base.checked_add(num_entries);
-                        match (new_len, t.max_len) {
-                            (Some(n), Some(max)) if n > max => return Err(Error::new(
+                    base
+                }
+                None => {
+                    let base = t.slots.len() as u32;
+                    let new_len = base.checked_add(num_entries);
+                    match (new_len, t.max_len) {
+                        (Some(n), Some(max)) if n > max => {
+                            return Err(Error::new(
                                 ErrorKind::Resource,
                                 format!(
                                     "RangeError: table cannot grow to {n} entries (maximum {max})"
                                 ),
-                            )),
-                            (None, _) => {
-                                return Err(Error::new(ErrorKind::Resource, "table size overflow"))
-                            }
-                            _ => {}
+                            ))
                         }
-                        t.slots.resize(base as usize + num_entries as usize, None);
-                        base
+                        (None, _) => {
+                            return Err(Error::new(ErrorKind::Resource, "table size overflow"))
+                        }
+                        _ => {}
                     }
-                };
+                    t.slots.resize(base as usize + num_entries as usize, None);
+                    base
+                }
+            };
             for label in 0..num_entries {
                 t.slots[(base + label) as usize] = Some((id, label));
             }

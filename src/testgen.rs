@@ -373,9 +373,10 @@ pub fn countdown() -> ModuleSpec {
 }
 
 /// Call and return through `cp`: entry label 1 sets `cp` to label 4 and jumps
-/// to label 5, which doubles x[0] (yielding through `schedule_next_cp` when
-/// reductions run out) and returns with `do_return`; label 4 sets
-/// x[1] = x[0] + 1 and terminates. Label 6 is never reached.
+/// to label 5, which spends a reduction (yielding through `schedule_next_cp`
+/// with continuation label 6 when they run out) and jumps to label 6, which
+/// doubles x[0] and returns with `do_return`; label 4 sets x[1] = x[0] + 1
+/// and terminates.
 pub fn call_return() -> ModuleSpec {
     let mut l1 = Body::new();
     l1.set_cp(4).jump(5);
@@ -391,17 +392,18 @@ pub fn call_return() -> ModuleSpec {
     )
     .tail_primitive(prim::TERMINATE_CONTEXT);
     let mut l5 = Body::new();
-    l5.decrement_reductions_or_yield(5)
-        .store_x(
-            0,
-            &[
-                I::LocalGet(0),
-                I::I32Load(mem(ctx::X)),
-                I::I32Const(2),
-                I::I32Mul,
-            ],
-        )
-        .tail_primitive(prim::DO_RETURN);
+    l5.decrement_reductions_or_yield(6).jump(6);
+    let mut l6 = Body::new();
+    l6.store_x(
+        0,
+        &[
+            I::LocalGet(0),
+            I::I32Load(mem(ctx::X)),
+            I::I32Const(2),
+            I::I32Mul,
+        ],
+    )
+    .tail_primitive(prim::DO_RETURN);
     ModuleSpec::standard(vec![
         stub(),
         l1.finish(),
@@ -409,7 +411,7 @@ pub fn call_return() -> ModuleSpec {
         stub(),
         l4.finish(),
         l5.finish(),
-        stub(),
+        l6.finish(),
     ])
 }
 
@@ -497,5 +499,99 @@ pub fn host_streams() -> Vec<(&'static str, Vec<u8>)> {
         ("ping.stream", stream_of(&a)),
         ("pong.stream", stream_of(&b)),
         ("chain200.stream", stream_of(&chain(200))),
+    ]
+}
+
+/// Malformed streams, each with a fragment of the message that must name its
+/// problem: `(file name, bytes, expected message fragment)`.
+pub fn bad_streams() -> Vec<(&'static str, Vec<u8>, &'static str)> {
+    let good = stream_of(&countdown());
+    let wasm_offset = u32::from_le_bytes([good[4], good[5], good[6], good[7]]) as usize;
+    let patched = |at: usize, value: u32| {
+        let mut b = good.clone();
+        b[at..at + 4].copy_from_slice(&value.to_le_bytes());
+        b
+    };
+    let byte = |at: usize, value: u8| {
+        let mut b = good.clone();
+        b[at] = value;
+        b
+    };
+    let bent = |f: &dyn Fn(&mut ModuleSpec)| {
+        let mut spec = countdown();
+        f(&mut spec);
+        stream_of(&spec)
+    };
+    let mut not_validating = countdown();
+    not_validating.bodies[3] = {
+        let mut f = Function::new([]);
+        f.instruction(&I::I64Const(0));
+        f.instruction(&I::End);
+        f
+    };
+    let mut lines_cut = good.clone();
+    lines_cut.pop();
+    vec![
+        (
+            "truncated.stream",
+            good[..7].to_vec(),
+            "header alone needs 12",
+        ),
+        ("bad_magic.stream", byte(wasm_offset + 1, b'x'), "bad magic"),
+        (
+            "bad_version.stream",
+            byte(wasm_offset + 4, 2),
+            "bad version",
+        ),
+        (
+            "out_of_order.stream",
+            patched(8, wasm_offset as u32),
+            "offsets out of order",
+        ),
+        (
+            "lines_past_end.stream",
+            patched(8, good.len() as u32 + 1),
+            "past the end",
+        ),
+        (
+            "wasm_past_end.stream",
+            patched(4, 1 << 20),
+            "wasm_offset 1048576 is past the end",
+        ),
+        ("too_many_entries.stream", patched(0, 1 << 24), "below 2^24"),
+        ("count_mismatch.stream", patched(0, 5), "num_entries is 5"),
+        (
+            "lines_truncated.stream",
+            lines_cut,
+            "line metadata truncated",
+        ),
+        (
+            "not_validating.stream",
+            stream_of(&not_validating),
+            "CompileError",
+        ),
+        (
+            "extra_import.stream",
+            bent(&|m| {
+                m.imports
+                    .push(("env".into(), "f".into(), EntityType::Function(0)))
+            }),
+            "unexpected import env.f",
+        ),
+        (
+            "wrong_export.stream",
+            bent(&|m| m.exports[2].0 = "main".into()),
+            "unexpected export \"main\"",
+        ),
+        (
+            "start_function.stream",
+            bent(&|m| m.start = Some(0)),
+            "start function",
+        ),
+        (
+            "wrong_type.stream",
+            bent(&|m| m.func_types[1] = 0),
+            "function 1 has type 0",
+        ),
     ]
 }

@@ -171,3 +171,17 @@ fn lookups_of_a_placed_module_do_not_call_the_engine() {
     assert_eq!(FAKE_TABLE.with_borrow(|t| t.calls), before);
     registry::release(id).unwrap();
 }
+
+#[test]
+fn every_bad_stream_is_refused_with_its_message() {
+    let streams = testgen::bad_streams();
+    assert!(streams.len() >= 14);
+    for (name, bytes, expected) in streams {
+        let err = registry::load(&bytes).expect_err(name);
+        assert!(
+            err.message().contains(expected),
+            "{name}: {:?} lacks {expected:?}",
+            err.message()
+        );
+    }
+}

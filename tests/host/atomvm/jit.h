@@ -1,0 +1,42 @@
+/* Test stand-in for AtomVM's jit.h: JITState, the entry point type and the
+ * native interface, a table of 77 function pointers (spec section 2). */
+#ifndef TEST_ATOMVM_JIT_H
+#define TEST_ATOMVM_JIT_H
+#include <stddef.h>
+#include <stdint.h>
+#include "context.h"
+#include "module.h"
+
+typedef struct JITState JITState;
+struct JITState
+{
+    Module *module; /* 0x0 */
+    uintptr_t continuation; /* 0x4 */
+    int remaining_reductions; /* 0x8 */
+};
+_Static_assert(sizeof(JITState) == 12, "JITState is 12 bytes");
+_Static_assert(offsetof(JITState, continuation) == 4, "continuation");
+_Static_assert(offsetof(JITState, remaining_reductions) == 8, "remaining_reductions");
+
+typedef struct ModuleNativeInterface ModuleNativeInterface;
+typedef Context *(*ModuleNativeEntryPoint)(Context *ctx, JITState *jit_state, const ModuleNativeInterface *p);
+
+typedef Context *(*PrimitiveCtxState)(Context *ctx, JITState *jit_state);
+
+struct ModuleNativeInterface
+{
+    void *raise_error; /* 0 */
+    PrimitiveCtxState do_return; /* 1 */
+    PrimitiveCtxState schedule_next_cp; /* 2 */
+    void *module_get_atom_term_by_id; /* 3 */
+    Context *(*call_ext)(Context *ctx, JITState *jit_state, int module_index, int label); /* 4 */
+    void *entries_5_to_9[5];
+    PrimitiveCtxState terminate_context; /* 10 */
+    void *entries_11_to_76[66];
+};
+_Static_assert(sizeof(ModuleNativeInterface) == 77 * sizeof(void *), "77 entries");
+_Static_assert(offsetof(ModuleNativeInterface, call_ext) == 4 * 4, "call_ext");
+_Static_assert(offsetof(ModuleNativeInterface, terminate_context) == 10 * 4, "terminate_context");
+
+ModuleNativeEntryPoint jit_stream_entry_point(Context *ctx, term stream);
+#endif

@@ -1,0 +1,4 @@
+#ifndef TEST_ATOMVM_UTILS_H
+#define TEST_ATOMVM_UTILS_H
+#define UNUSED(x) (void) (x)
+#endif

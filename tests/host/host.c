@@ -1,0 +1,217 @@
+#include "host.h"
+
+#include <emscripten.h>
+#include <malloc.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "globalcontext.h"
+
+/* ---- primitives ---------------------------------------------------------- */
+
+/* A context that is no process: returning it makes the loop switch process. */
+static Context scheduler_ctx;
+
+/* schedule_next_cp: save where to continue and let the scheduler run another
+ * process (here: return to the host's scheduler). */
+static Context *host_schedule_next_cp(Context *ctx, JITState *jit_state)
+{
+    Process *p = (Process *) ctx;
+    p->mod = jit_state->module;
+    p->cont = jit_state->continuation;
+    p->yields++;
+    return &scheduler_ctx;
+}
+
+/* call_ext, as the test modules call it: continue at `label` of module
+ * `module_index` (the module switch happens in the dispatch loop). */
+static Module *modules_by_index[256];
+static Context *host_call_ext(Context *ctx, JITState *jit_state, int module_index, int label)
+{
+    jit_state->module = modules_by_index[module_index & 0xFF];
+    jit_state->continuation = (uintptr_t) label + 1;
+    return ctx;
+}
+
+static Context *host_terminate_context(Context *ctx, JITState *jit_state)
+{
+    ((Process *) ctx)->done = true;
+    jit_state->continuation = 0;
+    return ctx;
+}
+
+const ModuleNativeInterface host_interface = {
+    .do_return = (PrimitiveCtxState) atomvm_wasm_jit_return,
+    .schedule_next_cp = host_schedule_next_cp,
+    .call_ext = host_call_ext,
+    .terminate_context = host_terminate_context,
+};
+
+/* ---- modules ------------------------------------------------------------- */
+
+ModuleNativeEntryPoint module_get_native_entry_point(Module *mod, int label)
+{
+    return (ModuleNativeEntryPoint) jit_wasm_get_entry_point(mod->native_code, label);
+}
+
+uint8_t *host_read_file(const char *path, size_t *size)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        return NULL;
+    }
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    uint8_t *bytes = malloc(n > 0 ? (size_t) n : 1);
+    if (bytes && fread(bytes, 1, (size_t) n, f) != (size_t) n) {
+        free(bytes);
+        bytes = NULL;
+    }
+    fclose(f);
+    *size = (size_t) n;
+    return bytes;
+}
+
+Module *host_load_bytes(const uint8_t *bytes, size_t size, int index)
+{
+    const void *native_code = sys_map_native_code(bytes, size);
+    if (!native_code) {
+        return NULL;
+    }
+    Module *mod = malloc(sizeof(Module));
+    mod->module_index = index;
+    mod->native_code = native_code;
+    atomvm_wasm_jit_bind_module(mod, native_code);
+    modules_by_index[index & 0xFF] = mod;
+    return mod;
+}
+
+Module *host_load_file(const char *path, int index)
+{
+    size_t size;
+    uint8_t *bytes = host_read_file(path, &size);
+    if (!bytes) {
+        fprintf(stderr, "cannot read %s\n", path);
+        return NULL;
+    }
+    Module *mod = host_load_bytes(bytes, size, index);
+    /* The runtime keeps its own copy: scribble over ours to prove it. */
+    memset(bytes, 0xAA, size);
+    free(bytes);
+    return mod;
+}
+
+void host_unload(Module *mod)
+{
+    sys_release_native_code(mod->native_code);
+    free(mod);
+}
+
+/* ---- processes and the dispatch loop -------------------------------------- */
+
+void process_init(Process *p, Module *mod, int entry_label)
+{
+    memset(p, 0, sizeof(*p));
+    p->mod = mod;
+    p->cont = (uintptr_t) entry_label + 1;
+}
+
+/* One time slice: the dispatch loop of spec section 6.2, exactly. */
+static bool run_slice(Process *p, int reductions)
+{
+    Module *mod = p->mod;
+    ModuleNativeEntryPoint entry = module_get_native_entry_point(mod, (int) p->cont - 1);
+    if (!entry) {
+        return false;
+    }
+    int r = reductions;
+    for (;;) {
+        JITState jit_state = { .module = mod, .continuation = 0, .remaining_reductions = r };
+        Context *new_ctx = entry(&p->ctx, &jit_state, &host_interface);
+        r = jit_state.remaining_reductions;
+        if (new_ctx != &p->ctx) {
+            return true; /* switch process: schedule_next_cp saved p */
+        }
+        if (jit_state.continuation == 0) {
+            return true; /* reschedule: terminated, or a primitive stopped it */
+        }
+        if (r == 0) {
+            p->mod = jit_state.module;
+            p->cont = jit_state.continuation;
+            p->yields++;
+            return true; /* reschedule: out of reductions */
+        }
+        if (jit_state.module != mod) {
+            mod = jit_state.module;
+            p->switches++;
+        }
+        entry = module_get_native_entry_point(mod, (int) jit_state.continuation - 1);
+        if (!entry) {
+            return false;
+        }
+    }
+}
+
+bool process_run(Process *p, int reductions, int max_slices)
+{
+    while (!p->done) {
+        if (p->slices++ >= max_slices) {
+            return false;
+        }
+        if (!run_slice(p, reductions)) {
+            return false;
+        }
+    }
+    return true;
+}
+
+/* ---- the stand-in for AtomVM's atom table ---------------------------------- */
+
+static char atoms[64][256];
+static int atom_count;
+
+term globalcontext_make_atom(GlobalContext *glb, AtomString string)
+{
+    (void) glb;
+    const unsigned char *s = string;
+    char name[256];
+    memcpy(name, s + 1, s[0]);
+    name[s[0]] = 0;
+    for (int i = 0; i < atom_count; i++) {
+        if (strcmp(atoms[i], name) == 0) {
+            return ((term) i << 6) | 0xB;
+        }
+    }
+    strcpy(atoms[atom_count], name);
+    return ((term) atom_count++ << 6) | 0xB;
+}
+
+const char *host_atom_name(term atom)
+{
+    return atoms[atom >> 6];
+}
+
+/* ---- what the tests measure ------------------------------------------------ */
+
+int host_table_length(void)
+{
+    return EM_ASM_INT({ return wasmTable.length; });
+}
+
+bool host_table_slot_is_null(int index)
+{
+    return EM_ASM_INT({ return wasmTable.get($0) === null ? 1 : 0; }, index);
+}
+
+bool host_table_slot_is_function(int index)
+{
+    return EM_ASM_INT({ return typeof wasmTable.get($0) === 'function' ? 1 : 0; }, index);
+}
+
+size_t host_heap_in_use(void)
+{
+    struct mallinfo mi = mallinfo();
+    return (size_t) mi.uordblks;
+}

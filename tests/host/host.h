@@ -1,0 +1,51 @@
+/*
+ * The C test host: a miniature of AtomVM around the runtime. It lays out
+ * Context, JITState and Module at the offsets of spec section 2, fills a
+ * ModuleNativeInterface whose primitives the tests use are real, and runs
+ * processes with the dispatch loop of spec section 6.2.
+ */
+#ifndef TEST_HOST_H
+#define TEST_HOST_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "atomvm_wasm_jit.h"
+#include "context.h"
+#include "jit.h"
+#include "module.h"
+
+typedef struct Process
+{
+    Context ctx; /* first, so that a Context * is its Process * */
+    Module *mod; /* where to continue */
+    uintptr_t cont; /* label + 1 to continue at */
+    bool done;
+    int slices; /* time slices run */
+    int yields; /* stops for reductions: dispatch loop or schedule_next_cp */
+    int switches; /* module switches inside the dispatch loop */
+} Process;
+
+extern const ModuleNativeInterface host_interface;
+
+/* AtomVM's own module_get_native_entry_point for wasm (spec 6.1). */
+ModuleNativeEntryPoint module_get_native_entry_point(Module *mod, int label);
+
+uint8_t *host_read_file(const char *path, size_t *size);
+/* Loads a stream as module `index` (bound for cp returns); NULL on error. */
+Module *host_load_bytes(const uint8_t *bytes, size_t size, int index);
+Module *host_load_file(const char *path, int index);
+void host_unload(Module *mod);
+
+void process_init(Process *p, Module *mod, int entry_label);
+/* Runs p to completion, `reductions` per time slice; false on a lookup
+ * failure or after `max_slices`. */
+bool process_run(Process *p, int reductions, int max_slices);
+
+int host_table_length(void);
+bool host_table_slot_is_null(int index);
+bool host_table_slot_is_function(int index);
+size_t host_heap_in_use(void);
+
+#endif

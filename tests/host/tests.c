@@ -1,0 +1,389 @@
+/*
+ * End-to-end tests of the runtime in a real engine, through the C ABI, with
+ * the test host's dispatch loop. Usage: tests STREAMS_DIR [FIXTURES_DIR]
+ * (STREAMS_DIR is written by `jit-streamgen`). Prints one line per test and
+ * "N passed, M failed" at the end; exits non-zero on any failure.
+ */
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "host.h"
+#include "nifs.h"
+
+#ifdef __EMSCRIPTEN_PTHREADS__
+#include <pthread.h>
+#endif
+
+const char *host_atom_name(term atom);
+ModuleNativeEntryPoint jit_stream_entry_point(Context *ctx, term stream);
+const struct Nif *jit_stream_wasm_get_nif(const char *name);
+
+static const char *streams_dir;
+static const char *fixtures_dir;
+static atomic_int checks_failed;
+static int passed, failed;
+
+#define CHECK(cond, ...) \
+    do { \
+        if (!(cond)) { \
+            atomic_fetch_add(&checks_failed, 1); \
+            fprintf(stderr, "  check failed at %s:%d: %s: ", __FILE__, __LINE__, #cond); \
+            fprintf(stderr, __VA_ARGS__); \
+            fprintf(stderr, "\n"); \
+        } \
+    } while (0)
+
+static const char *path_of(const char *dir, const char *name)
+{
+    static _Thread_local char buf[1024];
+    snprintf(buf, sizeof(buf), "%s/%s", dir, name);
+    return buf;
+}
+
+static const char *last_error(void)
+{
+    const char *e = atomvm_wasm_jit_last_error();
+    return e ? e : "(none)";
+}
+
+static Module *load_stream(const char *name, int index)
+{
+    Module *m = host_load_file(path_of(streams_dir, name), index);
+    CHECK(m != NULL, "loading %s: %s", name, last_error());
+    return m;
+}
+
+/* ---- single-thread tests --------------------------------------------------- */
+
+static void test_countdown_yields_when_reductions_run_out(void)
+{
+    Module *m = load_stream("countdown.stream", 3);
+    if (!m) return;
+    Process p;
+    process_init(&p, m, 1);
+    p.ctx.x[0] = 1000;
+    CHECK(process_run(&p, 100, 1000), "run: %s", last_error());
+    CHECK(p.ctx.x[0] == 0 && p.ctx.x[1] == 1000, "x0=%u x1=%u", (unsigned) p.ctx.x[0], (unsigned) p.ctx.x[1]);
+    CHECK(p.yields == 10, "yields=%d, expected 10 (1000 rounds, 100 reductions a slice)", p.yields);
+    CHECK(p.slices == 11, "slices=%d", p.slices);
+    host_unload(m);
+}
+
+static void test_call_and_return_through_cp(void)
+{
+    Module *m = load_stream("call_return.stream", 4);
+    if (!m) return;
+    for (int reductions = 1; reductions <= 100; reductions += 99) {
+        Process p;
+        process_init(&p, m, 1);
+        p.ctx.x[0] = 21;
+        CHECK(process_run(&p, reductions, 100), "run: %s", last_error());
+        CHECK(p.ctx.x[0] == 42 && p.ctx.x[1] == 43, "reductions %d: x0=%u x1=%u", reductions,
+            (unsigned) p.ctx.x[0], (unsigned) p.ctx.x[1]);
+        CHECK(p.ctx.cp == ((4u << 24) | (4u * 16)), "cp=%#x", (unsigned) p.ctx.cp);
+        if (reductions == 1) {
+            CHECK(p.yields == 1, "schedule_next_cp yields=%d", p.yields);
+        }
+    }
+    host_unload(m);
+}
+
+static void test_two_modules_calling_each_other(void)
+{
+    Module *a = load_stream("ping.stream", 1);
+    Module *b = load_stream("pong.stream", 2);
+    if (!a || !b) return;
+    for (int v = 0; v < 50; v++) {
+        Process p;
+        process_init(&p, a, 1);
+        p.ctx.x[0] = (term) v;
+        CHECK(process_run(&p, 1000, 10), "run: %s", last_error());
+        CHECK(p.ctx.x[0] == (term) (v + 100) * 3, "x0=%u for %d", (unsigned) p.ctx.x[0], v);
+        CHECK(p.switches == 2, "module switches=%d, expected 2 (A to B, B to A; the return stays in A)", p.switches);
+    }
+    /* Our module_get_native_entry_point for hosts without their own agrees
+     * with AtomVM's (mod->native_code). */
+    CHECK(atomvm_wasm_jit_module_get_native_entry_point(b, 1) == jit_wasm_get_entry_point(b->native_code, 1),
+        "helper lookup differs");
+    host_unload(a);
+    host_unload(b);
+}
+
+static void test_load_release_cycles_stay_flat(void)
+{
+    size_t size;
+    uint8_t *bytes = host_read_file(path_of(streams_dir, "countdown.stream"), &size);
+    CHECK(bytes != NULL, "read");
+    if (!bytes) return;
+    int table_before = 0;
+    size_t heap_before = 0;
+    unsigned pages_before = 0;
+    for (int i = 0; i < 1000; i++) {
+        if (i == 10) {
+            table_before = host_table_length();
+            heap_before = host_heap_in_use();
+            pages_before = __builtin_wasm_memory_size(0);
+        }
+        Module *m = host_load_bytes(bytes, size, 5);
+        CHECK(m != NULL, "cycle %d: %s", i, last_error());
+        if (!m) break;
+        Process p;
+        process_init(&p, m, 1);
+        p.ctx.x[0] = 3;
+        CHECK(process_run(&p, 100, 10) && p.ctx.x[1] == 3, "cycle %d run", i);
+        host_unload(m);
+    }
+    int table_after = host_table_length();
+    size_t heap_after = host_heap_in_use();
+    printf("  1000 cycles: table %d -> %d entries, heap in use %zu -> %zu bytes, memory %u -> %u pages\n",
+        table_before, table_after, heap_before, heap_after, pages_before, (unsigned) __builtin_wasm_memory_size(0));
+    CHECK(table_after == table_before, "table grew from %d to %d", table_before, table_after);
+    CHECK(heap_after <= heap_before + 4096, "heap grew from %zu to %zu", heap_before, heap_after);
+    CHECK(__builtin_wasm_memory_size(0) == pages_before, "memory grew");
+    CHECK(atomvm_wasm_jit_thread_modules() == 0, "thread still holds %u modules", atomvm_wasm_jit_thread_modules());
+    free(bytes);
+}
+
+static void test_bad_streams_give_null_and_a_message(void)
+{
+    char line[512];
+    FILE *list = fopen(path_of(streams_dir, "bad/expected.txt"), "r");
+    CHECK(list != NULL, "no bad/expected.txt");
+    if (!list) return;
+    int count = 0;
+    int live = (int) atomvm_wasm_jit_live_modules();
+    while (fgets(line, sizeof(line), list)) {
+        line[strcspn(line, "\n")] = 0;
+        char *tab = strchr(line, '\t');
+        if (!tab) continue;
+        *tab = 0;
+        const char *expected = tab + 1;
+        char name[600];
+        snprintf(name, sizeof(name), "bad/%s", line);
+        size_t size;
+        uint8_t *bytes = host_read_file(path_of(streams_dir, name), &size);
+        atomvm_wasm_jit_clear_error();
+        const void *nc = sys_map_native_code(bytes, size);
+        CHECK(nc == NULL, "%s loaded", line);
+        CHECK(strstr(last_error(), expected) != NULL, "%s: message \"%s\" lacks \"%s\"", line, last_error(), expected);
+        free(bytes);
+        count++;
+    }
+    fclose(list);
+    CHECK(count >= 14, "only %d bad streams", count);
+    CHECK(sys_map_native_code(NULL, 0) == NULL && strstr(last_error(), "truncated"), "NULL: %s", last_error());
+    CHECK((int) atomvm_wasm_jit_live_modules() == live, "a failed load left a module behind");
+}
+
+static void test_handles_labels_and_release(void)
+{
+    Module *m = load_stream("chain200.stream", 6);
+    if (!m) return;
+    const void *nc = m->native_code;
+    const void *e5 = jit_wasm_get_entry_point(nc, 5);
+    CHECK(e5 != NULL && host_table_slot_is_function((int) (uintptr_t) e5), "label 5: %s", last_error());
+    CHECK(jit_wasm_get_entry_point(nc, 200) == NULL && strstr(last_error(), "out of range"), "label 200: %s", last_error());
+    CHECK(jit_wasm_get_entry_point(nc, -1) == NULL && strstr(last_error(), "negative"), "label -1: %s", last_error());
+    CHECK(jit_wasm_get_entry_point((const void *) 12345678, 0) == NULL && strstr(last_error(), "not a loaded module"),
+        "made-up handle: %s", last_error());
+    CHECK(jit_wasm_get_entry_point(NULL, 0) == NULL, "NULL handle");
+    const uint8_t *lines = jit_wasm_get_lines_metadata(nc);
+    CHECK(lines != NULL && lines[0] == 1 && lines[1] == 0, "lines metadata");
+    uint16_t version = 7;
+    const void *ep = NULL;
+    uint32_t labels = 0;
+    CHECK(!sys_get_cache_native_code(NULL, m, &version, &ep, &labels), "cache reports a miss");
+    sys_set_cache_native_code(NULL, m, 1, nc, 200);
+    int slot = (int) (uintptr_t) e5;
+    sys_release_native_code(nc);
+    CHECK(host_table_slot_is_null(slot), "slot %d still set after release", slot);
+    CHECK(jit_wasm_get_entry_point(nc, 5) == NULL && strstr(last_error(), "not a loaded module"),
+        "after release: %s", last_error());
+    CHECK(jit_wasm_get_lines_metadata(nc) == NULL, "lines after release");
+    atomvm_wasm_jit_clear_error();
+    sys_release_native_code(nc);
+    CHECK(strstr(last_error(), "not a loaded module") != NULL, "double release: %s", last_error());
+    free(m);
+}
+
+static void test_shim_entry_point_and_nif(void)
+{
+    size_t size;
+    uint8_t *bytes = host_read_file(path_of(streams_dir, "countdown.stream"), &size);
+    struct TestBinary bin = { size, bytes };
+    Context ctx = { 0 };
+    ModuleNativeEntryPoint nc = jit_stream_entry_point(&ctx, term_from_test_binary(&bin));
+    CHECK(nc != NULL, "binary stream: %s", last_error());
+    if (nc) {
+        CHECK(jit_wasm_get_entry_point((const void *) nc, 2) != NULL, "lookup: %s", last_error());
+        sys_release_native_code((const void *) nc);
+    }
+    CHECK(jit_stream_entry_point(&ctx, term_from_int(42)) == NULL && strstr(last_error(), "not a binary"),
+        "non-binary: %s", last_error());
+    const struct Nif *nif = jit_stream_wasm_get_nif("jit:stream_module/0");
+    CHECK(nif != NULL && nif->base.type == NIFFunctionType, "nif lookup");
+    if (nif) {
+        term atom = nif->nif_ptr(&ctx, 0, NULL);
+        CHECK(strcmp(host_atom_name(atom), "jit_stream_binary") == 0, "atom %s", host_atom_name(atom));
+    }
+    CHECK(jit_stream_wasm_get_nif("jit:other/0") == NULL, "unknown nif");
+    free(bytes);
+}
+
+static void test_fixtures_register_every_label(void)
+{
+    if (!fixtures_dir) {
+        printf("  (no fixtures directory given)\n");
+        return;
+    }
+    static const struct { const char *name; int entries; } fx[] = {
+        { "fx_arith.stream", 30 }, { "fx_terms.stream", 33 }, { "fx_procs.stream", 29 }, { "fx_many.stream", 953 }
+    };
+    static int seen[2048];
+    int nseen = 0;
+    Module *mods[4];
+    for (int f = 0; f < 4; f++) {
+        mods[f] = host_load_file(path_of(fixtures_dir, fx[f].name), 20 + f);
+        CHECK(mods[f] != NULL, "%s: %s", fx[f].name, last_error());
+        if (!mods[f]) return;
+        CHECK(jit_wasm_get_lines_metadata(mods[f]->native_code) != NULL, "%s lines", fx[f].name);
+        for (int l = 0; l < fx[f].entries; l++) {
+            int index = (int) (uintptr_t) jit_wasm_get_entry_point(mods[f]->native_code, l);
+            CHECK(index != 0 && host_table_slot_is_function(index), "%s label %d: %s", fx[f].name, l, last_error());
+            for (int k = 0; k < nseen; k++) {
+                CHECK(seen[k] != index, "%s label %d shares slot %d", fx[f].name, l, index);
+            }
+            seen[nseen++] = index;
+        }
+        CHECK(jit_wasm_get_entry_point(mods[f]->native_code, fx[f].entries) == NULL, "%s past the end", fx[f].name);
+    }
+    printf("  %d fixture labels placed in distinct table slots\n", nseen);
+    for (int f = 0; f < 4; f++) {
+        host_unload(mods[f]);
+    }
+}
+
+/* ---- threads ----------------------------------------------------------------- */
+
+#ifdef __EMSCRIPTEN_PTHREADS__
+enum { THREADS = 4, ROUNDS = 40 };
+static Module *shared_ping, *shared_pong;
+
+static void *worker(void *arg)
+{
+    int t = (int) (intptr_t) arg;
+    int table_start = 0;
+    for (int i = 0; i < ROUNDS; i++) {
+        if (i == 2) table_start = host_table_length();
+        Module *own = host_load_file(path_of(streams_dir, "countdown.stream"), 30 + t);
+        CHECK(own != NULL, "thread %d load: %s", t, last_error());
+        if (!own) break;
+        Process p;
+        process_init(&p, own, 1);
+        p.ctx.x[0] = 200;
+        CHECK(process_run(&p, 50, 100) && p.ctx.x[1] == 200, "thread %d countdown", t);
+        /* A module loaded on the main thread, run here. */
+        Process q;
+        process_init(&q, shared_ping, 1);
+        q.ctx.x[0] = (term) (t * 1000 + i);
+        CHECK(process_run(&q, 100, 10) && q.ctx.x[0] == (term) (t * 1000 + i + 100) * 3, "thread %d ping-pong", t);
+        host_unload(own);
+    }
+    CHECK(host_table_length() == table_start, "thread %d table %d -> %d", t, table_start, host_table_length());
+    CHECK(atomvm_wasm_jit_thread_modules() == 2, "thread %d holds %u modules", t, atomvm_wasm_jit_thread_modules());
+    return NULL;
+}
+
+static void test_four_threads_load_run_release(void)
+{
+    shared_ping = load_stream("ping.stream", 1);
+    shared_pong = load_stream("pong.stream", 2);
+    if (!shared_ping || !shared_pong) return;
+    pthread_t threads[THREADS];
+    for (int t = 0; t < THREADS; t++) {
+        pthread_create(&threads[t], NULL, worker, (void *) (intptr_t) t);
+    }
+    for (int t = 0; t < THREADS; t++) {
+        pthread_join(threads[t], NULL);
+    }
+    printf("  %d threads x %d rounds of load, run, run a shared module, release\n", THREADS, ROUNDS);
+    host_unload(shared_ping);
+    host_unload(shared_pong);
+}
+
+static atomic_int phase;
+static Module *crossed;
+static int crossed_slot;
+static const void *crossed_after;
+static bool crossed_slot_null;
+
+static void *holder(void *arg)
+{
+    (void) arg;
+    crossed_slot = (int) (uintptr_t) jit_wasm_get_entry_point(crossed->native_code, 3);
+    atomic_store(&phase, 1);
+    while (atomic_load(&phase) != 2) {
+    }
+    crossed_after = jit_wasm_get_entry_point(crossed->native_code, 3);
+    crossed_slot_null = host_table_slot_is_null(crossed_slot);
+    return NULL;
+}
+
+static void test_release_on_one_thread_frees_another(void)
+{
+    crossed = load_stream("chain200.stream", 7);
+    if (!crossed) return;
+    pthread_t t;
+    pthread_create(&t, NULL, holder, NULL);
+    while (atomic_load(&phase) != 1) {
+    }
+    const void *nc = crossed->native_code;
+    host_unload(crossed);
+    crossed = &(Module) { .module_index = 7, .native_code = nc };
+    atomic_store(&phase, 2);
+    pthread_join(t, NULL);
+    CHECK(crossed_slot != 0, "the other thread placed the module");
+    CHECK(crossed_after == NULL, "released module still resolves on the other thread");
+    CHECK(crossed_slot_null, "slot %d of the other thread not cleared", crossed_slot);
+}
+#endif
+
+/* ---- runner ------------------------------------------------------------------ */
+
+static void run(const char *name, void (*test)(void))
+{
+    int before = atomic_load(&checks_failed);
+    test();
+    bool ok = atomic_load(&checks_failed) == before;
+    printf("%s %s\n", ok ? "ok  " : "FAIL", name);
+    if (ok) passed++;
+    else failed++;
+}
+
+int main(int argc, char **argv)
+{
+    streams_dir = argc > 1 ? argv[1] : "target/streams";
+    fixtures_dir = argc > 2 ? argv[2] : NULL;
+    atomvm_wasm_jit_set_logging(false);
+#ifdef __EMSCRIPTEN_PTHREADS__
+    printf("# variant: -pthread\n");
+#else
+    printf("# variant: single thread\n");
+#endif
+    run("countdown yields when reductions run out", test_countdown_yields_when_reductions_run_out);
+    run("call and return through cp and do_return", test_call_and_return_through_cp);
+    run("two modules calling each other", test_two_modules_calling_each_other);
+    run("1000 load/release cycles stay flat", test_load_release_cycles_stay_flat);
+    run("bad streams give NULL and a message", test_bad_streams_give_null_and_a_message);
+    run("handles, labels and release", test_handles_labels_and_release);
+    run("shim: binary term entry point and NIF", test_shim_entry_point_and_nif);
+    run("fixtures register every label", test_fixtures_register_every_label);
+#ifdef __EMSCRIPTEN_PTHREADS__
+    run("four threads load, run and release", test_four_threads_load_run_release);
+    run("release on one thread frees another's slots", test_release_on_one_thread_frees_another);
+#endif
+    printf("%d passed, %d failed\n", passed, failed);
+    return failed == 0 ? 0 : 1;
+}
