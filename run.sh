@@ -1,0 +1,151 @@
+#!/usr/bin/env bash
+# Build, test and demo atomvm-wasm-jit. Each command installs what is missing
+# (Debian packages; needs root or sudo) and builds what it needs.
+#
+#   ./run.sh demo    build the library and run a JIT module in the test host
+#   ./run.sh test    run every test: Rust (host), lints, node end-to-end in
+#                    the single-thread and -pthread variants
+#   ./run.sh build   build the two static libraries and the test programs
+#   ./run.sh deps    only install the Debian packages
+set -euo pipefail
+cd "$(dirname "$0")"
+ROOT=$PWD
+
+# Debian's Rust 1.96 has the std sources needed for -Zbuild-std; use it for
+# everything, ahead of any rustup toolchain on PATH.
+export PATH="/usr/bin:$PATH"
+export RUSTC=/usr/bin/rustc RUSTDOC=/usr/bin/rustdoc
+export NODE_PATH=/usr/share/nodejs # emcc 3.1.6 looks for acorn there
+TARGET=wasm32-unknown-emscripten
+MT_FLAGS="-C target-feature=+atomics,+bulk-memory,+mutable-globals"
+FIXTURES=${ATOMVM_WASM_JIT_FIXTURES:-$ROOT/../shared/fixtures}
+B=$ROOT/build
+
+log() { printf '\n== %s\n' "$*"; }
+
+deps() {
+    local need=()
+    command -v emcc >/dev/null || need+=(emscripten)
+    [ -x /usr/bin/cargo ] || need+=(cargo-web)
+    [ -x /usr/bin/rustc ] || need+=(rustc-web)
+    [ -d /usr/lib/rustlib/src/rust/library ] || need+=(rust-web-src)
+    [ -x /usr/bin/rustfmt ] || need+=(rustfmt-web)
+    [ -x /usr/bin/cargo-clippy ] || need+=(rust-web-clippy)
+    command -v node >/dev/null || need+=(nodejs)
+    if [ ${#need[@]} -gt 0 ]; then
+        log "installing ${need[*]}"
+        local sudo=""
+        [ "$(id -u)" = 0 ] || sudo=sudo
+        $sudo apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${need[@]}" >/dev/null
+    fi
+}
+
+# cargo for the wasm target: target dir, RUSTFLAGS, subcommand, then what
+# goes after `--` (for clippy).
+wasm_cargo() {
+    local dir=$1 flags=$2 cmd=$3
+    shift 3
+    RUSTC_BOOTSTRAP=1 RUSTFLAGS="$flags" cargo "$cmd" -q --release --lib --target $TARGET \
+        -Zbuild-std=std,panic_abort --target-dir "$ROOT/target/$dir" "$@"
+}
+
+lib_st() { echo "$ROOT/target/wasm-st/$TARGET/release/libatomvm_wasm_jit.a"; }
+lib_mt() { echo "$ROOT/target/wasm-mt/$TARGET/release/libatomvm_wasm_jit.a"; }
+
+EMCC_COMMON=(-O2 -std=gnu11 -Wall -Iinclude -Itests/host -Itests/host/atomvm
+    --js-library emscripten/atomvm_wasm_jit.js
+    -sALLOW_TABLE_GROWTH -sALLOW_MEMORY_GROWTH -sWASM_ASYNC_COMPILATION=0 -sNODERAWFS -sEXIT_RUNTIME=1)
+
+emcc_quiet() {
+    # Known, harmless notes: Emscripten's table helper is "internal" in 3.1.x,
+    # and pthreads + memory growth is what AtomVM itself uses.
+    emcc "$@" 2>&1 | { grep -v -e "depends on internal symbol '\$setWasmTableEntry'" -e "Wpthreads-mem-growth" || true; }
+    return "${PIPESTATUS[0]}"
+}
+
+build() {
+    deps
+    log "building the static libraries (single thread and -pthread)"
+    wasm_cargo wasm-st "" build
+    wasm_cargo wasm-mt "$MT_FLAGS" build
+    log "generating test streams"
+    cargo run -q --bin jit-streamgen -- "$B/streams"
+    log "linking the test host with emcc $(emcc --version | head -1 | sed 's/.*) //')"
+    mkdir -p "$B"
+    local host=(tests/host/host.c c_shim/jit_stream_wasm_shim.c)
+    emcc_quiet "${EMCC_COMMON[@]}" -sENVIRONMENT=node tests/host/tests.c "${host[@]}" "$(lib_st)" -o "$B/tests-st.js"
+    emcc_quiet "${EMCC_COMMON[@]}" -sENVIRONMENT=node,worker -pthread -sPTHREAD_POOL_SIZE=6 \
+        tests/host/tests.c "${host[@]}" "$(lib_mt)" -o "$B/tests-mt.js"
+    emcc_quiet "${EMCC_COMMON[@]}" -sENVIRONMENT=node tests/host/demo.c "${host[@]}" "$(lib_st)" -o "$B/demo.js"
+}
+
+demo() {
+    build
+    log "demo"
+    node "$B/demo.js" "$B/streams"
+}
+
+lint() {
+    log "lints: cargo fmt, clippy (host and $TARGET)"
+    cargo fmt --all -- --check
+    cargo clippy -q --all-targets -- -D warnings
+    wasm_cargo wasm-st "" clippy -- -D warnings
+    wasm_cargo wasm-mt "$MT_FLAGS" clippy -- -D warnings
+}
+
+PASSED=0
+FAILED=0
+# Adds the counts of "N passed; M failed" / "N passed, M failed" in $1.
+count() {
+    local p f
+    p=$(grep -oE '[0-9]+ passed' "$1" | awk '{s += $1} END {print s + 0}')
+    f=$(grep -oE '[0-9]+ failed' "$1" | awk '{s += $1} END {print s + 0}')
+    PASSED=$((PASSED + p))
+    FAILED=$((FAILED + f))
+}
+
+# Runs a test command, shows its output, counts its results; stops on failure.
+run_counted() {
+    local out
+    out=$(mktemp)
+    local rc=0
+    "$@" >"$out" 2>&1 || rc=$?
+    grep -vE '^(running 0 tests|test result: ok. 0 passed.*)$' "$out" | grep -v '^$' || true
+    count "$out"
+    rm -f "$out"
+    if [ $rc -ne 0 ]; then
+        echo "tests: $PASSED passed, $((FAILED > 0 ? FAILED : 1)) failed"
+        exit $rc
+    fi
+}
+
+node_tests() {
+    local fixtures=()
+    [ -d "$FIXTURES" ] && fixtures=("$FIXTURES")
+    log "node end-to-end, single thread"
+    run_counted node "$B/tests-st.js" "$B/streams" "${fixtures[@]}"
+    log "node end-to-end, -pthread"
+    run_counted node "$B/tests-mt.js" "$B/streams" "${fixtures[@]}"
+}
+
+test_all() {
+    build
+    log "Rust tests (host)"
+    run_counted cargo test -q
+    lint
+    node_tests
+    log "summary"
+    echo "tests: $PASSED passed, $FAILED failed"
+}
+
+case "${1:-}" in
+deps) deps ;;
+build) build ;;
+demo) demo ;;
+test) test_all ;;
+*)
+    sed -n '2,11p' "$0"
+    exit 2
+    ;;
+esac
