@@ -24,13 +24,10 @@ B=$ROOT/build
 log() { printf '\n== %s\n' "$*"; }
 
 deps() {
-    local need=()
-    command -v emcc >/dev/null || need+=(emscripten)
-    [ -x /usr/bin/cargo ] || need+=(cargo-web)
-    [ -x /usr/bin/rustc ] || need+=(rustc-web)
-    [ -d /usr/lib/rustlib/src/rust/library ] || need+=(rust-web-src)
-    [ -x /usr/bin/rustfmt ] || need+=(rustfmt-web)
-    [ -x /usr/bin/cargo-clippy ] || need+=(rust-web-clippy)
+    local need=() pkg
+    for pkg in emscripten cargo-web rustc-web rust-web-src rustfmt-web rust-web-clippy; do
+        dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
+    done
     command -v node >/dev/null || need+=(nodejs)
     if [ ${#need[@]} -gt 0 ]; then
         log "installing ${need[*]}"
