@@ -120,10 +120,15 @@ run_counted() {
 node_tests() {
     local fixtures=()
     [ -d "$FIXTURES" ] && fixtures=("$FIXTURES")
-    log "node end-to-end, single thread"
-    run_counted node "$B/tests-st.js" "$B/streams" "${fixtures[@]}"
-    log "node end-to-end, -pthread"
-    run_counted node "$B/tests-mt.js" "$B/streams" "${fixtures[@]}"
+    local v
+    for v in st mt; do
+        log "node end-to-end, $v: tail-linked jumps and direct primitives (default)"
+        run_counted node "$B/tests-$v.js" "$B/streams" "${fixtures[@]}"
+        log "node end-to-end, $v: modules as generated (only the imports adapted)"
+        run_counted node "$B/tests-$v.js" --no-tail-calls --no-direct-primitives "$B/streams" "${fixtures[@]}"
+    done
+    log "node end-to-end, st: an engine without tail calls (the runtime must detect it)"
+    run_counted node --no-experimental-wasm-return-call "$B/tests-st.js" "$B/streams" "${fixtures[@]}"
 }
 
 test_all() {

@@ -7,6 +7,9 @@
  *    Erlang binary term; hand its bytes to sys_map_native_code (Rust).
  *  - jit_stream_wasm_get_nif: the NIF jit:stream_module/0, which tells the
  *    Erlang side to use the jit_stream_binary stream module.
+ *  - atomvm_wasm_jit_native_interface: the address of AtomVM's
+ *    module_native_interface, so that the runtime can bind primitive calls
+ *    of JIT modules to its entries when it instantiates them.
  */
 
 #include <string.h>
@@ -30,6 +33,11 @@ ModuleNativeEntryPoint jit_stream_entry_point(Context *ctx, term stream)
         return NULL;
     }
     return sys_map_native_code((const uint8_t *) term_binary_data(stream), term_binary_size(stream));
+}
+
+const void *atomvm_wasm_jit_native_interface(void)
+{
+    return &module_native_interface;
 }
 
 static term stream_module_nif(Context *ctx, int argc, term argv[])

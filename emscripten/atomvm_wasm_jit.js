@@ -20,7 +20,7 @@ var AtomVMWasmJitLibrary = {
     st: null,
     state: function() {
       if (!AVMJIT.st) {
-        AVMJIT.st = { compiled: new Map(), instances: new Map(), free: [], calls: 0 };
+        AVMJIT.st = { compiled: new Map(), instances: new Map(), free: [], calls: 0, tramp: null };
       }
       return AVMJIT.st;
     },
@@ -45,6 +45,61 @@ var AtomVMWasmJitLibrary = {
       var text = what + ': ' + name + ': ' + ((e && e.message) || String(e));
       AVMJIT.writeMessage(text, ptr, cap);
       return e instanceof RangeError ? -2 : -1;
+    },
+    // This thread's trampoline instance: t<S> does call_indirect of type S.
+    trampolines: function(s, trampPtr, trampLen) {
+      if (!s.tramp) {
+        s.tramp = new WebAssembly.Instance(new WebAssembly.Module(AVMJIT.bytes(trampPtr, trampLen)), {
+          env: { __indirect_function_table: wasmTable },
+        });
+      }
+      return s.tramp.exports;
+    },
+    // The import object for a compiled module: env.memory (and the table if
+    // the module still imports it), p."N:S" bound to entry N of the native
+    // interface at `iface`, ci.t<S> from this thread's trampolines. With
+    // `viaTrampolines`, p imports go through the trampoline of type S (for
+    // interfaces whose entries do not have the types the module calls).
+    importsFor: function(s, mod, iface, trampPtr, trampLen, viaTrampolines) {
+      var imports = { env: { memory: wasmMemory, __indirect_function_table: wasmTable } };
+      var descs = WebAssembly.Module.imports(mod);
+      var heap32 = null;
+      for (var i = 0; i < descs.length; i++) {
+        var d = descs[i];
+        if (d.module === 'p') {
+          if (!heap32) heap32 = new Uint32Array(wasmMemory.buffer);
+          var parts = d.name.split(':');
+          var n = Number(parts[0]);
+          var index = iface ? heap32[(iface >>> 2) + n] : 0;
+          var f;
+          if (!index) {
+            f = AVMJIT.nullPrimitive(n);
+          } else if (viaTrampolines) {
+            f = AVMJIT.fixedIndex(AVMJIT.trampolines(s, trampPtr, trampLen)['t' + parts[1]], index);
+          } else {
+            f = wasmTable.get(index) || AVMJIT.nullPrimitive(n);
+          }
+          (imports.p = imports.p || {})[d.name] = f;
+        } else if (d.module === 'ci') {
+          (imports.ci = imports.ci || {})[d.name] = AVMJIT.trampolines(s, trampPtr, trampLen)[d.name];
+        }
+      }
+      return imports;
+    },
+    // A function calling trampoline `t` with a fixed table index.
+    fixedIndex: function(t, index) {
+      return function() {
+        var args = Array.prototype.slice.call(arguments);
+        args.push(index);
+        return t.apply(null, args);
+      };
+    },
+    // What a NULL entry of the native interface does when called: trap, as
+    // call_indirect on a NULL pointer would.
+    nullPrimitive: function(n) {
+      return function() {
+        throw new WebAssembly.RuntimeError('JIT code called primitive ' + n + ', which is NULL in the native interface');
+      };
     },
     // One contiguous range of `n` slots: the first free range that fits, or
     // one table growth at the end.
@@ -89,8 +144,8 @@ var AtomVMWasmJitLibrary = {
   },
 
   atomvm_wasm_jit_js_register__deps: ['$AVMJIT', '$setWasmTableEntry'],
-  atomvm_wasm_jit_js_register__sig: 'iiiiiii',
-  atomvm_wasm_jit_js_register: function(id, ptr, len, n, err, errLen) {
+  atomvm_wasm_jit_js_register__sig: 'iiiiiiiiii',
+  atomvm_wasm_jit_js_register: function(id, ptr, len, n, iface, trampPtr, trampLen, err, errLen) {
     var s = AVMJIT.state();
     s.calls++;
     var what = 'instantiating JIT module ' + id;
@@ -100,9 +155,16 @@ var AtomVMWasmJitLibrary = {
         mod = new WebAssembly.Module(AVMJIT.bytes(ptr, len));
         s.compiled.set(id, mod);
       }
-      var instance = new WebAssembly.Instance(mod, {
-        env: { memory: wasmMemory, __indirect_function_table: wasmTable },
-      });
+      var instance;
+      try {
+        instance = new WebAssembly.Instance(mod, AVMJIT.importsFor(s, mod, iface, trampPtr, trampLen, false));
+      } catch (e) {
+        if (!(e instanceof WebAssembly.LinkError)) throw e;
+        // An entry of the interface has another type than the module calls it
+        // with: bind the primitives through the trampolines, which trap only
+        // if such a call is made.
+        instance = new WebAssembly.Instance(mod, AVMJIT.importsFor(s, mod, iface, trampPtr, trampLen, true));
+      }
       var funcs = new Array(n);
       for (var i = 0; i < n; i++) {
         funcs[i] = instance.exports['f' + i];
@@ -128,6 +190,21 @@ var AtomVMWasmJitLibrary = {
     if (base >= 0) {
       for (var i = 0; i < n; i++) setWasmTableEntry(base + i, null);
       AVMJIT.freeRange(s, base, n);
+    }
+  },
+
+  // 1 if the engine validates a module using return_call (tail calls).
+  atomvm_wasm_jit_js_tail_calls__sig: 'i',
+  atomvm_wasm_jit_js_tail_calls: function() {
+    try {
+      return WebAssembly.validate(new Uint8Array([
+        0, 97, 115, 109, 1, 0, 0, 0, // \0asm, version 1
+        1, 4, 1, 96, 0, 0, // type 0: [] -> []
+        3, 3, 2, 0, 0, // two functions of type 0
+        10, 9, 2, 4, 0, 18, 1, 11, 2, 0, 11, // f0: return_call 1; f1: nothing
+      ])) ? 1 : 0;
+    } catch (e) {
+      return 0;
     }
   },
 

@@ -62,6 +62,11 @@ typedef struct {
 extern "C" {
 #endif // __cplusplus
 
+extern int32_t atomvm_wasm_jit_js_tail_calls(void);
+
+// Defined by `c_shim/`: AtomVM's `&module_native_interface`.
+extern const void *atomvm_wasm_jit_native_interface(void);
+
 // Loads a JIT stream stored in a module file (spec section 5). Returns the
 // module's `native_code` handle, or NULL with a message.
 //
@@ -160,6 +165,17 @@ uint32_t atomvm_wasm_jit_thread_modules(void);
 
 // Number of calls the calling thread made into the JavaScript engine glue.
 uint64_t atomvm_wasm_jit_engine_calls(void);
+
+// Whether modules loaded from now on get tail-linked jumps, where the engine
+// supports tail calls (default: yes). Modules already loaded keep theirs.
+void atomvm_wasm_jit_set_tail_calls(bool on);
+
+// Whether the engine runs WebAssembly tail calls (`return_call`).
+bool atomvm_wasm_jit_tail_calls_supported(void);
+
+// Whether modules loaded from now on call primitives through imports bound
+// at instantiation and import no table (default: yes).
+void atomvm_wasm_jit_set_direct_primitives(bool on);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -17,6 +17,54 @@ pub struct Placement {
 
 pub use imp::{compile, register, release};
 
+use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
+
+static WANT_TAIL_CALLS: AtomicBool = AtomicBool::new(true);
+static WANT_DIRECT_PRIMITIVES: AtomicBool = AtomicBool::new(true);
+/// Whether the engine runs `return_call`: 0 not asked yet, 1 yes, 2 no.
+static TAIL_CALLS: AtomicU8 = AtomicU8::new(0);
+
+/// Whether modules loaded from now on get tail-linked jumps (if the engine
+/// supports tail calls). On by default.
+pub fn set_tail_calls(on: bool) {
+    WANT_TAIL_CALLS.store(on, Ordering::Relaxed);
+}
+
+/// Whether modules loaded from now on call primitives through imports bound
+/// at instantiation (and import no table). On by default.
+pub fn set_direct_primitives(on: bool) {
+    WANT_DIRECT_PRIMITIVES.store(on, Ordering::Relaxed);
+}
+
+/// Whether the engine supports tail calls, asked once.
+pub fn tail_calls_supported() -> bool {
+    match TAIL_CALLS.load(Ordering::Relaxed) {
+        1 => true,
+        2 => false,
+        _ => {
+            let yes = imp::engine_has_tail_calls();
+            TAIL_CALLS.store(if yes { 1 } else { 2 }, Ordering::Relaxed);
+            yes
+        }
+    }
+}
+
+/// How to rewrite modules for this program and engine.
+pub fn rewrite_options() -> crate::rewrite::Options {
+    crate::rewrite::Options {
+        shared_memory: cfg!(target_feature = "atomics"),
+        tail_calls: WANT_TAIL_CALLS.load(Ordering::Relaxed) && tail_calls_supported(),
+        direct_primitives: WANT_DIRECT_PRIMITIVES.load(Ordering::Relaxed)
+            && imp::native_interface() != 0,
+    }
+}
+
+/// The per-thread trampoline module's bytes, built once.
+fn trampolines() -> &'static [u8] {
+    static BYTES: std::sync::OnceLock<Vec<u8>> = std::sync::OnceLock::new();
+    BYTES.get_or_init(crate::rewrite::trampoline_module)
+}
+
 #[cfg(target_os = "emscripten")]
 mod imp {
     use super::Placement;
@@ -36,10 +84,26 @@ mod imp {
             wasm: *const u8,
             len: usize,
             num_entries: u32,
+            native_interface: usize,
+            trampolines: *const u8,
+            trampolines_len: usize,
             err: *mut c_char,
             err_len: usize,
         ) -> i32;
         fn atomvm_wasm_jit_js_release(id: u32, base: i32, len: u32);
+        fn atomvm_wasm_jit_js_tail_calls() -> i32;
+        /// Defined by `c_shim/`: AtomVM's `&module_native_interface`.
+        fn atomvm_wasm_jit_native_interface() -> *const libc::c_void;
+    }
+
+    pub fn engine_has_tail_calls() -> bool {
+        // SAFETY: no arguments; asks the engine to validate a tiny module.
+        unsafe { atomvm_wasm_jit_js_tail_calls() == 1 }
+    }
+
+    pub fn native_interface() -> usize {
+        // SAFETY: the shim returns the address of a global, no arguments.
+        unsafe { atomvm_wasm_jit_native_interface() as usize }
     }
 
     const ERR_LEN: usize = 512;
@@ -86,13 +150,18 @@ mod imp {
     /// this thread's table, in one contiguous range.
     pub fn register(id: u32, wasm: &[u8], num_entries: u32) -> Result<Placement> {
         let mut buf = [0u8; ERR_LEN];
-        // SAFETY: as in `compile`.
+        let tramp = super::trampolines();
+        // SAFETY: as in `compile`; `tramp` is a static slice read by the JS
+        // side only if this thread has no trampoline instance yet.
         let code = unsafe {
             atomvm_wasm_jit_js_register(
                 id,
                 wasm.as_ptr(),
                 wasm.len(),
                 num_entries,
+                native_interface(),
+                tramp.as_ptr(),
+                tramp.len(),
                 buf.as_mut_ptr().cast(),
                 ERR_LEN,
             )
@@ -139,6 +208,16 @@ mod imp {
         pub static TABLE: RefCell<FakeTable> = RefCell::new(FakeTable::default());
     }
 
+    pub fn engine_has_tail_calls() -> bool {
+        true
+    }
+
+    /// Natively there is no interface to bind to; pretend there is one so
+    /// that the rewriting is exercised (the fake engine only validates).
+    pub fn native_interface() -> usize {
+        1
+    }
+
     fn validate(wasm: &[u8]) -> Result<()> {
         let mut validator = wasmparser::Validator::new_with_features(crate::module::features());
         validator
@@ -157,6 +236,7 @@ mod imp {
     }
 
     pub fn register(id: u32, wasm: &[u8], num_entries: u32) -> Result<Placement> {
+        let _ = super::trampolines();
         if !TABLE.with_borrow(|t| t.compiled.contains(&id)) {
             compile(id, wasm)?;
         }

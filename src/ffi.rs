@@ -287,3 +287,23 @@ pub extern "C" fn atomvm_wasm_jit_thread_modules() -> u32 {
 pub extern "C" fn atomvm_wasm_jit_engine_calls() -> u64 {
     crate::engine::calls_on_this_thread()
 }
+
+/// Whether modules loaded from now on get tail-linked jumps, where the engine
+/// supports tail calls (default: yes). Modules already loaded keep theirs.
+#[unsafe(no_mangle)]
+pub extern "C" fn atomvm_wasm_jit_set_tail_calls(on: bool) {
+    crate::engine::set_tail_calls(on)
+}
+
+/// Whether the engine runs WebAssembly tail calls (`return_call`).
+#[unsafe(no_mangle)]
+pub extern "C" fn atomvm_wasm_jit_tail_calls_supported() -> bool {
+    crate::engine::tail_calls_supported()
+}
+
+/// Whether modules loaded from now on call primitives through imports bound
+/// at instantiation and import no table (default: yes).
+#[unsafe(no_mangle)]
+pub extern "C" fn atomvm_wasm_jit_set_direct_primitives(on: bool) {
+    crate::engine::set_direct_primitives(on)
+}

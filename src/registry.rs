@@ -150,9 +150,10 @@ pub fn load(bytes: &[u8]) -> Result<ModuleId> {
     let wasm = rewrite::rewrite(
         parsed.wasm,
         &shape,
-        rewrite::Options::for_this_build(),
+        engine::rewrite_options(),
         parsed.wasm_offset,
-    )?;
+    )?
+    .wasm;
     let lines = copy(parsed.lines)?;
     let id = {
         let mut g = global();

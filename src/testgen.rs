@@ -19,6 +19,9 @@ pub mod prim {
     pub const DO_RETURN: u32 = 1;
     pub const SCHEDULE_NEXT_CP: u32 = 2;
     pub const CALL_EXT: u32 = 4;
+    /// Entry 5 (`allocate` in AtomVM): the test host uses it as
+    /// `set_module(ctx, jit_state, module_index) -> ctx`.
+    pub const TEST_SET_MODULE: u32 = 5;
     pub const TERMINATE_CONTEXT: u32 = 10;
 }
 
@@ -489,6 +492,31 @@ pub fn chain(n: u32) -> ModuleSpec {
     ModuleSpec::standard(bodies)
 }
 
+/// A module switch right before a plain jump. Module A (`switch_a(b)`):
+/// label 1 calls the host's `set_module(b)` (not in tail position) and then
+/// jumps to label 2; the dispatch loop therefore continues at label 2 of
+/// module b, which sets x[0] = 2 (`switch_b`); A's own label 2 would set
+/// x[0] = 1. A tail-linked jump must not take the shortcut here.
+pub fn switch_a(b: u32) -> ModuleSpec {
+    let mut l1 = Body::new();
+    l1.ops(&[I::LocalGet(0), I::LocalGet(1), I::I32Const(b as i32)])
+        .call_primitive(prim::TEST_SET_MODULE, ty_ret(3))
+        .op(I::Drop)
+        .jump(2);
+    let mut l2 = Body::new();
+    l2.store_x(0, &[I::I32Const(1)])
+        .tail_primitive(prim::TERMINATE_CONTEXT);
+    ModuleSpec::standard(vec![stub(), l1.finish(), l2.finish()])
+}
+
+/// Module B of [`switch_a`]: label 2 sets x[0] = 2 and terminates.
+pub fn switch_b() -> ModuleSpec {
+    let mut l2 = Body::new();
+    l2.store_x(0, &[I::I32Const(2)])
+        .tail_primitive(prim::TERMINATE_CONTEXT);
+    ModuleSpec::standard(vec![stub(), stub(), l2.finish()])
+}
+
 /// Every program the C test host runs, by file name: used by the
 /// `jit-streamgen` tool to write them out.
 pub fn host_streams() -> Vec<(&'static str, Vec<u8>)> {
@@ -499,6 +527,8 @@ pub fn host_streams() -> Vec<(&'static str, Vec<u8>)> {
         ("ping.stream", stream_of(&a)),
         ("pong.stream", stream_of(&b)),
         ("chain200.stream", stream_of(&chain(200))),
+        ("switch_a.stream", stream_of(&switch_a(9))),
+        ("switch_b.stream", stream_of(&switch_b())),
     ]
 }
 

@@ -49,19 +49,25 @@ fn fixtures_parse_check_rewrite_and_validate() {
         let shape = module::check(s.wasm, s.num_entries, s.wasm_offset)
             .unwrap_or_else(|e| panic!("{name}: {e}"));
         assert!(shape.memory.shared && shape.memory.initial == 256, "{name}");
-        for shared in [false, true] {
-            let out = rewrite::rewrite(
-                s.wasm,
-                &shape,
-                rewrite::Options {
-                    shared_memory: shared,
-                },
-                s.wasm_offset,
-            )
-            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        for bits in 0..8 {
+            let opts = rewrite::Options {
+                shared_memory: bits & 1 != 0,
+                tail_calls: bits & 2 != 0,
+                direct_primitives: bits & 4 != 0,
+            };
+            let out = rewrite::rewrite(s.wasm, &shape, opts, s.wasm_offset)
+                .unwrap_or_else(|e| panic!("{name}: {e}"));
             wasmparser::Validator::new_with_features(module::features())
-                .validate_all(&out)
-                .unwrap_or_else(|e| panic!("{name} rewritten: {e}"));
+                .validate_all(&out.wasm)
+                .unwrap_or_else(|e| panic!("{name} rewritten with {opts:?}: {e}"));
+            if name == "fx_arith" && opts.tail_calls {
+                // Spec section 9: 40 of fx_arith's 50 continuation stores are
+                // the plain jump sequence.
+                assert_eq!(out.linked_jumps, 40, "{opts:?}");
+            }
+            if opts.direct_primitives {
+                assert!(out.detached && out.direct_calls > 0, "{name}: {opts:?}");
+            }
         }
     }
 }

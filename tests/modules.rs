@@ -10,10 +10,8 @@ use wasm_encoder::{EntityType, ExportKind, ValType};
 fn load_checks(bytes: &[u8]) -> Result<Vec<u8>, atomvm_wasm_jit::error::Error> {
     let s = stream::parse(bytes)?;
     let shape = module::check(s.wasm, s.num_entries, s.wasm_offset)?;
-    let opts = rewrite::Options {
-        shared_memory: false,
-    };
-    rewrite::rewrite(s.wasm, &shape, opts, s.wasm_offset)
+    let opts = rewrite::Options::plain(false);
+    rewrite::rewrite(s.wasm, &shape, opts, s.wasm_offset).map(|r| r.wasm)
 }
 
 fn validate(wasm: &[u8]) {
@@ -36,15 +34,9 @@ fn rewrite_matches_memory_sharing_to_the_host() {
     let s = stream::parse(&bytes).unwrap();
     let shape = module::check(s.wasm, s.num_entries, 0).unwrap();
     for shared in [false, true] {
-        let out = rewrite::rewrite(
-            s.wasm,
-            &shape,
-            rewrite::Options {
-                shared_memory: shared,
-            },
-            0,
-        )
-        .unwrap();
+        let out = rewrite::rewrite(s.wasm, &shape, rewrite::Options::plain(shared), 0)
+            .unwrap()
+            .wasm;
         validate(&out);
         let again = module::check(&out, s.num_entries, 0).unwrap();
         assert_eq!(again.memory.shared, shared);
@@ -171,4 +163,145 @@ fn garbage_module_is_refused_with_its_stream_offset() {
     let err = load_checks(&bytes).unwrap_err();
     assert_eq!(err.kind(), ErrorKind::BadModule, "{err}");
     assert!(err.message().contains("stream offset"), "{err}");
+}
+
+fn all_options() -> Vec<rewrite::Options> {
+    let mut all = Vec::new();
+    for bits in 0..8 {
+        all.push(rewrite::Options {
+            shared_memory: bits & 1 != 0,
+            tail_calls: bits & 2 != 0,
+            direct_primitives: bits & 4 != 0,
+        });
+    }
+    all
+}
+
+fn rewritten(bytes: &[u8], opts: rewrite::Options) -> rewrite::Rewritten {
+    let s = stream::parse(bytes).unwrap();
+    let shape = module::check(s.wasm, s.num_entries, 0).unwrap();
+    let out = rewrite::rewrite(s.wasm, &shape, opts, 0).unwrap();
+    validate(&out.wasm);
+    out
+}
+
+fn imports(wasm: &[u8]) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for payload in wasmparser::Parser::new(0).parse_all(wasm) {
+        if let wasmparser::Payload::ImportSection(r) = payload.unwrap() {
+            for i in r.into_imports() {
+                let i = i.unwrap();
+                out.push((i.module.to_string(), i.name.to_string()));
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn every_program_validates_under_every_option() {
+    for (name, bytes) in testgen::host_streams() {
+        for opts in all_options() {
+            let out = rewritten(&bytes, opts);
+            assert_eq!(out.detached, opts.direct_primitives, "{name} {opts:?}");
+        }
+    }
+}
+
+#[test]
+fn jumps_are_linked_and_primitives_bound() {
+    let bytes = testgen::stream_of(&testgen::chain(10));
+    let opts = rewrite::Options {
+        shared_memory: true,
+        tail_calls: true,
+        direct_primitives: true,
+    };
+    let out = rewritten(&bytes, opts);
+    assert_eq!(out.linked_jumps, 9, "labels 1..9 each jump once");
+    assert_eq!(out.direct_calls, 9, "each label can terminate");
+    let names = imports(&out.wasm);
+    assert_eq!(names[0], ("env".to_string(), "memory".to_string()));
+    assert!(
+        names.contains(&("p".to_string(), "10:1".to_string())),
+        "{names:?}"
+    );
+    assert!(
+        !names.iter().any(|(_, n)| n == "__indirect_function_table"),
+        "no table import: {names:?}"
+    );
+
+    let plain = rewritten(&bytes, rewrite::Options::plain(true));
+    assert_eq!(
+        (plain.linked_jumps, plain.direct_calls, plain.detached),
+        (0, 0, false)
+    );
+    assert!(imports(&plain.wasm)
+        .iter()
+        .any(|(_, n)| n == "__indirect_function_table"));
+}
+
+#[test]
+fn jumps_in_functions_that_write_their_parameters_are_not_linked() {
+    let mut spec = testgen::chain(4);
+    let mut body = testgen::Body::new();
+    body.ops(&[
+        wasm_encoder::Instruction::LocalGet(0),
+        wasm_encoder::Instruction::LocalSet(0),
+    ])
+    .jump(2);
+    spec.bodies[1] = body.finish();
+    let out = rewritten(
+        &testgen::stream_of(&spec),
+        rewrite::Options {
+            shared_memory: false,
+            tail_calls: true,
+            direct_primitives: false,
+        },
+    );
+    assert_eq!(out.linked_jumps, 2, "labels 2 and 3 only");
+}
+
+#[test]
+fn trampoline_module_validates() {
+    validate(&rewrite::trampoline_module());
+}
+
+fn uses_return_call(wasm: &[u8]) -> bool {
+    for payload in wasmparser::Parser::new(0).parse_all(wasm) {
+        if let wasmparser::Payload::CodeSectionEntry(body) = payload.unwrap() {
+            let mut ops = body.get_operators_reader().unwrap();
+            while !ops.eof() {
+                if let wasmparser::Operator::ReturnCall { .. } = ops.read().unwrap() {
+                    return true;
+                }
+            }
+        }
+    }
+    false
+}
+
+#[test]
+fn without_tail_calls_no_return_call_is_emitted() {
+    for (name, bytes) in testgen::host_streams() {
+        for direct in [false, true] {
+            let opts = rewrite::Options {
+                shared_memory: false,
+                tail_calls: false,
+                direct_primitives: direct,
+            };
+            assert!(
+                !uses_return_call(&rewritten(&bytes, opts).wasm),
+                "{name} direct={direct}"
+            );
+        }
+        let opts = rewrite::Options {
+            shared_memory: false,
+            tail_calls: true,
+            direct_primitives: true,
+        };
+        assert!(
+            uses_return_call(&rewritten(&bytes, opts).wasm),
+            "{name} with tail calls"
+        );
+    }
 }

@@ -34,6 +34,12 @@ static Context *host_call_ext(Context *ctx, JITState *jit_state, int module_inde
     return ctx;
 }
 
+static Context *host_set_module(Context *ctx, JITState *jit_state, int module_index)
+{
+    jit_state->module = modules_by_index[module_index & 0xFF];
+    return ctx;
+}
+
 static Context *host_terminate_context(Context *ctx, JITState *jit_state)
 {
     ((Process *) ctx)->done = true;
@@ -41,10 +47,12 @@ static Context *host_terminate_context(Context *ctx, JITState *jit_state)
     return ctx;
 }
 
-const ModuleNativeInterface host_interface = {
+/* AtomVM's global of this name is what the shim hands to the runtime. */
+const ModuleNativeInterface module_native_interface = {
     .do_return = (PrimitiveCtxState) atomvm_wasm_jit_return,
     .schedule_next_cp = host_schedule_next_cp,
     .call_ext = host_call_ext,
+    .test_set_module = host_set_module,
     .terminate_context = host_terminate_context,
 };
 
@@ -129,7 +137,7 @@ static bool run_slice(Process *p, int reductions)
     int r = reductions;
     for (;;) {
         JITState jit_state = { .module = mod, .continuation = 0, .remaining_reductions = r };
-        Context *new_ctx = entry(&p->ctx, &jit_state, &host_interface);
+        Context *new_ctx = entry(&p->ctx, &jit_state, &module_native_interface);
         r = jit_state.remaining_reductions;
         if (new_ctx != &p->ctx) {
             return true; /* switch process: schedule_next_cp saved p */

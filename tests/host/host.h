@@ -27,7 +27,6 @@ typedef struct Process
     int switches; /* module switches inside the dispatch loop */
 } Process;
 
-extern const ModuleNativeInterface host_interface;
 
 /* AtomVM's own module_get_native_entry_point for wasm (spec 6.1). */
 ModuleNativeEntryPoint module_get_native_entry_point(Module *mod, int label);

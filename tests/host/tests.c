@@ -111,6 +111,39 @@ static void test_two_modules_calling_each_other(void)
     host_unload(b);
 }
 
+static void test_module_switch_before_a_jump(void)
+{
+    Module *a = load_stream("switch_a.stream", 8);
+    Module *b = load_stream("switch_b.stream", 9);
+    if (!a || !b) return;
+    Process p;
+    process_init(&p, a, 1);
+    CHECK(process_run(&p, 100, 10), "run: %s", last_error());
+    CHECK(p.ctx.x[0] == 2, "x0=%u: the jump after the switch must land in module b", (unsigned) p.ctx.x[0]);
+    CHECK(p.switches == 1, "switches=%d", p.switches);
+    host_unload(a);
+    host_unload(b);
+}
+
+static void test_lookups_of_placed_labels_call_no_javascript(void)
+{
+    Module *m = load_stream("chain200.stream", 10);
+    if (!m) return;
+    for (int l = 0; l < 200; l++) {
+        CHECK(jit_wasm_get_entry_point(m->native_code, l) != NULL, "label %d", l);
+    }
+    uint64_t before = atomvm_wasm_jit_engine_calls();
+    uintptr_t sum = 0;
+    for (int i = 0; i < 1000000; i++) {
+        sum += (uintptr_t) jit_wasm_get_entry_point(m->native_code, i % 200);
+    }
+    uint64_t after = atomvm_wasm_jit_engine_calls();
+    CHECK(sum != 0, "lookups");
+    CHECK(after == before, "1e6 lookups made %llu calls into JavaScript", (unsigned long long) (after - before));
+    printf("  1000000 lookups, %llu JavaScript calls\n", (unsigned long long) (after - before));
+    host_unload(m);
+}
+
 static void test_load_release_cycles_stay_flat(void)
 {
     size_t size;
@@ -364,9 +397,20 @@ static void run(const char *name, void (*test)(void))
 
 int main(int argc, char **argv)
 {
-    streams_dir = argc > 1 ? argv[1] : "target/streams";
-    fixtures_dir = argc > 2 ? argv[2] : NULL;
+    /* Options first: --no-tail-calls, --no-direct-primitives. */
+    int arg = 1;
+    bool tail_calls = true, direct = true;
+    for (; arg < argc && strncmp(argv[arg], "--", 2) == 0; arg++) {
+        if (strcmp(argv[arg], "--no-tail-calls") == 0) tail_calls = false;
+        else if (strcmp(argv[arg], "--no-direct-primitives") == 0) direct = false;
+    }
+    streams_dir = arg < argc ? argv[arg] : "target/streams";
+    fixtures_dir = arg + 1 < argc ? argv[arg + 1] : NULL;
     atomvm_wasm_jit_set_logging(false);
+    atomvm_wasm_jit_set_tail_calls(tail_calls);
+    atomvm_wasm_jit_set_direct_primitives(direct);
+    printf("# tail-linked jumps: %s (engine support: %s), direct primitives: %s\n", tail_calls ? "on" : "off",
+        atomvm_wasm_jit_tail_calls_supported() ? "yes" : "no", direct ? "on" : "off");
 #ifdef __EMSCRIPTEN_PTHREADS__
     printf("# variant: -pthread\n");
 #else
@@ -375,6 +419,8 @@ int main(int argc, char **argv)
     run("countdown yields when reductions run out", test_countdown_yields_when_reductions_run_out);
     run("call and return through cp and do_return", test_call_and_return_through_cp);
     run("two modules calling each other", test_two_modules_calling_each_other);
+    run("module switch right before a jump", test_module_switch_before_a_jump);
+    run("lookups of placed labels call no JavaScript", test_lookups_of_placed_labels_call_no_javascript);
     run("1000 load/release cycles stay flat", test_load_release_cycles_stay_flat);
     run("bad streams give NULL and a message", test_bad_streams_give_null_and_a_message);
     run("handles, labels and release", test_handles_labels_and_release);

@@ -30,13 +30,18 @@ struct ModuleNativeInterface
     PrimitiveCtxState schedule_next_cp; /* 2 */
     void *module_get_atom_term_by_id; /* 3 */
     Context *(*call_ext)(Context *ctx, JITState *jit_state, int module_index, int label); /* 4 */
-    void *entries_5_to_9[5];
+    /* 5: in AtomVM `allocate`; the test host uses it to switch module
+     * without continuing anywhere: (ctx, jit_state, module_index) -> ctx. */
+    Context *(*test_set_module)(Context *ctx, JITState *jit_state, int module_index);
+    void *entries_6_to_9[4];
     PrimitiveCtxState terminate_context; /* 10 */
     void *entries_11_to_76[66];
 };
 _Static_assert(sizeof(ModuleNativeInterface) == 77 * sizeof(void *), "77 entries");
 _Static_assert(offsetof(ModuleNativeInterface, call_ext) == 4 * 4, "call_ext");
 _Static_assert(offsetof(ModuleNativeInterface, terminate_context) == 10 * 4, "terminate_context");
+
+extern const ModuleNativeInterface module_native_interface;
 
 ModuleNativeEntryPoint jit_stream_entry_point(Context *ctx, term stream);
 #endif
