@@ -5,6 +5,8 @@
 #   ./run.sh demo    build the library and run a JIT module in the test host
 #   ./run.sh test    run every test: Rust (host), lints, node end-to-end in
 #                    the single-thread and -pthread variants
+#   ./run.sh bench   measure against the C runtime's design; prints a table
+#                    and writes bench-results.json
 #   ./run.sh build   build the two static libraries and the test programs
 #   ./run.sh deps    only install the Debian packages
 set -euo pipefail
@@ -17,7 +19,10 @@ export PATH="/usr/bin:$PATH"
 export RUSTC=/usr/bin/rustc RUSTDOC=/usr/bin/rustdoc
 export NODE_PATH=/usr/share/nodejs # emcc 3.1.6 looks for acorn there
 TARGET=wasm32-unknown-emscripten
-MT_FLAGS="-C target-feature=+atomics,+bulk-memory,+mutable-globals"
+# Nothing panics on input (errors are returned), so a panic may abort at once:
+# that drops std's panic machinery (17 KB of the linked .wasm).
+ST_FLAGS="-Zunstable-options -Cpanic=immediate-abort"
+MT_FLAGS="$ST_FLAGS -C target-feature=+atomics,+bulk-memory,+mutable-globals"
 FIXTURES=${ATOMVM_WASM_JIT_FIXTURES:-$ROOT/../shared/fixtures}
 B=$ROOT/build
 
@@ -64,7 +69,7 @@ emcc_quiet() {
 build() {
     deps
     log "building the static libraries (single thread and -pthread)"
-    wasm_cargo wasm-st "" build
+    wasm_cargo wasm-st "$ST_FLAGS" build
     wasm_cargo wasm-mt "$MT_FLAGS" build
     log "generating test streams"
     cargo run -q --bin jit-streamgen -- "$B/streams"
@@ -77,6 +82,29 @@ build() {
     emcc_quiet "${EMCC_COMMON[@]}" -sENVIRONMENT=node tests/host/demo.c "${host[@]}" "$(lib_st)" -o "$B/demo.js"
 }
 
+# Bytes the library adds to a linked -O3 -pthread program's .wasm.
+wasm_bytes_added() {
+    local d=$B/size
+    mkdir -p "$d"
+    emcc_quiet -O3 -pthread benches/size_main.c benches/size_stubs.c -o "$d/stubs.js" >&2
+    emcc_quiet -O3 -pthread benches/size_main.c benches/size_glue.c "$(lib_mt)" \
+        --js-library emscripten/atomvm_wasm_jit.js -sALLOW_TABLE_GROWTH -o "$d/lib.js" >&2
+    echo $(($(stat -c %s "$d/lib.wasm") - $(stat -c %s "$d/stubs.wasm")))
+}
+
+bench() {
+    build
+    log "benchmark (node $(node --version), -O3 -pthread build)"
+    emcc_quiet -O3 -std=gnu11 -Wall -pthread -Iinclude -Itests/host -Itests/host/atomvm \
+        --js-library emscripten/atomvm_wasm_jit.js -sALLOW_TABLE_GROWTH -sALLOW_MEMORY_GROWTH \
+        -sWASM_ASYNC_COMPILATION=0 -sNODERAWFS -sEXIT_RUNTIME=1 -sENVIRONMENT=node,worker \
+        -sINITIAL_MEMORY=64MB -sEXPORTED_RUNTIME_METHODS=addFunction \
+        benches/bench.c tests/host/host.c c_shim/jit_stream_wasm_shim.c "$(lib_mt)" -o "$B/bench.js"
+    local bytes
+    bytes=$(wasm_bytes_added)
+    node "$B/bench.js" "$B/streams" "$ROOT/bench-results.json" "$bytes" "node $(node --version)"
+}
+
 demo() {
     build
     log "demo"
@@ -87,7 +115,7 @@ lint() {
     log "lints: cargo fmt, clippy (host and $TARGET)"
     cargo fmt --all -- --check
     cargo clippy -q --all-targets -- -D warnings
-    wasm_cargo wasm-st "" clippy -- -D warnings
+    wasm_cargo wasm-st "$ST_FLAGS" clippy -- -D warnings
     wasm_cargo wasm-mt "$MT_FLAGS" clippy -- -D warnings
 }
 
@@ -145,9 +173,10 @@ case "${1:-}" in
 deps) deps ;;
 build) build ;;
 demo) demo ;;
+bench) bench ;;
 test) test_all ;;
 *)
-    sed -n '2,11p' "$0"
+    sed -n '2,13p' "$0"
     exit 2
     ;;
 esac

@@ -59,10 +59,9 @@ pub fn rewrite_options() -> crate::rewrite::Options {
     }
 }
 
-/// The per-thread trampoline module's bytes, built once.
+/// The per-thread trampoline module's bytes.
 fn trampolines() -> &'static [u8] {
-    static BYTES: std::sync::OnceLock<Vec<u8>> = std::sync::OnceLock::new();
-    BYTES.get_or_init(crate::rewrite::trampoline_module)
+    &crate::rewrite::TRAMPOLINES
 }
 
 #[cfg(target_os = "emscripten")]

@@ -122,7 +122,11 @@ pub fn set_logging(on: bool) {
 #[cold]
 pub fn record(err: &Error) {
     if LOGGING.load(std::sync::atomic::Ordering::Relaxed) {
-        eprintln!("atomvm_wasm_jit: {}", err.message);
+        // One write(2) of the whole line, without std's I/O machinery.
+        let line = format!("atomvm_wasm_jit: {}\n", err.message);
+        // SAFETY: `line` is a live buffer of `line.len()` bytes; fd 2 is
+        // standard error, and a failed write is of no consequence.
+        let _ = unsafe { libc::write(2, line.as_ptr().cast(), line.len()) };
     }
     // A message never contains NUL from our own formatting, but user bytes
     // (export names) might end up in it: replace rather than fail.

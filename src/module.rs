@@ -14,10 +14,7 @@
 //! wasmparser's validator: see `engine`).
 
 use crate::error::{Error, Result};
-use wasmparser::{
-    CompositeInnerType, DataKind, ElementKind, ExternalKind, FuncType, Parser, Payload, TypeRef,
-    ValType, WasmFeatures,
-};
+use wasmparser::{ExternalKind, Parser, Payload, WasmFeatures};
 
 /// Type index of label functions.
 pub const LABEL_TYPE: u32 = 2;
@@ -47,13 +44,183 @@ pub struct Shape {
     /// Number of label functions (= `num_entries`).
     pub num_functions: u32,
     /// The imported memory's declared limits.
-    pub memory: wasmparser::MemoryType,
+    pub memory: Limits,
     /// The imported table's declared limits.
-    pub table: wasmparser::TableType,
+    pub table: Limits,
 }
 
-fn is_label_type(ty: &FuncType) -> bool {
-    ty.params() == [ValType::I32; 3] && ty.results() == [ValType::I32]
+/// Declared limits of an imported memory or table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    pub initial: u64,
+    pub maximum: Option<u64>,
+    pub shared: bool,
+}
+
+/// Value type encodings JIT modules may use in function types.
+pub const I32: u8 = 0x7F;
+pub const I64: u8 = 0x7E;
+const VALUE_TYPES: [u8; 6] = [I32, I64, 0x7D, 0x7C, 0x70, 0x6F];
+
+/// A function type as its encoded value types.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FuncSig {
+    pub params: Vec<u8>,
+    pub results: Vec<u8>,
+}
+
+impl FuncSig {
+    fn is_label_type(&self) -> bool {
+        self.params == [I32; 3] && self.results == [I32]
+    }
+}
+
+/// The 13 types of spec section 4: 0..5 `(i32 × n) -> i32`, 6..11
+/// `(i32 × n) -> ()` for n = 1..6, 12 `(i32, i64) -> i32`.
+pub fn standard_types() -> Vec<FuncSig> {
+    let mut types = Vec::with_capacity(13);
+    for results in [vec![I32], vec![]] {
+        for n in 1..=6 {
+            types.push(FuncSig {
+                params: vec![I32; n],
+                results: results.clone(),
+            });
+        }
+    }
+    types.push(FuncSig {
+        params: vec![I32, I64],
+        results: vec![I32],
+    });
+    types
+}
+
+/// The index among [`standard_types`] of a type equal to `sig`.
+pub fn standard_index(sig: &FuncSig) -> Option<u32> {
+    standard_types()
+        .iter()
+        .position(|t| t == sig)
+        .map(|i| i as u32)
+}
+
+fn section<'a>(
+    wasm: &'a [u8],
+    range: &std::ops::Range<u64>,
+) -> Result<wasmparser::BinaryReader<'a>> {
+    let start = usize::try_from(range.start).unwrap_or(usize::MAX);
+    let end = usize::try_from(range.end).unwrap_or(usize::MAX);
+    let data = wasm
+        .get(start..end)
+        .ok_or_else(|| Error::shape("section out of range"))?;
+    Ok(wasmparser::BinaryReader::new(data, range.start))
+}
+
+/// Reads the type section, which in a JIT module holds function types of
+/// plain value types only (no GC types, no SIMD).
+pub fn read_types(wasm: &[u8], range: std::ops::Range<u64>, base: usize) -> Result<Vec<FuncSig>> {
+    let bad = |e: wasmparser::BinaryReaderError| Error::module(&e, base);
+    let mut r = section(wasm, &range)?;
+    let count = r.read_var_u32().map_err(bad)?;
+    let mut types = Vec::new();
+    for index in 0..count {
+        let form_at = base.saturating_add(r.original_position() as usize);
+        if r.read_u8().map_err(bad)? != 0x60 {
+            return Err(Error::shape(format!(
+                "type {index} is not a plain function type (at stream offset {form_at})"
+            )));
+        }
+        let mut sig = FuncSig {
+            params: Vec::new(),
+            results: Vec::new(),
+        };
+        for list in [&mut sig.params, &mut sig.results] {
+            let n = r.read_var_u32().map_err(bad)?;
+            for _ in 0..n {
+                let at = base.saturating_add(r.original_position() as usize);
+                let ty = r.read_u8().map_err(bad)?;
+                if !VALUE_TYPES.contains(&ty) {
+                    return Err(Error::shape(format!(
+                        "type {index} uses value type {ty:#04x}, which JIT modules do not use (at stream offset {at})"
+                    )));
+                }
+                list.push(ty);
+            }
+        }
+        types.push(sig);
+    }
+    if !r.eof() {
+        return Err(Error::shape("type section has trailing bytes"));
+    }
+    Ok(types)
+}
+
+/// Reads limits: flags (bit 0 maximum, bit 1 shared, bit 2 64-bit), then the
+/// minimum and the maximum if any.
+fn read_limits(
+    r: &mut wasmparser::BinaryReader<'_>,
+    what: &str,
+) -> wasmparser::Result<Option<Limits>> {
+    let flags = r.read_u8()?;
+    if flags & !0b011 != 0 {
+        let _ = what;
+        return Ok(None);
+    }
+    let initial = u64::from(r.read_var_u32()?);
+    let maximum = if flags & 1 != 0 {
+        Some(u64::from(r.read_var_u32()?))
+    } else {
+        None
+    };
+    Ok(Some(Limits {
+        initial,
+        maximum,
+        shared: flags & 2 != 0,
+    }))
+}
+
+/// Reads the import section: exactly `env.memory` (a 32-bit memory) then
+/// `env.__indirect_function_table` (a 32-bit funcref table).
+fn read_imports(wasm: &[u8], range: std::ops::Range<u64>, base: usize) -> Result<(Limits, Limits)> {
+    let bad = |e: wasmparser::BinaryReaderError| Error::module(&e, base);
+    let mut r = section(wasm, &range)?;
+    let count = r.read_var_u32().map_err(bad)?;
+    let mut memory = None;
+    let mut table = None;
+    for position in 0..count {
+        let offset = base.saturating_add(r.original_position() as usize);
+        let module = r.read_string().map_err(bad)?;
+        let name = r.read_string().map_err(bad)?;
+        let kind = r.read_u8().map_err(bad)?;
+        match (position, module, name, kind) {
+            (0, "env", "memory", 0x02) => memory = read_limits(&mut r, "memory").map_err(bad)?,
+            (1, "env", "__indirect_function_table", 0x01) if r.read_u8().map_err(bad)? == 0x70 => {
+                table = read_limits(&mut r, "table").map_err(bad)?
+            }
+            _ => {}
+        }
+        let expected = match position {
+            0 if memory.is_some() => continue,
+            1 if table.is_some() => continue,
+            0 => "expected the 32-bit memory env.memory",
+            1 => "expected the funcref table env.__indirect_function_table",
+            _ => "a JIT module imports only env.memory and env.__indirect_function_table",
+        };
+        let what = if position < 2 {
+            format!("import {position} is")
+        } else {
+            "unexpected import".into()
+        };
+        return Err(Error::shape(format!(
+            "{what} {}.{}: {expected} (at stream offset {offset})",
+            module.escape_default(),
+            name.escape_default()
+        )));
+    }
+    match (memory, table) {
+        (Some(m), Some(t)) if r.eof() => Ok((m, t)),
+        _ => Err(Error::shape(
+            "missing imports: a JIT module imports env.memory and env.__indirect_function_table",
+        )),
+    }
 }
 
 /// Parses `f<i>` with `i` in decimal without leading zeros.
@@ -89,54 +256,13 @@ pub fn check(wasm: &[u8], num_entries: u32, base: usize) -> Result<Shape> {
                 }
             }
             Payload::TypeSection(reader) => {
-                for (index, group) in reader.into_iter().enumerate() {
-                    let group = group.map_err(bad)?;
-                    if index == LABEL_TYPE as usize {
-                        let mut types = group.into_types();
-                        type_2_ok = match (types.next(), types.next()) {
-                            (Some(sub), None) => matches!(
-                                &sub.composite_type.inner,
-                                CompositeInnerType::Func(f) if is_label_type(f)
-                            ),
-                            _ => false,
-                        };
-                    }
-                }
+                let types = read_types(wasm, reader.range(), base)?;
+                type_2_ok = types.get(LABEL_TYPE as usize).is_some_and(FuncSig::is_label_type);
             }
             Payload::ImportSection(reader) => {
-                for (position, import) in reader.into_imports_with_offsets().enumerate() {
-                    let (offset, import) = import.map_err(bad)?;
-                    let offset = at(offset);
-                    let name = (import.module, import.name);
-                    match (position, name, import.ty) {
-                        (0, ("env", "memory"), TypeRef::Memory(ty)) if !ty.memory64 => {
-                            memory = Some(ty)
-                        }
-                        (1, ("env", "__indirect_function_table"), TypeRef::Table(ty))
-                            if ty.element_type == wasmparser::RefType::FUNCREF && !ty.table64 =>
-                        {
-                            table = Some(ty)
-                        }
-                        (0, _, _) => {
-                            return Err(Error::shape(format!(
-                                "import 0 is {}.{}, expected the 32-bit memory env.memory (at stream offset {offset})",
-                                import.module, import.name
-                            )))
-                        }
-                        (1, _, _) => {
-                            return Err(Error::shape(format!(
-                                "import 1 is {}.{}, expected the funcref table env.__indirect_function_table (at stream offset {offset})",
-                                import.module, import.name
-                            )))
-                        }
-                        _ => {
-                            return Err(Error::shape(format!(
-                                "unexpected import {}.{}: a JIT module imports only env.memory and env.__indirect_function_table (at stream offset {offset})",
-                                import.module, import.name
-                            )))
-                        }
-                    }
-                }
+                let (m, t) = read_imports(wasm, reader.range(), base)?;
+                memory = Some(m);
+                table = Some(t);
             }
             Payload::FunctionSection(reader) => {
                 let count = reader.count();
@@ -186,27 +312,14 @@ pub fn check(wasm: &[u8], num_entries: u32, base: usize) -> Result<Shape> {
                 )))
             }
             Payload::ElementSection(reader) => {
-                for element in reader {
-                    let element = element.map_err(bad)?;
-                    if let ElementKind::Active { .. } = element.kind {
-                        return Err(Error::shape(format!(
-                            "active element segment at stream offset {}: it would overwrite the VM's function table",
-                            at(element.range.start)
-                        )));
-                    }
+                if reader.count() > 0 {
+                    return Err(Error::shape(format!(
+                        "element segments at stream offset {}: a JIT module has none (an active one would overwrite the VM's function table)",
+                        at(reader.range().start)
+                    )));
                 }
             }
-            Payload::DataSection(reader) => {
-                for data in reader {
-                    let data = data.map_err(bad)?;
-                    if let DataKind::Active { .. } = data.kind {
-                        return Err(Error::shape(format!(
-                            "active data segment at stream offset {}: it would write into the VM's memory",
-                            at(data.range.start)
-                        )));
-                    }
-                }
-            }
+            Payload::DataSection(reader) => check_data(wasm, reader.range(), base)?,
             Payload::MemorySection(reader) if reader.count() > 0 => {
                 return Err(Error::shape(
                     "the module defines its own memory; it must use the imported env.memory",
@@ -252,6 +365,34 @@ pub fn check(wasm: &[u8], num_entries: u32, base: usize) -> Result<Shape> {
         memory,
         table,
     })
+}
+
+/// Data segments must be passive (flags 1): an active one would write into
+/// the VM's memory when the module is instantiated. Read by hand, which
+/// needs no constant-expression parser: a passive segment has none.
+fn check_data(wasm: &[u8], range: std::ops::Range<u64>, base: usize) -> Result<()> {
+    let start = usize::try_from(range.start).unwrap_or(usize::MAX);
+    let end = usize::try_from(range.end).unwrap_or(usize::MAX);
+    let section = wasm
+        .get(start..end)
+        .ok_or_else(|| Error::shape("data section out of range"))?;
+    let mut r = wasmparser::BinaryReader::new(section, range.start);
+    let bad = |e: wasmparser::BinaryReaderError| Error::module(&e, base);
+    let count = r.read_var_u32().map_err(bad)?;
+    for _ in 0..count {
+        let at = base.saturating_add(start + r.current_position());
+        if r.read_var_u32().map_err(bad)? != 1 {
+            return Err(Error::shape(format!(
+                "active data segment at stream offset {at}: it would write into the VM's memory"
+            )));
+        }
+        let len = r.read_var_u32().map_err(bad)?;
+        r.read_bytes(len as usize).map_err(bad)?;
+    }
+    if !r.eof() {
+        return Err(Error::shape("data section has trailing bytes"));
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -22,7 +22,6 @@ use crate::engine::{self, Placement};
 use crate::error::{Error, ErrorKind, Result};
 use crate::{module, rewrite, stream};
 use std::cell::{Cell, RefCell};
-use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
@@ -61,13 +60,13 @@ struct Loaded {
 struct Global {
     /// Every live module. A module is live from the end of a successful load
     /// until its release starts.
-    live: BTreeMap<ModuleId, Arc<Loaded>>,
+    live: IdMap<Arc<Loaded>>,
     /// The next id to hand out; ids only grow.
     next_id: u32,
 }
 
 static GLOBAL: Mutex<Global> = Mutex::new(Global {
-    live: BTreeMap::new(),
+    live: IdMap::new(),
     next_id: 1,
 });
 
@@ -97,15 +96,62 @@ const CACHE_SIZE: usize = 256;
 
 /// This thread's placed and compiled modules. Dropped when the thread ends,
 /// which clears its table slots for whoever runs next on the same worker.
-#[derive(Default)]
+/// A map from module id to `V`, kept as a vector sorted by id: small code,
+/// and ids mostly arrive in increasing order (appends).
+struct IdMap<V> {
+    entries: Vec<(ModuleId, V)>,
+}
+
+impl<V> IdMap<V> {
+    const fn new() -> IdMap<V> {
+        IdMap {
+            entries: Vec::new(),
+        }
+    }
+
+    fn find(&self, id: ModuleId) -> std::result::Result<usize, usize> {
+        self.entries.binary_search_by_key(&id, |(m, _)| *m)
+    }
+
+    fn get(&self, id: ModuleId) -> Option<&V> {
+        self.find(id).ok().map(|i| &self.entries[i].1)
+    }
+
+    fn contains(&self, id: ModuleId) -> bool {
+        self.find(id).is_ok()
+    }
+
+    fn insert(&mut self, id: ModuleId, value: V) {
+        match self.find(id) {
+            Ok(i) => self.entries[i].1 = value,
+            Err(i) => self.entries.insert(i, (id, value)),
+        }
+    }
+
+    fn remove(&mut self, id: ModuleId) -> Option<V> {
+        self.find(id).ok().map(|i| self.entries.remove(i).1)
+    }
+
+    fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    fn ids(&self) -> impl Iterator<Item = ModuleId> + '_ {
+        self.entries.iter().map(|(id, _)| *id)
+    }
+}
+
+/// This thread's placed and compiled modules. Dropped when the thread ends,
+/// which clears its table slots for whoever runs next on the same worker.
 struct Local {
     /// Module id to placement; `None` when compiled here but not yet placed.
-    modules: HashMap<ModuleId, Option<Placement>>,
+    /// Consulted only on cache misses.
+    modules: IdMap<Option<Placement>>,
 }
 
 impl Drop for Local {
     fn drop(&mut self) {
-        for (id, placement) in self.modules.drain() {
+        for (id, placement) in self.modules.entries.drain(..) {
             engine::release(id.get(), placement);
         }
     }
@@ -116,7 +162,7 @@ thread_local! {
         [const { Cell::new(EMPTY) }; CACHE_SIZE]
     };
     static SEEN_EPOCH: Cell<u32> = const { Cell::new(0) };
-    static LOCAL: RefCell<Local> = RefCell::new(Local::default());
+    static LOCAL: RefCell<Local> = const { RefCell::new(Local { modules: IdMap::new() }) };
 }
 
 fn cache_slot(id: ModuleId) -> usize {
@@ -212,14 +258,10 @@ pub fn entry_point(id: ModuleId, label: u32) -> Result<u32> {
 fn entry_point_slow(id: ModuleId, label: u32) -> Result<u32> {
     with_local(|local| {
         sync_releases(local);
-        let placement = match local.modules.get(&id).copied().flatten() {
+        let placement = match local.modules.get(id).copied().flatten() {
             Some(p) => p,
             None => {
-                let loaded = global()
-                    .live
-                    .get(&id)
-                    .cloned()
-                    .ok_or_else(|| not_live(id))?;
+                let loaded = global().live.get(id).cloned().ok_or_else(|| not_live(id))?;
                 check_label(id, label, loaded.num_entries)?;
                 let p = engine::register(id.get(), &loaded.wasm, loaded.num_entries)?;
                 local.modules.insert(id, Some(p));
@@ -274,9 +316,8 @@ fn sync_releases(local: &mut Local) {
         let g = global();
         local
             .modules
-            .keys()
-            .filter(|id| !g.live.contains_key(id))
-            .copied()
+            .ids()
+            .filter(|id| !g.live.contains(*id))
             .collect()
     };
     for id in dead {
@@ -286,7 +327,7 @@ fn sync_releases(local: &mut Local) {
 }
 
 fn forget_locally(local: &mut Local, id: ModuleId) {
-    if let Some(placement) = local.modules.remove(&id) {
+    if let Some(placement) = local.modules.remove(id) {
         CACHE.with(|cache| {
             let slot = &cache[cache_slot(id)];
             if slot.get().id == id.get() {
@@ -302,7 +343,7 @@ fn forget_locally(local: &mut Local, id: ModuleId) {
 pub fn release(id: ModuleId) -> Result<()> {
     {
         let mut g = global();
-        if g.live.remove(&id).is_none() {
+        if g.live.remove(id).is_none() {
             return Err(not_live(id));
         }
         RELEASE_EPOCH.fetch_add(1, Ordering::AcqRel);
@@ -317,7 +358,7 @@ pub fn release(id: ModuleId) -> Result<()> {
 /// until the module is released.
 pub fn lines(id: ModuleId) -> Result<*const u8> {
     let g = global();
-    let loaded = g.live.get(&id).ok_or_else(|| not_live(id))?;
+    let loaded = g.live.get(id).ok_or_else(|| not_live(id))?;
     Ok(if loaded.lines.is_empty() {
         std::ptr::null()
     } else {
@@ -329,7 +370,7 @@ pub fn lines(id: ModuleId) -> Result<*const u8> {
 pub fn num_entries(id: ModuleId) -> Result<u32> {
     global()
         .live
-        .get(&id)
+        .get(id)
         .map(|m| m.num_entries)
         .ok_or_else(|| not_live(id))
 }

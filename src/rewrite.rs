@@ -40,13 +40,12 @@
 //!    keeps its table import and its `call_indirect`s.
 
 use crate::error::{Error, Result};
-use crate::module::{self, Shape};
-use crate::testgen::standard_types;
+use crate::module::{self, standard_index, standard_types, FuncSig, Shape};
 use wasm_encoder::{
-    BlockType, Encode, EntityType, ExportKind, ExportSection, ImportSection, Instruction as I,
-    MemArg, MemArgTarget, MemoryType, RawSection, RefType, TableType, TypeSection, ValType,
+    BlockType, Encode, EntityType, ExportKind, ExportSection, ImportSection, InstructionSink,
+    MemArg, MemArgTarget, MemoryType, RawSection, RefType, TableType, ValType,
 };
-use wasmparser::{FuncType, FunctionBody, Operator, Payload};
+use wasmparser::{FunctionBody, Payload};
 
 /// How to rewrite.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -97,7 +96,7 @@ fn memory_import(shared: bool) -> MemoryType {
     }
 }
 
-fn table_import() -> TableType {
+pub(crate) fn table_import() -> TableType {
     TableType {
         element_type: RefType::FUNCREF,
         minimum: 0,
@@ -169,6 +168,137 @@ fn at(offset: u64) -> usize {
     usize::try_from(offset).unwrap_or(usize::MAX)
 }
 
+/// The little the rewriter needs to know of an instruction. Decoding into
+/// this instead of wasmparser's full `Operator` keeps the library small.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Op {
+    LocalGet(u32),
+    /// `local.set` or `local.tee`.
+    LocalWrite(u32),
+    I32Const(i32),
+    /// `i32.load` from memory 0 at this static offset.
+    I32Load(u64),
+    /// `i32.store` to memory 0 at this static offset.
+    I32Store(u64),
+    Return,
+    End,
+    CallIndirect {
+        ty: u32,
+        table: u32,
+    },
+    Call(u32),
+    ReturnCall(u32),
+    /// Any other use of a table or of function references.
+    UsesTable,
+    Other,
+}
+
+fn memory0(memarg: &wasmparser::MemArg) -> bool {
+    memarg.target == wasmparser::MemArgTarget::Memory(0)
+}
+
+/// Maps one visited instruction to an [`Op`] (see `for_each_visit_operator`).
+macro_rules! op_of {
+    (LocalGet $i:ident) => {
+        Op::LocalGet($i)
+    };
+    (LocalSet $i:ident) => {
+        Op::LocalWrite($i)
+    };
+    (LocalTee $i:ident) => {
+        Op::LocalWrite($i)
+    };
+    (I32Const $v:ident) => {
+        Op::I32Const($v)
+    };
+    (I32Load $m:ident) => {
+        if memory0(&$m) {
+            Op::I32Load($m.offset)
+        } else {
+            Op::Other
+        }
+    };
+    (I32Store $m:ident) => {
+        if memory0(&$m) {
+            Op::I32Store($m.offset)
+        } else {
+            Op::Other
+        }
+    };
+    (Return) => {
+        Op::Return
+    };
+    (End) => {
+        Op::End
+    };
+    (CallIndirect $ty:ident $table:ident) => {
+        Op::CallIndirect {
+            ty: $ty,
+            table: $table,
+        }
+    };
+    (Call $f:ident) => {
+        Op::Call($f)
+    };
+    (ReturnCall $f:ident) => {
+        Op::ReturnCall($f)
+    };
+    (ReturnCallIndirect $($a:ident)*) => {
+        Op::UsesTable
+    };
+    (TableGet $($a:ident)*) => {
+        Op::UsesTable
+    };
+    (TableSet $($a:ident)*) => {
+        Op::UsesTable
+    };
+    (TableSize $($a:ident)*) => {
+        Op::UsesTable
+    };
+    (TableGrow $($a:ident)*) => {
+        Op::UsesTable
+    };
+    (TableFill $($a:ident)*) => {
+        Op::UsesTable
+    };
+    (TableCopy $($a:ident)*) => {
+        Op::UsesTable
+    };
+    (TableInit $($a:ident)*) => {
+        Op::UsesTable
+    };
+    (RefFunc $($a:ident)*) => {
+        Op::UsesTable
+    };
+    (CallRef $($a:ident)*) => {
+        Op::UsesTable
+    };
+    (ReturnCallRef $($a:ident)*) => {
+        Op::UsesTable
+    };
+    ($other:ident $($a:ident)*) => {
+        Op::Other
+    };
+}
+
+macro_rules! define_visit {
+    ($( @$proposal:ident $op:ident $({ $($arg:ident: $argty:ty),* })? => $visit:ident ($($ann:tt)*))*) => {
+        $(
+            #[allow(unused_variables)]
+            fn $visit(&mut self $($(,$arg: $argty)*)?) -> Op {
+                op_of!($op $($($arg)*)?)
+            }
+        )*
+    };
+}
+
+struct Decoder;
+
+impl<'a> wasmparser::VisitOperator<'a> for Decoder {
+    type Output = Op;
+    wasmparser::for_each_visit_operator!(define_visit);
+}
+
 /// Recognises the sequences of spec section 4 in one body.
 fn analyse(body: FunctionBody<'_>, num_functions: u32) -> wasmparser::Result<(BodyPlan<'_>, bool)> {
     let mut locals = body.get_locals_reader()?;
@@ -183,22 +313,18 @@ fn analyse(body: FunctionBody<'_>, num_functions: u32) -> wasmparser::Result<(Bo
     let mut params_read_only = true;
     let mut uses_table_otherwise = false;
     // The last five operators with their start offsets, newest last.
-    let mut window: [(Option<Operator<'_>>, usize); 5] = Default::default();
+    let mut window = [(Op::Other, 0usize); 5];
     while !ops.eof() {
-        let (op, offset) = ops.read_with_offset()?;
-        let offset = at(offset);
+        let offset = at(ops.original_position());
+        let op = ops.visit_operator(&mut Decoder)?;
         let end = at(ops.original_position());
-        match &op {
-            Operator::LocalSet { local_index } | Operator::LocalTee { local_index }
-                if *local_index <= 2 =>
-            {
-                params_read_only = false
-            }
-            Operator::Return | Operator::End if ops.eof() || matches!(op, Operator::Return) => {
+        match op {
+            Op::LocalWrite(local) if local <= 2 => params_read_only = false,
+            Op::Return | Op::End if ops.eof() || op == Op::Return => {
                 if let Some((label, start)) = jump_before(&window, num_functions) {
                     edits.push(Edit::Jump { at: start, label });
                 }
-                if matches!(op, Operator::Return) {
+                if op == Op::Return {
                     // `call_indirect; return` of a primitive: make it a tail call.
                     if let Some(Edit::Primitive { end: e, tail, .. }) = edits.last_mut() {
                         if *e == offset {
@@ -208,59 +334,41 @@ fn analyse(body: FunctionBody<'_>, num_functions: u32) -> wasmparser::Result<(Bo
                     }
                 }
             }
-            Operator::CallIndirect {
-                type_index,
-                table_index: 0,
-            } => match (&window[3], &window[4]) {
-                (
-                    (Some(Operator::LocalGet { local_index: 2 }), start),
-                    (Some(Operator::I32Load { memarg }), _),
-                ) if memarg.target == wasmparser::MemArgTarget::Memory(0)
-                    && memarg.offset % 4 == 0
-                    && memarg.offset < 4096 =>
+            Op::CallIndirect { ty, table: 0 } => match (window[3], window[4]) {
+                ((Op::LocalGet(2), start), (Op::I32Load(offset), _))
+                    if offset % 4 == 0 && offset < 4096 =>
                 {
                     edits.push(Edit::Primitive {
-                        start: *start,
+                        start,
                         end,
-                        index: (memarg.offset / 4) as u32,
-                        ty: *type_index,
+                        index: (offset / 4) as u32,
+                        ty,
                         tail: false,
                     });
                 }
                 _ => edits.push(Edit::Computed {
                     start: offset,
                     end,
-                    ty: *type_index,
+                    ty,
                 }),
             },
-            Operator::Call { function_index } => edits.push(Edit::Call {
+            Op::Call(func) => edits.push(Edit::Call {
                 start: offset,
                 end,
-                func: *function_index,
+                func,
                 tail: false,
             }),
-            Operator::ReturnCall { function_index } => edits.push(Edit::Call {
+            Op::ReturnCall(func) => edits.push(Edit::Call {
                 start: offset,
                 end,
-                func: *function_index,
+                func,
                 tail: true,
             }),
-            Operator::CallIndirect { .. }
-            | Operator::ReturnCallIndirect { .. }
-            | Operator::TableGet { .. }
-            | Operator::TableSet { .. }
-            | Operator::TableSize { .. }
-            | Operator::TableGrow { .. }
-            | Operator::TableFill { .. }
-            | Operator::TableCopy { .. }
-            | Operator::TableInit { .. }
-            | Operator::RefFunc { .. }
-            | Operator::CallRef { .. }
-            | Operator::ReturnCallRef { .. } => uses_table_otherwise = true,
+            Op::CallIndirect { .. } | Op::UsesTable => uses_table_otherwise = true,
             _ => {}
         }
         window.rotate_left(1);
-        window[4] = (Some(op), offset);
+        window[4] = (op, offset);
     }
     ops.finish()?;
     Ok((
@@ -278,13 +386,9 @@ fn analyse(body: FunctionBody<'_>, num_functions: u32) -> wasmparser::Result<(Bo
 /// If the last four operators are `local.get 1; i32.const L+1;
 /// i32.store offset=4; local.get 0` with L a label, returns L and the offset
 /// of the `local.get 1`.
-fn jump_before(
-    window: &[(Option<Operator<'_>>, usize); 5],
-    num_functions: u32,
-) -> Option<(u32, usize)> {
+fn jump_before(window: &[(Op, usize); 5], num_functions: u32) -> Option<(u32, usize)> {
     match window {
-        [_, (Some(Operator::LocalGet { local_index: 1 }), start), (Some(Operator::I32Const { value }), _), (Some(Operator::I32Store { memarg }), _), (Some(Operator::LocalGet { local_index: 0 }), _)]
-            if memarg.target == wasmparser::MemArgTarget::Memory(0) && memarg.offset == 4 =>
+        [_, (Op::LocalGet(1), start), (Op::I32Const(value), _), (Op::I32Store(4), _), (Op::LocalGet(0), _)] =>
         {
             let label = u32::try_from(*value).ok()?.checked_sub(1)?;
             (label < num_functions).then_some((label, *start))
@@ -293,19 +397,10 @@ fn jump_before(
     }
 }
 
-fn standard_index(ty: &FuncType) -> Option<u32> {
-    let wanted = |t: &wasmparser::ValType| match t {
-        wasmparser::ValType::I32 => Some(ValType::I32),
-        wasmparser::ValType::I64 => Some(ValType::I64),
-        _ => None,
-    };
-    let params: Option<Vec<ValType>> = ty.params().iter().map(wanted).collect();
-    let results: Option<Vec<ValType>> = ty.results().iter().map(wanted).collect();
-    let (params, results) = (params?, results?);
-    standard_types()
-        .iter()
-        .position(|(p, r)| *p == params && *r == results)
-        .map(|i| i as u32)
+/// Inserts `v` into sorted `list` (a handful of entries: no generic sort).
+fn insert_sorted<T: Ord + Copy>(list: &mut Vec<T>, v: T) {
+    let at = list.iter().position(|x| *x > v).unwrap_or(list.len());
+    list.insert(at, v);
 }
 
 /// Rewrites a module that passed [`module::check`] (`shape` is its result).
@@ -315,7 +410,7 @@ pub fn rewrite(wasm: &[u8], shape: &Shape, opts: Options, base: usize) -> Result
     let n = shape.num_functions;
 
     // Pass 1: collect the sections and analyse every body.
-    let mut types: Vec<Option<FuncType>> = Vec::new();
+    let mut types: Vec<FuncSig> = Vec::new();
     let mut type_section: Option<std::ops::Range<usize>> = None;
     let mut has_elements = false;
     let mut uses_table = false;
@@ -324,14 +419,7 @@ pub fn rewrite(wasm: &[u8], shape: &Shape, opts: Options, base: usize) -> Result
         match payload.map_err(bad)? {
             Payload::TypeSection(reader) => {
                 type_section = Some(at(reader.range().start)..at(reader.range().end));
-                for group in reader {
-                    for sub in group.map_err(bad)?.into_types() {
-                        types.push(match sub.composite_type.inner {
-                            wasmparser::CompositeInnerType::Func(f) => Some(f),
-                            _ => None,
-                        });
-                    }
-                }
+                types = module::read_types(wasm, reader.range(), base)?;
             }
             Payload::ElementSection(_) => has_elements = true,
             Payload::CodeSectionEntry(body) => {
@@ -350,8 +438,7 @@ pub fn rewrite(wasm: &[u8], shape: &Shape, opts: Options, base: usize) -> Result
             if let Edit::Primitive { ty, tail, end, .. } = edit {
                 let returns_i32 = types
                     .get(*ty as usize)
-                    .and_then(|t| t.as_ref())
-                    .is_some_and(|t| t.results() == [wasmparser::ValType::I32]);
+                    .is_some_and(|t| t.results == [module::I32]);
                 if *tail && !returns_i32 {
                     *tail = false;
                     *end -= 1; // `return` is one byte
@@ -369,10 +456,7 @@ pub fn rewrite(wasm: &[u8], shape: &Shape, opts: Options, base: usize) -> Result
             for edit in &plan.edits {
                 match *edit {
                     Edit::Primitive { index, ty, .. } => {
-                        let standard = types
-                            .get(ty as usize)
-                            .and_then(|t| t.as_ref())
-                            .and_then(standard_index);
+                        let standard = types.get(ty as usize).and_then(standard_index);
                         if standard.is_none() {
                             detached = false; // no trampoline to fall back on
                             break 'plans;
@@ -383,16 +467,15 @@ pub fn rewrite(wasm: &[u8], shape: &Shape, opts: Options, base: usize) -> Result
                                 break 'plans;
                             }
                             Some(_) => {}
-                            None => primitives.push((index, ty)),
+                            None => insert_sorted(&mut primitives, (index, ty)),
                         }
                     }
                     Edit::Computed { ty, .. } => {
-                        let std = types
-                            .get(ty as usize)
-                            .and_then(|t| t.as_ref())
-                            .and_then(standard_index);
+                        let std = types.get(ty as usize).and_then(standard_index);
                         match std {
-                            Some(s) if !trampolines.contains(&s) => trampolines.push(s),
+                            Some(s) if !trampolines.contains(&s) => {
+                                insert_sorted(&mut trampolines, s)
+                            }
                             Some(_) => {}
                             None => {
                                 detached = false;
@@ -409,8 +492,7 @@ pub fn rewrite(wasm: &[u8], shape: &Shape, opts: Options, base: usize) -> Result
         primitives.clear();
         trampolines.clear();
     }
-    primitives.sort_unstable();
-    trampolines.sort_unstable();
+
     let k = (primitives.len() + trampolines.len()) as u32; // imported functions
     let num_types = types.len() as u32;
     // Trampoline s has type (params of s, i32) -> results of s, appended.
@@ -451,10 +533,7 @@ pub fn rewrite(wasm: &[u8], shape: &Shape, opts: Options, base: usize) -> Result
                     for (index, ty) in &primitives {
                         // "N:S": entry N of the interface, of standard type S
                         // (for the JS side's fallback through trampolines).
-                        let s = types
-                            .get(*ty as usize)
-                            .and_then(|t| t.as_ref())
-                            .and_then(standard_index);
+                        let s = types.get(*ty as usize).and_then(standard_index);
                         let name = format!("{index}:{}", s.unwrap_or(0));
                         imports.import("p", &name, EntityType::Function(*ty));
                     }
@@ -489,7 +568,6 @@ pub fn rewrite(wasm: &[u8], shape: &Shape, opts: Options, base: usize) -> Result
                             Edit::Primitive { index, .. } => primitive_func(index),
                             Edit::Computed { ty, .. } => types
                                 .get(ty as usize)
-                                .and_then(|t| t.as_ref())
                                 .and_then(standard_index)
                                 .map_or(0, trampoline_func),
                             _ => 0,
@@ -528,12 +606,13 @@ fn extend_types(section: &[u8], trampolines: &[u32], base: usize) -> Result<Vec<
     data.extend_from_slice(entries);
     let standard = standard_types();
     for s in trampolines {
-        let (params, results) = &standard[*s as usize];
-        let mut params = params.clone();
-        params.push(ValType::I32);
+        let sig = &standard[*s as usize];
         data.push(0x60);
-        params.encode(&mut data);
-        results.encode(&mut data);
+        (sig.params.len() as u32 + 1).encode(&mut data);
+        data.extend_from_slice(&sig.params);
+        data.push(module::I32);
+        (sig.results.len() as u32).encode(&mut data);
+        data.extend_from_slice(&sig.results);
     }
     Ok(data)
 }
@@ -555,8 +634,9 @@ fn emit_body(
         Edit::Call { .. } => detached && k > 0,
         Edit::Primitive { .. } | Edit::Computed { .. } => detached,
     };
-    let mut edits: Vec<Edit> = plan.edits.iter().copied().filter(active).collect();
-    edits.sort_by_key(Edit::start);
+    // Edits are recorded in code order (a jump's insertion point precedes the
+    // `return` that revealed it, and follows every earlier edit).
+    let edits: Vec<Edit> = plan.edits.iter().copied().filter(active).collect();
     if edits.is_empty() {
         return Ok(wasm[body_range].to_vec());
     }
@@ -572,13 +652,10 @@ fn emit_body(
         out.extend_from_slice(&locals[reader.current_position()..]);
         1u32.encode(&mut out);
         ValType::I32.encode(&mut out);
-        for i in [
-            I::LocalGet(1),
-            I::I32Load(mem(0)),
-            I::LocalSet(entry_module),
-        ] {
-            i.encode(&mut out);
-        }
+        InstructionSink::new(&mut out)
+            .local_get(1)
+            .i32_load(mem(0))
+            .local_set(entry_module);
     } else {
         out.extend_from_slice(locals);
     }
@@ -589,63 +666,56 @@ fn emit_body(
             continue; // overlaps the previous edit: leave it as it was
         }
         out.extend_from_slice(&wasm[pos..start]);
-        match edit {
+        let mut sink = InstructionSink::new(&mut out);
+        pos = match edit {
             Edit::Jump { label, .. } => {
                 stats.linked_jumps += 1;
-                for i in [
-                    I::LocalGet(1),
-                    I::I32Load(mem(8)),
-                    I::I32Const(0),
-                    I::I32Ne,
-                    I::LocalGet(1),
-                    I::I32Load(mem(0)),
-                    I::LocalGet(entry_module),
-                    I::I32Eq,
-                    I::I32And,
-                    I::If(BlockType::Empty),
-                    I::LocalGet(1),
-                    I::I32Const(0),
-                    I::I32Store(mem(4)),
-                    I::LocalGet(0),
-                    I::LocalGet(1),
-                    I::LocalGet(2),
-                    I::ReturnCall(label + k),
-                    I::End,
-                ] {
-                    i.encode(&mut out);
-                }
-                pos = start;
+                sink.local_get(1)
+                    .i32_load(mem(8))
+                    .i32_const(0)
+                    .i32_ne()
+                    .local_get(1)
+                    .i32_load(mem(0))
+                    .local_get(entry_module)
+                    .i32_eq()
+                    .i32_and()
+                    .if_(BlockType::Empty)
+                    .local_get(1)
+                    .i32_const(0)
+                    .i32_store(mem(4))
+                    .local_get(0)
+                    .local_get(1)
+                    .local_get(2)
+                    .return_call(label + k)
+                    .end();
+                start // the original jump follows, for when the guard fails
             }
             Edit::Primitive { end, tail, .. } => {
                 stats.direct_calls += 1;
                 let func = import_of(edit);
                 match (tail, opts.tail_calls) {
-                    (true, true) => I::ReturnCall(func).encode(&mut out),
-                    (true, false) => {
-                        I::Call(func).encode(&mut out);
-                        I::Return.encode(&mut out);
-                    }
-                    (false, _) => I::Call(func).encode(&mut out),
-                }
-                pos = end;
+                    (true, true) => sink.return_call(func),
+                    (true, false) => sink.call(func).return_(),
+                    (false, _) => sink.call(func),
+                };
+                end
             }
             Edit::Computed { end, .. } => {
                 stats.trampolined_calls += 1;
-                I::Call(import_of(edit)).encode(&mut out);
-                pos = end;
+                sink.call(import_of(edit));
+                end
             }
             Edit::Call {
                 end, func, tail, ..
             } => {
                 if tail {
-                    I::ReturnCall(func + k)
+                    sink.return_call(func + k);
                 } else {
-                    I::Call(func + k)
+                    sink.call(func + k);
                 }
-                .encode(&mut out);
-                pos = end;
+                end
             }
-        }
+        };
     }
     out.extend_from_slice(&wasm[pos..body_range.end]);
     Ok(out)
@@ -654,50 +724,40 @@ fn emit_body(
 /// The per-thread trampoline module: imports the table and exports, for each
 /// standard type S of spec section 4, `t<S>`: `(params of S, i32 index) ->
 /// results of S`, which does `call_indirect (type S)` on its last argument.
-pub fn trampoline_module() -> Vec<u8> {
-    let standard = standard_types();
-    let count = standard.len() as u32;
-    let mut types = TypeSection::new();
-    for (params, results) in &standard {
-        types
-            .ty()
-            .function(params.iter().copied(), results.iter().copied());
-    }
-    for (params, results) in &standard {
-        let mut p = params.clone();
-        p.push(ValType::I32);
-        types.ty().function(p, results.iter().copied());
-    }
-    let mut imports = ImportSection::new();
-    imports.import(
-        "env",
-        "__indirect_function_table",
-        EntityType::Table(table_import()),
-    );
-    let mut funcs = wasm_encoder::FunctionSection::new();
-    let mut exports = ExportSection::new();
-    let mut code = wasm_encoder::CodeSection::new();
-    for (s, (params, _)) in standard.iter().enumerate() {
-        let s = s as u32;
-        funcs.function(count + s);
-        exports.export(&format!("t{s}"), ExportKind::Func, s);
-        let mut f = wasm_encoder::Function::new([]);
-        for i in 0..=params.len() as u32 {
-            f.instruction(&I::LocalGet(i));
-        }
-        f.instruction(&I::CallIndirect {
-            type_index: s,
-            table_index: 0,
-        });
-        f.instruction(&I::End);
-        code.function(&f);
-    }
-    let mut module = wasm_encoder::Module::new();
-    module
-        .section(&types)
-        .section(&imports)
-        .section(&funcs)
-        .section(&exports)
-        .section(&code);
-    module.finish()
-}
+/// Kept as bytes (525 of them, instead of the code that builds them);
+/// `testgen::trampoline_module` builds them and a test checks they are equal.
+pub const TRAMPOLINES: [u8; 525] = [
+    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, 0x01, 0xc2, 0x01, 0x1a, 0x60, 0x01, 0x7f, 0x01,
+    0x7f, 0x60, 0x02, 0x7f, 0x7f, 0x01, 0x7f, 0x60, 0x03, 0x7f, 0x7f, 0x7f, 0x01, 0x7f, 0x60, 0x04,
+    0x7f, 0x7f, 0x7f, 0x7f, 0x01, 0x7f, 0x60, 0x05, 0x7f, 0x7f, 0x7f, 0x7f, 0x7f, 0x01, 0x7f, 0x60,
+    0x06, 0x7f, 0x7f, 0x7f, 0x7f, 0x7f, 0x7f, 0x01, 0x7f, 0x60, 0x01, 0x7f, 0x00, 0x60, 0x02, 0x7f,
+    0x7f, 0x00, 0x60, 0x03, 0x7f, 0x7f, 0x7f, 0x00, 0x60, 0x04, 0x7f, 0x7f, 0x7f, 0x7f, 0x00, 0x60,
+    0x05, 0x7f, 0x7f, 0x7f, 0x7f, 0x7f, 0x00, 0x60, 0x06, 0x7f, 0x7f, 0x7f, 0x7f, 0x7f, 0x7f, 0x00,
+    0x60, 0x02, 0x7f, 0x7e, 0x01, 0x7f, 0x60, 0x02, 0x7f, 0x7f, 0x01, 0x7f, 0x60, 0x03, 0x7f, 0x7f,
+    0x7f, 0x01, 0x7f, 0x60, 0x04, 0x7f, 0x7f, 0x7f, 0x7f, 0x01, 0x7f, 0x60, 0x05, 0x7f, 0x7f, 0x7f,
+    0x7f, 0x7f, 0x01, 0x7f, 0x60, 0x06, 0x7f, 0x7f, 0x7f, 0x7f, 0x7f, 0x7f, 0x01, 0x7f, 0x60, 0x07,
+    0x7f, 0x7f, 0x7f, 0x7f, 0x7f, 0x7f, 0x7f, 0x01, 0x7f, 0x60, 0x02, 0x7f, 0x7f, 0x00, 0x60, 0x03,
+    0x7f, 0x7f, 0x7f, 0x00, 0x60, 0x04, 0x7f, 0x7f, 0x7f, 0x7f, 0x00, 0x60, 0x05, 0x7f, 0x7f, 0x7f,
+    0x7f, 0x7f, 0x00, 0x60, 0x06, 0x7f, 0x7f, 0x7f, 0x7f, 0x7f, 0x7f, 0x00, 0x60, 0x07, 0x7f, 0x7f,
+    0x7f, 0x7f, 0x7f, 0x7f, 0x7f, 0x00, 0x60, 0x03, 0x7f, 0x7e, 0x7f, 0x01, 0x7f, 0x02, 0x23, 0x01,
+    0x03, 0x65, 0x6e, 0x76, 0x19, 0x5f, 0x5f, 0x69, 0x6e, 0x64, 0x69, 0x72, 0x65, 0x63, 0x74, 0x5f,
+    0x66, 0x75, 0x6e, 0x63, 0x74, 0x69, 0x6f, 0x6e, 0x5f, 0x74, 0x61, 0x62, 0x6c, 0x65, 0x01, 0x70,
+    0x00, 0x00, 0x03, 0x0e, 0x0d, 0x0d, 0x0e, 0x0f, 0x10, 0x11, 0x12, 0x13, 0x14, 0x15, 0x16, 0x17,
+    0x18, 0x19, 0x07, 0x45, 0x0d, 0x02, 0x74, 0x30, 0x00, 0x00, 0x02, 0x74, 0x31, 0x00, 0x01, 0x02,
+    0x74, 0x32, 0x00, 0x02, 0x02, 0x74, 0x33, 0x00, 0x03, 0x02, 0x74, 0x34, 0x00, 0x04, 0x02, 0x74,
+    0x35, 0x00, 0x05, 0x02, 0x74, 0x36, 0x00, 0x06, 0x02, 0x74, 0x37, 0x00, 0x07, 0x02, 0x74, 0x38,
+    0x00, 0x08, 0x02, 0x74, 0x39, 0x00, 0x09, 0x03, 0x74, 0x31, 0x30, 0x00, 0x0a, 0x03, 0x74, 0x31,
+    0x31, 0x00, 0x0b, 0x03, 0x74, 0x31, 0x32, 0x00, 0x0c, 0x0a, 0xc1, 0x01, 0x0d, 0x09, 0x00, 0x20,
+    0x00, 0x20, 0x01, 0x11, 0x00, 0x00, 0x0b, 0x0b, 0x00, 0x20, 0x00, 0x20, 0x01, 0x20, 0x02, 0x11,
+    0x01, 0x00, 0x0b, 0x0d, 0x00, 0x20, 0x00, 0x20, 0x01, 0x20, 0x02, 0x20, 0x03, 0x11, 0x02, 0x00,
+    0x0b, 0x0f, 0x00, 0x20, 0x00, 0x20, 0x01, 0x20, 0x02, 0x20, 0x03, 0x20, 0x04, 0x11, 0x03, 0x00,
+    0x0b, 0x11, 0x00, 0x20, 0x00, 0x20, 0x01, 0x20, 0x02, 0x20, 0x03, 0x20, 0x04, 0x20, 0x05, 0x11,
+    0x04, 0x00, 0x0b, 0x13, 0x00, 0x20, 0x00, 0x20, 0x01, 0x20, 0x02, 0x20, 0x03, 0x20, 0x04, 0x20,
+    0x05, 0x20, 0x06, 0x11, 0x05, 0x00, 0x0b, 0x09, 0x00, 0x20, 0x00, 0x20, 0x01, 0x11, 0x06, 0x00,
+    0x0b, 0x0b, 0x00, 0x20, 0x00, 0x20, 0x01, 0x20, 0x02, 0x11, 0x07, 0x00, 0x0b, 0x0d, 0x00, 0x20,
+    0x00, 0x20, 0x01, 0x20, 0x02, 0x20, 0x03, 0x11, 0x08, 0x00, 0x0b, 0x0f, 0x00, 0x20, 0x00, 0x20,
+    0x01, 0x20, 0x02, 0x20, 0x03, 0x20, 0x04, 0x11, 0x09, 0x00, 0x0b, 0x11, 0x00, 0x20, 0x00, 0x20,
+    0x01, 0x20, 0x02, 0x20, 0x03, 0x20, 0x04, 0x20, 0x05, 0x11, 0x0a, 0x00, 0x0b, 0x13, 0x00, 0x20,
+    0x00, 0x20, 0x01, 0x20, 0x02, 0x20, 0x03, 0x20, 0x04, 0x20, 0x05, 0x20, 0x06, 0x11, 0x0b, 0x00,
+    0x0b, 0x0b, 0x00, 0x20, 0x00, 0x20, 0x01, 0x20, 0x02, 0x11, 0x0c, 0x00, 0x0b,
+];

@@ -625,3 +625,59 @@ pub fn bad_streams() -> Vec<(&'static str, Vec<u8>, &'static str)> {
         ),
     ]
 }
+
+/// Builds the trampoline module of [`crate::rewrite::TRAMPOLINES`]: imports the table and exports, for each
+/// standard type S of spec section 4, `t<S>`: `(params of S, i32 index) ->
+/// results of S`, which does `call_indirect (type S)` on its last argument.
+pub fn trampoline_module() -> Vec<u8> {
+    let valtype = |b: &u8| {
+        if *b == crate::module::I64 {
+            ValType::I64
+        } else {
+            ValType::I32
+        }
+    };
+    let standard = crate::module::standard_types();
+    let count = standard.len() as u32;
+    let mut types = TypeSection::new();
+    for sig in &standard {
+        types.ty().function(
+            sig.params.iter().map(valtype),
+            sig.results.iter().map(valtype),
+        );
+    }
+    for sig in &standard {
+        let mut params: Vec<ValType> = sig.params.iter().map(valtype).collect();
+        params.push(ValType::I32);
+        types.ty().function(params, sig.results.iter().map(valtype));
+    }
+    let mut imports = ImportSection::new();
+    imports.import(
+        "env",
+        "__indirect_function_table",
+        EntityType::Table(crate::rewrite::table_import()),
+    );
+    let mut funcs = wasm_encoder::FunctionSection::new();
+    let mut exports = ExportSection::new();
+    let mut code = wasm_encoder::CodeSection::new();
+    for (s, sig) in standard.iter().enumerate() {
+        let s = s as u32;
+        funcs.function(count + s);
+        exports.export(&format!("t{s}"), ExportKind::Func, s);
+        let mut f = wasm_encoder::Function::new([]);
+        let mut sink = f.instructions();
+        for i in 0..=sig.params.len() as u32 {
+            sink.local_get(i);
+        }
+        sink.call_indirect(0, s).end();
+        code.function(&f);
+    }
+    let mut module = wasm_encoder::Module::new();
+    module
+        .section(&types)
+        .section(&imports)
+        .section(&funcs)
+        .section(&exports)
+        .section(&code);
+    module.finish()
+}

@@ -262,8 +262,9 @@ fn jumps_in_functions_that_write_their_parameters_are_not_linked() {
 }
 
 #[test]
-fn trampoline_module_validates() {
-    validate(&rewrite::trampoline_module());
+fn trampoline_module_validates_and_matches_its_generator() {
+    validate(&rewrite::TRAMPOLINES);
+    assert_eq!(&rewrite::TRAMPOLINES[..], &testgen::trampoline_module()[..]);
 }
 
 fn uses_return_call(wasm: &[u8]) -> bool {
