@@ -150,7 +150,7 @@ pub fn last_message_ptr() -> *const libc::c_char {
             .map_or(std::ptr::null(), |m| m.as_ptr()),
         Err(_) => std::ptr::null(),
     })
-    .unwrap_or(std::ptr::null())
+    .unwrap_or_default()
 }
 
 /// The calling thread's last error kind (`ErrorKind as u32`), 0 if none.
