@@ -74,6 +74,17 @@ pub extern "C" fn jit_wasm_get_entry_point(
     native_code: *const c_void,
     label: c_int,
 ) -> *const c_void {
+    // A negative label becomes a huge one, which no cache line accepts.
+    match registry::cached_entry_point(native_code as usize, label as u32) {
+        Some(index) => entry(index),
+        None => entry_point_slow(native_code, label),
+    }
+}
+
+/// Everything but a cache hit: checks, placement on this thread, errors.
+#[cold]
+#[inline(never)]
+fn entry_point_slow(native_code: *const c_void, label: c_int) -> *const c_void {
     let index = handle(native_code).and_then(|id| registry::entry_point(id, self::label(label)?));
     or_record(index.map(entry), ptr::null())
 }

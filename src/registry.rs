@@ -14,9 +14,9 @@
 //! anything. So no slot of a released module resolves again on any thread,
 //! and a slot is only reused after the module in it was removed.
 //!
-//! The hot path — a lookup of a module already placed on this thread — is an
-//! atomic load, a thread-local compare and a cache probe: no lock, no call
-//! into JavaScript.
+//! The hot path — a lookup of a module already placed on this thread — is a
+//! probe of a thread-local cache line and an atomic load of the epoch the
+//! line must have been filled at: no lock, no call into JavaScript.
 
 use crate::engine::{self, Placement};
 use crate::error::{Error, ErrorKind, Result};
@@ -85,12 +85,16 @@ struct CacheEntry {
     id: u32,
     base: u32,
     len: u32,
+    /// The release epoch this thread had synchronised to when it filled the
+    /// line; the line is valid only while no release happened since.
+    epoch: u32,
 }
 
 const EMPTY: CacheEntry = CacheEntry {
     id: 0,
     base: 0,
     len: 0,
+    epoch: 0,
 };
 const CACHE_SIZE: usize = 256;
 
@@ -237,21 +241,27 @@ fn copy(bytes: &[u8]) -> Result<Box<[u8]>> {
     Ok(out.into_boxed_slice())
 }
 
+/// The hot path: the table index of `label` of the module with handle
+/// `handle` if it is placed on this thread and no release happened since
+/// this thread last looked; `None` otherwise (then call [`entry_point`]).
+/// One thread-local cache line and an atomic load: no lock, no call into
+/// JavaScript, no stack frame.
+#[inline(always)]
+pub fn cached_entry_point(handle: usize, label: u32) -> Option<u32> {
+    // Handle 0 maps to empty lines (id 0, len 0), so it never hits.
+    let id = u32::try_from(handle).ok()?;
+    let e = CACHE.with(|cache| cache[id as usize % CACHE_SIZE].get());
+    let epoch = RELEASE_EPOCH.load(Ordering::Acquire);
+    (e.id == id && e.epoch == epoch && label < e.len).then_some(e.base + label)
+}
+
 /// The table index of `label` of module `id` on this thread, placing the
 /// module on this thread first if needed.
-#[inline]
 pub fn entry_point(id: ModuleId, label: u32) -> Result<u32> {
-    let epoch = RELEASE_EPOCH.load(Ordering::Acquire);
-    if SEEN_EPOCH.with(Cell::get) == epoch {
-        let hit = CACHE.with(|cache| {
-            let e = cache[cache_slot(id)].get();
-            (e.id == id.get() && label < e.len).then_some(e.base + label)
-        });
-        if let Some(index) = hit {
-            return Ok(index);
-        }
+    match cached_entry_point(id.to_handle(), label) {
+        Some(index) => Ok(index),
+        None => entry_point_slow(id, label),
     }
-    entry_point_slow(id, label)
 }
 
 #[cold]
@@ -274,6 +284,7 @@ fn entry_point_slow(id: ModuleId, label: u32) -> Result<u32> {
                 id: id.get(),
                 base: placement.base,
                 len: placement.len,
+                epoch: SEEN_EPOCH.with(Cell::get),
             })
         });
         Ok(placement.base + label)

@@ -492,6 +492,22 @@ pub fn chain(n: u32) -> ModuleSpec {
     ModuleSpec::standard(bodies)
 }
 
+/// A ring of `n` labels (n >= 2) that does nothing but jump: label i in 1..n
+/// spends one reduction and jumps to label i + 1 (label n - 1 to label 1).
+/// Run with r reductions, it makes exactly r jumps and the dispatch loop
+/// stops it with continuation set: the cost of a jump, isolated.
+pub fn jump_ring(n: u32) -> ModuleSpec {
+    assert!(n >= 2, "a ring needs labels 0 and 1 at least");
+    let mut bodies = vec![stub()];
+    for i in 1..n {
+        let next = if i + 1 == n { 1 } else { i + 1 };
+        let mut b = Body::new();
+        b.decrement_reductions().jump(next);
+        bodies.push(b.finish());
+    }
+    ModuleSpec::standard(bodies)
+}
+
 /// A module switch right before a plain jump. Module A (`switch_a(b)`):
 /// label 1 calls the host's `set_module(b)` (not in tail position) and then
 /// jumps to label 2; the dispatch loop therefore continues at label 2 of
@@ -527,6 +543,7 @@ pub fn host_streams() -> Vec<(&'static str, Vec<u8>)> {
         ("ping.stream", stream_of(&a)),
         ("pong.stream", stream_of(&b)),
         ("chain200.stream", stream_of(&chain(200))),
+        ("ring200.stream", stream_of(&jump_ring(200))),
         ("switch_a.stream", stream_of(&switch_a(9))),
         ("switch_b.stream", stream_of(&switch_b())),
     ]

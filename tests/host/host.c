@@ -126,40 +126,9 @@ void process_init(Process *p, Module *mod, int entry_label)
     p->cont = (uintptr_t) entry_label + 1;
 }
 
-/* One time slice: the dispatch loop of spec section 6.2, exactly. */
-static bool run_slice(Process *p, int reductions)
+bool run_slice(Process *p, int reductions)
 {
-    Module *mod = p->mod;
-    ModuleNativeEntryPoint entry = module_get_native_entry_point(mod, (int) p->cont - 1);
-    if (!entry) {
-        return false;
-    }
-    int r = reductions;
-    for (;;) {
-        JITState jit_state = { .module = mod, .continuation = 0, .remaining_reductions = r };
-        Context *new_ctx = entry(&p->ctx, &jit_state, &module_native_interface);
-        r = jit_state.remaining_reductions;
-        if (new_ctx != &p->ctx) {
-            return true; /* switch process: schedule_next_cp saved p */
-        }
-        if (jit_state.continuation == 0) {
-            return true; /* reschedule: terminated, or a primitive stopped it */
-        }
-        if (r == 0) {
-            p->mod = jit_state.module;
-            p->cont = jit_state.continuation;
-            p->yields++;
-            return true; /* reschedule: out of reductions */
-        }
-        if (jit_state.module != mod) {
-            mod = jit_state.module;
-            p->switches++;
-        }
-        entry = module_get_native_entry_point(mod, (int) jit_state.continuation - 1);
-        if (!entry) {
-            return false;
-        }
-    }
+    return dispatch_slice(p, reductions, module_get_native_entry_point);
 }
 
 bool process_run(Process *p, int reductions, int max_slices)

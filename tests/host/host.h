@@ -38,6 +38,46 @@ Module *host_load_file(const char *path, int index);
 void host_unload(Module *mod);
 
 void process_init(Process *p, Module *mod, int entry_label);
+/* Runs one time slice of p: the dispatch loop of spec 6.2 until it stops. */
+bool run_slice(Process *p, int reductions);
+
+/* The dispatch loop of spec section 6.2, exactly, with `lookup` as
+ * module_get_native_entry_point (inlined and devirtualised by the compiler
+ * where `lookup` is a constant). Returns false if a lookup fails. */
+static inline bool dispatch_slice(Process *p, int reductions, ModuleNativeEntryPoint (*lookup)(Module *, int))
+{
+    Module *mod = p->mod;
+    ModuleNativeEntryPoint entry = lookup(mod, (int) p->cont - 1);
+    if (!entry) {
+        return false;
+    }
+    int r = reductions;
+    for (;;) {
+        JITState jit_state = { .module = mod, .continuation = 0, .remaining_reductions = r };
+        Context *new_ctx = entry(&p->ctx, &jit_state, &module_native_interface);
+        r = jit_state.remaining_reductions;
+        if (new_ctx != &p->ctx) {
+            return true; /* switch process: schedule_next_cp saved p */
+        }
+        if (jit_state.continuation == 0) {
+            return true; /* reschedule: terminated, or a primitive stopped it */
+        }
+        if (r == 0) {
+            p->mod = jit_state.module;
+            p->cont = jit_state.continuation;
+            p->yields++;
+            return true; /* reschedule: out of reductions */
+        }
+        if (jit_state.module != mod) {
+            mod = jit_state.module;
+            p->switches++;
+        }
+        entry = lookup(mod, (int) jit_state.continuation - 1);
+        if (!entry) {
+            return false;
+        }
+    }
+}
 /* Runs p to completion, `reductions` per time slice; false on a lookup
  * failure or after `max_slices`. */
 bool process_run(Process *p, int reductions, int max_slices);
