@@ -508,6 +508,29 @@ pub fn jump_ring(n: u32) -> ModuleSpec {
     ModuleSpec::standard(bodies)
 }
 
+/// A module that says which it is: `n` labels (n >= 3); label 1 jumps to
+/// label n - 1, which sets x[0] = `marker` and terminates. Used by the
+/// stress test to check that a lookup reached the module it asked for.
+pub fn marker(marker: u32, n: u32) -> ModuleSpec {
+    assert!(n >= 3, "a marker module has labels 0, 1 and n - 1");
+    let mut bodies: Vec<Function> = (0..n).map(|_| stub()).collect();
+    let mut l1 = Body::new();
+    l1.jump(n - 1);
+    bodies[1] = l1.finish();
+    let mut last = Body::new();
+    last.store_x(0, &[I::I32Const(marker as i32)])
+        .tail_primitive(prim::TERMINATE_CONTEXT);
+    bodies[n as usize - 1] = last.finish();
+    ModuleSpec::standard(bodies)
+}
+
+/// A module that validates but traps: label 1 is `unreachable`.
+pub fn trapping() -> ModuleSpec {
+    let mut l1 = Body::new();
+    l1.op(I::Unreachable);
+    ModuleSpec::standard(vec![stub(), l1.finish()])
+}
+
 /// A module switch right before a plain jump. Module A (`switch_a(b)`):
 /// label 1 calls the host's `set_module(b)` (not in tail position) and then
 /// jumps to label 2; the dispatch loop therefore continues at label 2 of
@@ -537,7 +560,7 @@ pub fn switch_b() -> ModuleSpec {
 /// `jit-streamgen` tool to write them out.
 pub fn host_streams() -> Vec<(&'static str, Vec<u8>)> {
     let (a, b) = ping_pong(1, 2);
-    vec![
+    let mut streams = vec![
         ("countdown.stream", stream_of(&countdown())),
         ("call_return.stream", stream_of(&call_return())),
         ("ping.stream", stream_of(&a)),
@@ -546,7 +569,22 @@ pub fn host_streams() -> Vec<(&'static str, Vec<u8>)> {
         ("ring200.stream", stream_of(&jump_ring(200))),
         ("switch_a.stream", stream_of(&switch_a(9))),
         ("switch_b.stream", stream_of(&switch_b())),
-    ]
+        ("trap.stream", stream_of(&trapping())),
+    ];
+    for k in 0..8u32 {
+        let name: &'static str = [
+            "marker0.stream",
+            "marker1.stream",
+            "marker2.stream",
+            "marker3.stream",
+            "marker4.stream",
+            "marker5.stream",
+            "marker6.stream",
+            "marker7.stream",
+        ][k as usize];
+        streams.push((name, stream_of(&marker(k, 3 + 7 * k))));
+    }
+    streams
 }
 
 /// Malformed streams, each with a fragment of the message that must name its

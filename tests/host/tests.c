@@ -4,6 +4,7 @@
  * (STREAMS_DIR is written by `jit-streamgen`). Prints one line per test and
  * "N passed, M failed" at the end; exits non-zero on any failure.
  */
+#include <emscripten.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -298,6 +299,60 @@ static void test_fixtures_register_every_label(void)
     }
 }
 
+/* A label that traps ends the call it is in (a RuntimeError reaches
+ * JavaScript); the runtime's state must not be affected. */
+EMSCRIPTEN_KEEPALIVE void host_run_label_1(Module *m)
+{
+    Process p;
+    process_init(&p, m, 1);
+    process_run(&p, 100, 10);
+}
+
+static void test_a_trap_leaves_the_runtime_intact(void)
+{
+    Module *m = load_stream("trap.stream", 11);
+    if (!m) return;
+    unsigned live = atomvm_wasm_jit_live_modules();
+    int caught = EM_ASM_INT({
+        try {
+            Module['_host_run_label_1']($0);
+            return 0;
+        } catch (e) {
+            return e instanceof WebAssembly.RuntimeError ? 1 : 2;
+        }
+    }, m);
+    CHECK(caught == 1, "the trap did not reach JavaScript as a RuntimeError (%d)", caught);
+    CHECK(atomvm_wasm_jit_live_modules() == live, "live modules changed");
+    Module *c = load_stream("countdown.stream", 12);
+    if (c) {
+        Process p;
+        process_init(&p, c, 1);
+        p.ctx.x[0] = 5;
+        CHECK(process_run(&p, 100, 10) && p.ctx.x[1] == 5, "the runtime works after a trap");
+        host_unload(c);
+    }
+    CHECK(jit_wasm_get_entry_point(m->native_code, 1) != NULL, "the trapping module still resolves");
+    host_unload(m);
+}
+
+/* Built without -sALLOW_TABLE_GROWTH: placing a module must fail cleanly. */
+static void test_a_table_that_cannot_grow_is_an_error(void)
+{
+    Module *m = load_stream("chain200.stream", 13);
+    if (!m) return;
+    int before = host_table_length();
+    const void *e = jit_wasm_get_entry_point(m->native_code, 1);
+    CHECK(e == NULL, "placed in a table that cannot grow");
+    CHECK(atomvm_wasm_jit_last_error_code() == AtomvmWasmJitErrorKind_Resource, "kind %u: %s",
+        atomvm_wasm_jit_last_error_code(), last_error());
+    CHECK(strstr(last_error(), "table") != NULL, "message: %s", last_error());
+    printf("  message: %s\n", last_error());
+    CHECK(host_table_length() == before, "the table changed");
+    CHECK(jit_wasm_get_entry_point(m->native_code, 1) == NULL, "a second attempt also fails cleanly");
+    host_unload(m);
+    CHECK(atomvm_wasm_jit_live_modules() == 0, "module left behind");
+}
+
 /* ---- threads ----------------------------------------------------------------- */
 
 #ifdef __EMSCRIPTEN_PTHREADS__
@@ -364,6 +419,105 @@ static void *holder(void *arg)
     return NULL;
 }
 
+/* Stress: threads load marker modules into shared slots, look up and run
+ * what others published, and release what they replace, for a bounded
+ * time. Every run must reach the module asked for. */
+enum { STRESS_THREADS = 4, STRESS_SLOTS = 8, STRESS_MS = 4000 };
+static _Atomic(uintptr_t) stress_slots[STRESS_SLOTS];
+static _Atomic int marker_of[1 << 16];
+static uint8_t *marker_bytes[8];
+static size_t marker_size[8];
+static atomic_long stress_runs, stress_loads, stress_gone, stress_wrong;
+
+static uint32_t next_random(uint32_t *s)
+{
+    *s ^= *s << 13;
+    *s ^= *s >> 17;
+    *s ^= *s << 5;
+    return *s;
+}
+
+static void *stress_worker(void *arg)
+{
+    uint32_t seed = 0x9E3779B9u * (uint32_t) ((intptr_t) arg + 1);
+    double deadline = emscripten_get_now() + STRESS_MS;
+    int table_start = host_table_length();
+    while (emscripten_get_now() < deadline) {
+        uint32_t r = next_random(&seed);
+        int slot = (int) (r % STRESS_SLOTS);
+        if ((r >> 8) % 4 == 0) {
+            int k = (int) ((r >> 12) % 8);
+            const void *nc = sys_map_native_code(marker_bytes[k], marker_size[k]);
+            if (!nc) {
+                CHECK(0, "stress load: %s", last_error());
+                continue;
+            }
+            atomic_store(&marker_of[(uintptr_t) nc & 0xFFFF], k);
+            atomic_fetch_add(&stress_loads, 1);
+            uintptr_t old = atomic_exchange(&stress_slots[slot], (uintptr_t) nc);
+            if (old) sys_release_native_code((const void *) old);
+        } else {
+            uintptr_t h = atomic_load(&stress_slots[slot]);
+            if (!h) continue;
+            int k = atomic_load(&marker_of[h & 0xFFFF]);
+            Module mod = { .module_index = 0, .native_code = (const void *) h };
+            Process p;
+            process_init(&p, &mod, 1);
+            p.ctx.x[0] = 0xDEAD;
+            if (process_run(&p, 100, 3)) {
+                atomic_fetch_add(&stress_runs, 1);
+                if (p.ctx.x[0] != (term) k) {
+                    atomic_fetch_add(&stress_wrong, 1);
+                }
+            } else {
+                /* released meanwhile: the lookup must have said so */
+                atomic_fetch_add(&stress_gone, 1);
+                CHECK(strstr(last_error(), "not a loaded module") != NULL, "stress lookup: %s", last_error());
+            }
+        }
+    }
+    int grown = host_table_length() - table_start;
+    CHECK(grown <= STRESS_SLOTS * 60 * 2, "thread table grew by %d entries", grown);
+    return (void *) (intptr_t) grown;
+}
+
+static void test_stress_load_run_release_on_four_threads(void)
+{
+    for (int k = 0; k < 8; k++) {
+        char name[32];
+        snprintf(name, sizeof(name), "marker%d.stream", k);
+        marker_bytes[k] = host_read_file(path_of(streams_dir, name), &marker_size[k]);
+        CHECK(marker_bytes[k] != NULL, "read %s", name);
+        if (!marker_bytes[k]) return;
+    }
+    size_t heap_before = host_heap_in_use();
+    unsigned live_before = atomvm_wasm_jit_live_modules();
+    pthread_t threads[STRESS_THREADS];
+    for (int t = 0; t < STRESS_THREADS; t++) {
+        pthread_create(&threads[t], NULL, stress_worker, (void *) (intptr_t) t);
+    }
+    int grown[STRESS_THREADS];
+    for (int t = 0; t < STRESS_THREADS; t++) {
+        void *g;
+        pthread_join(threads[t], &g);
+        grown[t] = (int) (intptr_t) g;
+    }
+    for (int s = 0; s < STRESS_SLOTS; s++) {
+        uintptr_t h = atomic_exchange(&stress_slots[s], 0);
+        if (h) sys_release_native_code((const void *) h);
+    }
+    size_t heap_after = host_heap_in_use();
+    printf("  %d threads for %d ms: %ld loads, %ld runs, %ld lookups of just-released modules refused, %ld wrong\n",
+        STRESS_THREADS, STRESS_MS, (long) stress_loads, (long) stress_runs, (long) stress_gone, (long) stress_wrong);
+    printf("  table growth per thread: %d %d %d %d entries; heap in use %zu -> %zu bytes; live modules %u -> %u\n",
+        grown[0], grown[1], grown[2], grown[3], heap_before, heap_after, live_before, atomvm_wasm_jit_live_modules());
+    CHECK(stress_wrong == 0, "%ld runs reached another module's code", (long) stress_wrong);
+    CHECK(stress_runs > 1000 && stress_loads > 100, "too little work done");
+    CHECK(atomvm_wasm_jit_live_modules() == live_before, "modules left behind");
+    CHECK(heap_after <= heap_before + 64 * 1024, "heap grew from %zu to %zu", heap_before, heap_after);
+    for (int k = 0; k < 8; k++) free(marker_bytes[k]);
+}
+
 static void test_release_on_one_thread_frees_another(void)
 {
     crossed = load_stream("chain200.stream", 7);
@@ -399,10 +553,11 @@ int main(int argc, char **argv)
 {
     /* Options first: --no-tail-calls, --no-direct-primitives. */
     int arg = 1;
-    bool tail_calls = true, direct = true;
+    bool tail_calls = true, direct = true, fixed_table = false;
     for (; arg < argc && strncmp(argv[arg], "--", 2) == 0; arg++) {
         if (strcmp(argv[arg], "--no-tail-calls") == 0) tail_calls = false;
         else if (strcmp(argv[arg], "--no-direct-primitives") == 0) direct = false;
+        else if (strcmp(argv[arg], "--table-cannot-grow") == 0) fixed_table = true;
     }
     streams_dir = arg < argc ? argv[arg] : "target/streams";
     fixtures_dir = arg + 1 < argc ? argv[arg + 1] : NULL;
@@ -416,6 +571,12 @@ int main(int argc, char **argv)
 #else
     printf("# variant: single thread\n");
 #endif
+    if (fixed_table) {
+        /* This build has no -sALLOW_TABLE_GROWTH: only this test applies. */
+        run("a table that cannot grow is an error", test_a_table_that_cannot_grow_is_an_error);
+        printf("%d passed, %d failed\n", passed, failed);
+        return failed == 0 ? 0 : 1;
+    }
     run("countdown yields when reductions run out", test_countdown_yields_when_reductions_run_out);
     run("call and return through cp and do_return", test_call_and_return_through_cp);
     run("two modules calling each other", test_two_modules_calling_each_other);
@@ -426,9 +587,11 @@ int main(int argc, char **argv)
     run("handles, labels and release", test_handles_labels_and_release);
     run("shim: binary term entry point and NIF", test_shim_entry_point_and_nif);
     run("fixtures register every label", test_fixtures_register_every_label);
+    run("a trap leaves the runtime intact", test_a_trap_leaves_the_runtime_intact);
 #ifdef __EMSCRIPTEN_PTHREADS__
     run("four threads load, run and release", test_four_threads_load_run_release);
     run("release on one thread frees another's slots", test_release_on_one_thread_frees_another);
+    run("stress: load, run, release on four threads", test_stress_load_run_release_on_four_threads);
 #endif
     printf("%d passed, %d failed\n", passed, failed);
     return failed == 0 ? 0 : 1;
