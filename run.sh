@@ -7,6 +7,7 @@
 #                    the single-thread and -pthread variants
 #   ./run.sh bench   measure against the C runtime's design; prints a table
 #                    and writes bench-results.json
+#   ./run.sh fuzz [S] fuzz stream loading natively for S seconds (default 60)
 #   ./run.sh build   build the two static libraries and the test programs
 #   ./run.sh deps    only install the Debian packages
 set -euo pipefail
@@ -108,6 +109,36 @@ bench() {
     node "$B/bench.js" "$B/streams" "$ROOT/bench-results.json" "$bytes" "node $(node --version)"
 }
 
+# Coverage-guided fuzzing (cargo fuzz, libFuzzer) of parsing, checks,
+# rewriting and the registry, natively, seeded by the test generator.
+fuzz() {
+    local seconds=${1:-60}
+    deps
+    command -v cargo-fuzz >/dev/null || [ -x "$HOME/.cargo/bin/cargo-fuzz" ] || {
+        log "installing cargo-fuzz from crates.io"
+        cargo install -q cargo-fuzz --locked
+    }
+    local corpus=$ROOT/fuzz/corpus/load
+    mkdir -p "$corpus"
+    cargo run -q --bin jit-streamgen -- "$B/streams"
+    cp "$B"/streams/*.stream "$B"/streams/bad/*.stream "$corpus/"
+    [ -d "$FIXTURES" ] && cp "$FIXTURES"/*.stream "$corpus/"
+    log "fuzzing for $seconds s (seeds: $(ls "$corpus" | wc -l))"
+    local out
+    out=$(mktemp)
+    # No sanitizer: the target drives safe Rust; debug assertions (overflow
+    # checks) stay on.
+    if ! (cd fuzz && RUSTC_BOOTSTRAP=1 PATH="$HOME/.cargo/bin:$PATH" cargo fuzz run -s none load -- \
+        -max_total_time="$seconds" -rss_limit_mb=4096 >"$out" 2>&1); then
+        grep -E -A30 "panicked|ERROR" "$out" | head -60
+        echo "fuzz: crash found (input saved under fuzz/artifacts/load/)"
+        rm -f "$out"
+        return 1
+    fi
+    grep -E "^Done [0-9]+ runs" "$out" | sed 's/^/fuzz: /'
+    rm -f "$out"
+}
+
 demo() {
     build
     log "demo"
@@ -170,6 +201,7 @@ test_all() {
     run_counted cargo test -q
     lint
     node_tests
+    fuzz 60
     log "summary"
     echo "tests: $PASSED passed, $FAILED failed"
 }
@@ -179,9 +211,10 @@ deps) deps ;;
 build) build ;;
 demo) demo ;;
 bench) bench ;;
+fuzz) fuzz "${2:-60}" ;;
 test) test_all ;;
 *)
-    sed -n '2,13p' "$0"
+    sed -n '2,14p' "$0"
     exit 2
     ;;
 esac

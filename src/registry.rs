@@ -252,7 +252,8 @@ pub fn cached_entry_point(handle: usize, label: u32) -> Option<u32> {
     let id = u32::try_from(handle).ok()?;
     let e = CACHE.with(|cache| cache[id as usize % CACHE_SIZE].get());
     let epoch = RELEASE_EPOCH.load(Ordering::Acquire);
-    (e.id == id && e.epoch == epoch && label < e.len).then_some(e.base + label)
+    // Lazily: `base + label` is only meaningful (and cannot overflow) on a hit.
+    (e.id == id && e.epoch == epoch && label < e.len).then(|| e.base + label)
 }
 
 /// The table index of `label` of module `id` on this thread, placing the

@@ -185,3 +185,18 @@ fn every_bad_stream_is_refused_with_its_message() {
         );
     }
 }
+
+#[test]
+fn huge_labels_miss_without_overflow() {
+    // Found by fuzzing: the sum of a cache line's base and a huge label must
+    // not be computed unless the line matches.
+    let a = load_chain(5);
+    let b = load_chain(5);
+    registry::entry_point(a, 1).unwrap();
+    registry::entry_point(b, 1).unwrap();
+    for label in [5, 6, u32::MAX - 1, u32::MAX] {
+        assert_eq!(kind(registry::entry_point(a, label)), ErrorKind::BadLabel);
+    }
+    registry::release(a).unwrap();
+    registry::release(b).unwrap();
+}
