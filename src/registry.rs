@@ -197,6 +197,7 @@ fn with_local<T>(f: impl FnOnce(&mut Local) -> Result<T>) -> Result<T> {
 pub fn load(bytes: &[u8]) -> Result<ModuleId> {
     let parsed = stream::parse(bytes)?;
     let shape = module::check(parsed.wasm, parsed.num_entries, parsed.wasm_offset)?;
+    ensure_memory_for(parsed.wasm.len() + parsed.lines.len())?;
     let wasm = rewrite::rewrite(
         parsed.wasm,
         &shape,
@@ -226,6 +227,23 @@ pub fn load(bytes: &[u8]) -> Result<ModuleId> {
     });
     global().live.insert(id, loaded);
     Ok(id)
+}
+
+/// Loading a module of `size` bytes needs about three times that at once
+/// (the rewrite's buffers, its output, the copy kept). Rust aborts when an
+/// allocation fails, and not every allocation on the way can be made
+/// fallible, so ask for that much first with a fallible reservation (and
+/// give it back): if memory is short, the load fails with a message instead
+/// of the VM aborting.
+fn ensure_memory_for(size: usize) -> Result<()> {
+    let need = size.saturating_mul(3).saturating_add(64 * 1024);
+    let mut probe: Vec<u8> = Vec::new();
+    probe.try_reserve_exact(need).map_err(|_| {
+        Error::new(
+            ErrorKind::Resource,
+            format!("out of memory: loading a {size}-byte module needs about {need} bytes"),
+        )
+    })
 }
 
 /// Copies `bytes`, failing cleanly if memory is short.

@@ -353,6 +353,76 @@ static void test_a_table_that_cannot_grow_is_an_error(void)
     CHECK(atomvm_wasm_jit_live_modules() == 0, "module left behind");
 }
 
+/* Built with -sMAXIMUM_MEMORY=64MB: a stream whose module is 40 MB (a valid
+ * module plus a large custom section) cannot be loaded; the load must fail
+ * with a message, and smaller modules must still load. */
+static void test_short_memory_is_an_error(void)
+{
+    size_t size;
+    uint8_t *small = host_read_file(path_of(streams_dir, "countdown.stream"), &size);
+    if (!small) return;
+    uint32_t wasm_offset, lines_offset;
+    memcpy(&wasm_offset, small + 4, 4);
+    memcpy(&lines_offset, small + 8, 4);
+    size_t custom = 40u << 20;
+    size_t wasm_len = (lines_offset - wasm_offset) + 1 + 5 + 2 + custom; /* id, size, name, payload */
+    uint8_t *big = malloc(wasm_offset + wasm_len);
+    CHECK(big != NULL, "the test's own 40 MB");
+    if (!big) return;
+    memcpy(big, small, lines_offset); /* header, reserved area, module */
+    uint8_t *p = big + lines_offset;
+    *p++ = 0; /* custom section: id 0, size (5-byte LEB), name "x", payload */
+    uint32_t payload = (uint32_t) (1 + 1 + custom);
+    for (int i = 0; i < 5; i++) *p++ = (uint8_t) ((payload >> (7 * i)) & 0x7F) | (i < 4 ? 0x80 : 0);
+    *p++ = 1;
+    *p++ = 'x';
+    memset(p, 0, custom);
+    uint32_t new_lines = (uint32_t) (wasm_offset + wasm_len);
+    memcpy(big + 8, &new_lines, 4); /* no line metadata */
+    unsigned live = atomvm_wasm_jit_live_modules();
+    /* Modules that keep the table import keep their custom sections: the
+     * rewritten module is as large as the original. */
+    atomvm_wasm_jit_set_direct_primitives(false);
+    const void *nc = sys_map_native_code(big, wasm_offset + wasm_len);
+    atomvm_wasm_jit_set_direct_primitives(true);
+    CHECK(nc == NULL, "a 40 MB module loaded in a 64 MB program");
+    CHECK(atomvm_wasm_jit_last_error_code() == AtomvmWasmJitErrorKind_Resource, "kind %u: %s",
+        atomvm_wasm_jit_last_error_code(), last_error());
+    printf("  message: %s\n", last_error());
+    free(big);
+    CHECK(atomvm_wasm_jit_live_modules() == live, "module left behind");
+    const void *ok = sys_map_native_code(small, size);
+    CHECK(ok != NULL, "a small module still loads: %s", last_error()); /* (this table cannot grow) */
+    if (ok) sys_release_native_code(ok);
+    free(small);
+}
+
+/* Absurd sizes: a 100 MB stream of zeros after a valid-looking header, and
+ * num_entries just below 2^24, are refused quickly with a message. */
+static void test_absurd_sizes_are_refused(void)
+{
+    size_t n = 100u << 20;
+    uint8_t *huge = calloc(1, n);
+    CHECK(huge != NULL, "the test's own 100 MB");
+    if (!huge) return;
+    uint32_t header[3] = { 5, 16, (uint32_t) n };
+    memcpy(huge, header, sizeof(header));
+    memcpy(huge + 16, "\0asm\1\0\0\0", 8);
+    double t0 = emscripten_get_now();
+    CHECK(sys_map_native_code(huge, n) == NULL, "100 MB of zeros loaded");
+    double ms = emscripten_get_now() - t0;
+    printf("  100 MB stream refused in %.1f ms: %s\n", ms, last_error());
+    free(huge);
+    size_t size;
+    uint8_t *bytes = host_read_file(path_of(streams_dir, "countdown.stream"), &size);
+    if (!bytes) return;
+    uint32_t entries = (1u << 24) - 1;
+    memcpy(bytes, &entries, 4);
+    CHECK(sys_map_native_code(bytes, size) == NULL && strstr(last_error(), "num_entries is 16777215"),
+        "num_entries 2^24-1: %s", last_error());
+    free(bytes);
+}
+
 /* ---- threads ----------------------------------------------------------------- */
 
 #ifdef __EMSCRIPTEN_PTHREADS__
@@ -553,11 +623,11 @@ int main(int argc, char **argv)
 {
     /* Options first: --no-tail-calls, --no-direct-primitives. */
     int arg = 1;
-    bool tail_calls = true, direct = true, fixed_table = false;
+    bool tail_calls = true, direct = true, fixed_table = false; /* --constrained */
     for (; arg < argc && strncmp(argv[arg], "--", 2) == 0; arg++) {
         if (strcmp(argv[arg], "--no-tail-calls") == 0) tail_calls = false;
         else if (strcmp(argv[arg], "--no-direct-primitives") == 0) direct = false;
-        else if (strcmp(argv[arg], "--table-cannot-grow") == 0) fixed_table = true;
+        else if (strcmp(argv[arg], "--constrained") == 0) fixed_table = true;
     }
     streams_dir = arg < argc ? argv[arg] : "target/streams";
     fixtures_dir = arg + 1 < argc ? argv[arg + 1] : NULL;
@@ -572,8 +642,9 @@ int main(int argc, char **argv)
     printf("# variant: single thread\n");
 #endif
     if (fixed_table) {
-        /* This build has no -sALLOW_TABLE_GROWTH: only this test applies. */
+        /* This build has no -sALLOW_TABLE_GROWTH and at most 64 MB. */
         run("a table that cannot grow is an error", test_a_table_that_cannot_grow_is_an_error);
+        run("short memory is an error", test_short_memory_is_an_error);
         printf("%d passed, %d failed\n", passed, failed);
         return failed == 0 ? 0 : 1;
     }
@@ -588,6 +659,7 @@ int main(int argc, char **argv)
     run("shim: binary term entry point and NIF", test_shim_entry_point_and_nif);
     run("fixtures register every label", test_fixtures_register_every_label);
     run("a trap leaves the runtime intact", test_a_trap_leaves_the_runtime_intact);
+    run("absurd sizes are refused", test_absurd_sizes_are_refused);
 #ifdef __EMSCRIPTEN_PTHREADS__
     run("four threads load, run and release", test_four_threads_load_run_release);
     run("release on one thread frees another's slots", test_release_on_one_thread_frees_another);
