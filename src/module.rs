@@ -250,10 +250,8 @@ pub fn check(wasm: &[u8], num_entries: u32, base: usize) -> Result<Shape> {
 
     for payload in parser().parse_all(wasm) {
         match payload.map_err(bad)? {
-            Payload::Version { encoding, .. } => {
-                if encoding != wasmparser::Encoding::Module {
-                    return Err(Error::shape("a component, not a core WebAssembly module"));
-                }
+            Payload::Version { encoding, .. } if encoding != wasmparser::Encoding::Module => {
+                return Err(Error::shape("a component, not a core WebAssembly module"));
             }
             Payload::TypeSection(reader) => {
                 let types = read_types(wasm, reader.range(), base)?;
@@ -311,13 +309,11 @@ pub fn check(wasm: &[u8], num_entries: u32, base: usize) -> Result<Shape> {
                     at(range.start)
                 )))
             }
-            Payload::ElementSection(reader) => {
-                if reader.count() > 0 {
-                    return Err(Error::shape(format!(
-                        "element segments at stream offset {}: a JIT module has none (an active one would overwrite the VM's function table)",
-                        at(reader.range().start)
-                    )));
-                }
+            Payload::ElementSection(reader) if reader.count() > 0 => {
+                return Err(Error::shape(format!(
+                    "element segments at stream offset {}: a JIT module has none (an active one would overwrite the VM's function table)",
+                    at(reader.range().start)
+                )));
             }
             Payload::DataSection(reader) => check_data(wasm, reader.range(), base)?,
             Payload::MemorySection(reader) if reader.count() > 0 => {
