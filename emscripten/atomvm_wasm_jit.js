@@ -20,7 +20,7 @@ var AtomVMWasmJitLibrary = {
     st: null,
     state: function() {
       if (!AVMJIT.st) {
-        AVMJIT.st = { compiled: new Map(), instances: new Map(), free: [], calls: 0, tramp: null };
+        AVMJIT.st = { compiled: new Map(), instances: new Map(), free: [], calls: 0, grows: 0, tramp: null };
       }
       return AVMJIT.st;
     },
@@ -113,7 +113,9 @@ var AtomVMWasmJitLibrary = {
           return base;
         }
       }
-      return wasmTable.grow(n);
+      var base = wasmTable.grow(n);
+      s.grows++;
+      return base;
     },
     // Returns [base, base + n) to the free list, merging neighbours.
     freeRange: function(s, base, n) {

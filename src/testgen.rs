@@ -567,6 +567,7 @@ pub fn host_streams() -> Vec<(&'static str, Vec<u8>)> {
         ("pong.stream", stream_of(&b)),
         ("chain200.stream", stream_of(&chain(200))),
         ("ring200.stream", stream_of(&jump_ring(200))),
+        ("chain1000.stream", stream_of(&chain(1000))),
         ("switch_a.stream", stream_of(&switch_a(9))),
         ("switch_b.stream", stream_of(&switch_b())),
         ("trap.stream", stream_of(&trapping())),

@@ -22,6 +22,7 @@ ModuleNativeEntryPoint jit_stream_entry_point(Context *ctx, term stream);
 const struct Nif *jit_stream_wasm_get_nif(const char *name);
 
 static const char *streams_dir;
+static bool direct_primitives_on = true;
 static const char *fixtures_dir;
 static atomic_int checks_failed;
 static int passed, failed;
@@ -142,6 +143,36 @@ static void test_lookups_of_placed_labels_call_no_javascript(void)
     CHECK(sum != 0, "lookups");
     CHECK(after == before, "1e6 lookups made %llu calls into JavaScript", (unsigned long long) (after - before));
     printf("  1000000 lookups, %llu JavaScript calls\n", (unsigned long long) (after - before));
+    host_unload(m);
+}
+
+/* One-step registration: placing a module grows this thread's table once,
+ * by its label count, and (with direct primitives) no JIT module imports
+ * the table. Reads the JS library's per-thread state. */
+static void test_registration_is_one_growth_without_table_imports(void)
+{
+    int grows_before = EM_ASM_INT({ return AVMJIT.state().grows; });
+    int len_before = host_table_length();
+    /* Larger than any range freed before: it needs new slots. */
+    Module *m = load_stream("chain1000.stream", 14);
+    if (!m) return;
+    CHECK(jit_wasm_get_entry_point(m->native_code, 999) != NULL, "place: %s", last_error());
+    int grows = EM_ASM_INT({ return AVMJIT.state().grows; }) - grows_before;
+    int grown = host_table_length() - len_before;
+    CHECK(grows == 1 && grown == 1000, "%d growths, table +%d for 1000 labels", grows, grown);
+    int table_imports = EM_ASM_INT({
+        var n = 0;
+        AVMJIT.state().compiled.forEach(function(mod) {
+            WebAssembly.Module.imports(mod).forEach(function(d) { if (d.kind === 'table') n++; });
+        });
+        return n;
+    });
+    printf("  %d growth(s), table +%d, JIT modules importing the table: %d\n", grows, grown, table_imports);
+    if (direct_primitives_on) {
+        CHECK(table_imports == 0, "%d JIT modules import the table", table_imports);
+    } else {
+        CHECK(table_imports > 0, "modules as generated import the table");
+    }
     host_unload(m);
 }
 
@@ -634,6 +665,7 @@ int main(int argc, char **argv)
     atomvm_wasm_jit_set_logging(false);
     atomvm_wasm_jit_set_tail_calls(tail_calls);
     atomvm_wasm_jit_set_direct_primitives(direct);
+    direct_primitives_on = direct;
     printf("# tail-linked jumps: %s (engine support: %s), direct primitives: %s\n", tail_calls ? "on" : "off",
         atomvm_wasm_jit_tail_calls_supported() ? "yes" : "no", direct ? "on" : "off");
 #ifdef __EMSCRIPTEN_PTHREADS__
@@ -653,6 +685,7 @@ int main(int argc, char **argv)
     run("two modules calling each other", test_two_modules_calling_each_other);
     run("module switch right before a jump", test_module_switch_before_a_jump);
     run("lookups of placed labels call no JavaScript", test_lookups_of_placed_labels_call_no_javascript);
+    run("registration: one growth, no table imports", test_registration_is_one_growth_without_table_imports);
     run("1000 load/release cycles stay flat", test_load_release_cycles_stay_flat);
     run("bad streams give NULL and a message", test_bad_streams_give_null_and_a_message);
     run("handles, labels and release", test_handles_labels_and_release);
