@@ -8,6 +8,7 @@
 #   ./run.sh bench   measure against the C runtime's design; prints a table
 #                    and writes bench-results.json
 #   ./run.sh fuzz [S] fuzz stream loading natively for S seconds (default 60)
+#   ./run.sh compat  the end-to-end suite linked by Emscripten 3.1.69 (Debian 13)
 #   ./run.sh build   build the two static libraries and the test programs
 #   ./run.sh deps    only install the Debian packages
 set -euo pipefail
@@ -145,6 +146,48 @@ fuzz() {
     rm -f "$out"
 }
 
+# The end-to-end suite linked by Debian 13's Emscripten 3.1.69 (AtomVM needs
+# an Emscripten newer than Debian 12's 3.1.6), in a trixie chroot made with
+# debootstrap from the same package registry. Debian 13 pairs emcc 3.1.69
+# with an older binaryen whose wasm-opt rejects a flag emcc passes, so these
+# programs are linked at -O0 (no wasm-opt); what is tested is the JS library
+# and the ABI, not speed.
+compat_tests() {
+    local R=$B/trixie
+    if [ ! -x "$R/usr/bin/emcc" ]; then
+        log "making a Debian 13 (trixie) chroot with Emscripten 3.1.69"
+        dpkg -s debootstrap >/dev/null 2>&1 || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq debootstrap >/dev/null
+        rm -rf "$R"
+        debootstrap --variant=minbase trixie "$R" http://deb.debian.org/debian >/dev/null
+        chroot "$R" sh -c 'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends emscripten nodejs >/dev/null'
+    fi
+    local W=$R/work
+    rm -rf "$W"
+    mkdir -p "$W/lib"
+    cp -r include tests c_shim emscripten "$W/"
+    cp "$(lib_st)" "$W/lib/libst.a"
+    cp "$(lib_mt)" "$W/lib/libmt.a"
+    cp -r "$B/streams" "$W/streams"
+    local fixtures=()
+    if [ -d "$FIXTURES" ]; then
+        cp -r "$FIXTURES" "$W/fixtures"
+        fixtures=(fixtures)
+    fi
+    log "node end-to-end with $(chroot "$R" emcc --version | head -1 | sed 's/ (.*) / /;s/ ()//'), node $(chroot "$R" node --version)"
+    local flags="-O0 -std=gnu11 -Iinclude -Itests/host -Itests/host/atomvm --js-library emscripten/atomvm_wasm_jit.js"
+    flags="$flags -sALLOW_TABLE_GROWTH -sALLOW_MEMORY_GROWTH -sWASM_ASYNC_COMPILATION=0 -sNODERAWFS -sEXIT_RUNTIME=1"
+    local srcs="tests/host/tests.c tests/host/host.c c_shim/jit_stream_wasm_shim.c"
+    chroot "$R" sh -c "cd /work && emcc $flags -sENVIRONMENT=node $srcs lib/libst.a -o st.js 2>/dev/null &&
+        emcc $flags -pthread -sPTHREAD_POOL_SIZE=6 -sENVIRONMENT=node,worker $srcs lib/libmt.a -o mt.js 2>/dev/null" || {
+        echo "emcc 3.1.69 failed to link the test host"
+        return 1
+    }
+    log "node end-to-end, st, Emscripten 3.1.69"
+    run_counted chroot "$R" sh -c "cd /work && node st.js streams ${fixtures[*]}"
+    log "node end-to-end, -pthread, Emscripten 3.1.69"
+    run_counted chroot "$R" sh -c "cd /work && node mt.js streams ${fixtures[*]}"
+}
+
 demo() {
     build
     log "demo"
@@ -207,6 +250,7 @@ test_all() {
     run_counted cargo test -q
     lint
     node_tests
+    compat_tests
     fuzz 60
     log "summary"
     echo "tests: $PASSED passed, $FAILED failed"
@@ -218,9 +262,13 @@ build) build ;;
 demo) demo ;;
 bench) bench ;;
 fuzz) fuzz "${2:-60}" ;;
+compat)
+    build
+    compat_tests
+    ;;
 test) test_all ;;
 *)
-    sed -n '2,14p' "$0"
+    sed -n '2,15p' "$0"
     exit 2
     ;;
 esac
