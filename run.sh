@@ -9,6 +9,7 @@
 #                    and writes bench-results.json
 #   ./run.sh fuzz [S] fuzz stream loading natively for S seconds (default 60)
 #   ./run.sh compat  the end-to-end suite linked by Emscripten 3.1.69 (Debian 13)
+#   ./run.sh browser the -pthread suite and the demo page in headless Chromium
 #   ./run.sh build   build the two static libraries and the test programs
 #   ./run.sh deps    only install the Debian packages
 set -euo pipefail
@@ -114,6 +115,10 @@ bench() {
     local bytes
     bytes=$(wasm_bytes_added)
     node "$B/bench.js" "$B/streams" "$ROOT/bench-results.json" "$bytes" "node $(node --version)"
+    browser_deps
+    web_build
+    log "the same benchmark in headless Chromium"
+    WASM_BYTES_ADDED=$bytes node tests/browser/run.js "$B/web" bench
 }
 
 # Coverage-guided fuzzing (cargo fuzz, libFuzzer) of parsing, checks,
@@ -188,6 +193,45 @@ compat_tests() {
     run_counted chroot "$R" sh -c "cd /work && node mt.js streams ${fixtures[*]}"
 }
 
+# Web builds of the -pthread test host, the demo and the benchmark, as
+# AtomVM builds for the web (-sENVIRONMENT=web,worker -sPROXY_TO_PTHREAD),
+# with the streams (and fixtures) preloaded.
+web_build() {
+    local W=$B/web
+    mkdir -p "$W"
+    local flags=(-std=gnu11 -Wall -Iinclude -Itests/host -Itests/host/atomvm
+        --js-library emscripten/atomvm_wasm_jit.js -sALLOW_TABLE_GROWTH -sALLOW_MEMORY_GROWTH
+        -pthread -sPROXY_TO_PTHREAD -sENVIRONMENT=web,worker -sEXIT_RUNTIME=1 -sPTHREAD_POOL_SIZE=8
+        --preload-file "$B/streams@/streams")
+    [ -d "$FIXTURES" ] && flags+=(--preload-file "$FIXTURES@/fixtures")
+    local host=(tests/host/host.c c_shim/jit_stream_wasm_shim.c "$(lib_mt)")
+    log "web builds (-pthread, PROXY_TO_PTHREAD)"
+    emcc_quiet -O2 "${flags[@]}" tests/host/tests.c "${host[@]}" -o "$W/tests.js"
+    emcc_quiet -O2 "${flags[@]}" tests/host/demo.c "${host[@]}" -o "$W/demo.js"
+    emcc_quiet -O3 "${flags[@]}" -sINITIAL_MEMORY=64MB -sEXPORTED_RUNTIME_METHODS=addFunction \
+        benches/bench.c "${host[@]}" -o "$W/bench.js"
+    cp tests/browser/page.html "$W/"
+}
+
+# Headless Chromium (Debian's) driven by playwright-core (npm).
+browser_deps() {
+    dpkg -s chromium >/dev/null 2>&1 || {
+        log "installing chromium"
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+    }
+    [ -d tests/browser/node_modules/playwright-core ] ||
+        (cd tests/browser && npm install --no-audit --no-fund --silent)
+}
+
+browser_tests() {
+    browser_deps
+    web_build
+    log "in headless Chromium: the end-to-end suite (-pthread) and the demo page"
+    local fixtures=""
+    [ -d "$FIXTURES" ] && fixtures=1
+    BROWSER_FIXTURES=$fixtures run_counted node tests/browser/run.js "$B/web" tests demo
+}
+
 demo() {
     build
     log "demo"
@@ -251,6 +295,7 @@ test_all() {
     lint
     node_tests
     compat_tests
+    browser_tests
     fuzz 60
     log "summary"
     echo "tests: $PASSED passed, $FAILED failed"
@@ -266,9 +311,13 @@ compat)
     build
     compat_tests
     ;;
+browser)
+    build
+    browser_tests
+    ;;
 test) test_all ;;
 *)
-    sed -n '2,15p' "$0"
+    sed -n '2,16p' "$0"
     exit 2
     ;;
 esac
