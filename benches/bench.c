@@ -160,6 +160,20 @@ static double load_ms(const uint8_t *stream, size_t size, int reps)
     return median(t, reps);
 }
 
+/* load_ms with nothing else loaded, and with 499 other copies loaded and
+ * placed on this thread. */
+static void load_ms_first_and_500th(const uint8_t *stream, size_t size, int reps, double *first, double *at_500)
+{
+    static const void *held[499];
+    *first = load_ms(stream, size, reps);
+    for (int i = 0; i < 499; i++) {
+        held[i] = sys_map_native_code(stream, size);
+        jit_wasm_get_entry_point(held[i], 0);
+    }
+    *at_500 = load_ms(stream, size, reps);
+    for (int i = 0; i < 499; i++) sys_release_native_code(held[i]);
+}
+
 static double baseline_load_ms(const uint8_t *wasm, int wasm_size, int n, int reps)
 {
     double t[15];
@@ -225,27 +239,15 @@ int main(int argc, char **argv)
     host_unload(t);
     host_unload(d);
 
-    /* Loading and registering a 200-label module, with 0 and 499 loaded. */
+    /* Loading and registering a 200-label module, with 0 and 499 loaded:
+     * table-free modules (direct primitives), then modules importing the
+     * table. */
     const int reps = 9;
     load_ms(chain, size, 3); /* warm up */
-    double l_first = load_ms(chain, size, reps);
-    static const void *held[499];
-    for (int i = 0; i < 499; i++) {
-        held[i] = sys_map_native_code(chain, size);
-        jit_wasm_get_entry_point(held[i], 0);
-    }
-    double l_500 = load_ms(chain, size, reps);
-    for (int i = 0; i < 499; i++) sys_release_native_code(held[i]);
-
-    /* The same with modules that import the table (direct primitives off). */
+    double l_first, l_500, t_first, t_500;
+    load_ms_first_and_500th(chain, size, reps, &l_first, &l_500);
     atomvm_wasm_jit_set_direct_primitives(false);
-    double t_first = load_ms(chain, size, reps);
-    for (int i = 0; i < 499; i++) {
-        held[i] = sys_map_native_code(chain, size);
-        jit_wasm_get_entry_point(held[i], 0);
-    }
-    double t_500 = load_ms(chain, size, reps);
-    for (int i = 0; i < 499; i++) sys_release_native_code(held[i]);
+    load_ms_first_and_500th(chain, size, reps, &t_first, &t_500);
     atomvm_wasm_jit_set_direct_primitives(true);
 
     /* The C runtime's registration: first, and with 499 of its own loaded. */

@@ -146,17 +146,9 @@ fn check_lines(lines: &[u8], base: usize) -> Result<()> {
 mod tests {
     use super::*;
 
+    /// A stream with `reserved` zero bytes (a multiple of 4) after the header.
     fn stream(num_entries: u32, reserved: usize, wasm: &[u8], lines: &[u8]) -> Vec<u8> {
-        let wasm_offset = (HEADER_SIZE + reserved) as u32;
-        let lines_offset = wasm_offset + wasm.len() as u32;
-        let mut out = Vec::new();
-        out.extend_from_slice(&num_entries.to_le_bytes());
-        out.extend_from_slice(&wasm_offset.to_le_bytes());
-        out.extend_from_slice(&lines_offset.to_le_bytes());
-        out.resize(wasm_offset as usize, 0);
-        out.extend_from_slice(wasm);
-        out.extend_from_slice(lines);
-        out
+        crate::testgen::stream(num_entries, (reserved / 4) as u32, wasm, lines)
     }
 
     const EMPTY_MODULE: &[u8] = b"\0asm\x01\0\0\0";

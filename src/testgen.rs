@@ -213,17 +213,25 @@ pub struct ModuleSpec {
     pub bodies: Vec<Function>,
 }
 
-/// The 13 types of spec section 4.
+/// The 13 types of spec section 4 (`module::standard_types`), as
+/// wasm-encoder value types.
 pub fn standard_types() -> Vec<(Vec<ValType>, Vec<ValType>)> {
-    let mut types = Vec::new();
-    for n in 1..=6 {
-        types.push((vec![ValType::I32; n], vec![ValType::I32]));
-    }
-    for n in 1..=6 {
-        types.push((vec![ValType::I32; n], vec![]));
-    }
-    types.push((vec![ValType::I32, ValType::I64], vec![ValType::I32]));
-    types
+    let valtype = |b: &u8| {
+        if *b == crate::module::I64 {
+            ValType::I64
+        } else {
+            ValType::I32
+        }
+    };
+    crate::module::standard_types()
+        .iter()
+        .map(|t| {
+            (
+                t.params.iter().map(valtype).collect(),
+                t.results.iter().map(valtype).collect(),
+            )
+        })
+        .collect()
 }
 
 /// The two imports of spec section 4 (shared memory 256..65536, table min 0).
