@@ -43,22 +43,32 @@ mod layout {
     use std::mem::{offset_of, size_of};
 
     const_assert_eq!(size_of::<JitState>(), 12);
-    const_assert_eq!(offset_of!(JitState, module), 0x0);
-    const_assert_eq!(offset_of!(JitState, continuation), 0x4);
-    const_assert_eq!(offset_of!(JitState, remaining_reductions), 0x8);
+    const_assert_eq!(offset_of!(JitState, module) as u64, JIT_STATE_MODULE);
+    const_assert_eq!(
+        offset_of!(JitState, continuation) as u64,
+        JIT_STATE_CONTINUATION
+    );
+    const_assert_eq!(
+        offset_of!(JitState, remaining_reductions) as u64,
+        JIT_STATE_REDUCTIONS
+    );
 
     const_assert_eq!(offset_of!(ContextPrefix, e), 0x14);
-    const_assert_eq!(offset_of!(ContextPrefix, x), 0x18);
-    const_assert_eq!(offset_of!(ContextPrefix, cp), 0x5C);
+    const_assert_eq!(offset_of!(ContextPrefix, x) as u64, CONTEXT_X);
+    const_assert_eq!(offset_of!(ContextPrefix, cp) as u64, CONTEXT_CP);
     const_assert_eq!(offset_of!(ContextPrefix, fr), 0x60);
     const_assert_eq!(offset_of!(ContextPrefix, bs), 0x64);
     const_assert_eq!(offset_of!(ContextPrefix, bs_offset), 0x68);
 }
 
 /// Offsets of spec section 2 as generated code encodes them, for the
-/// rewriter and the generator; tied to the structs above on wasm32.
+/// rewriter and the test generator; asserted against the structs above on
+/// wasm32.
+pub const JIT_STATE_MODULE: u64 = 0x0;
 pub const JIT_STATE_CONTINUATION: u64 = 0x4;
 pub const JIT_STATE_REDUCTIONS: u64 = 0x8;
+pub const CONTEXT_X: u64 = 0x18;
+pub const CONTEXT_CP: u64 = 0x5C;
 
 /// Module indices fit in the 8 high bits of a `cp`.
 pub const MAX_MODULES: usize = 256;

@@ -60,6 +60,7 @@ pub fn rewrite_options() -> crate::rewrite::Options {
 }
 
 /// The per-thread trampoline module's bytes.
+#[cfg(target_os = "emscripten")]
 fn trampolines() -> &'static [u8] {
     &crate::rewrite::TRAMPOLINES
 }
@@ -108,7 +109,7 @@ mod imp {
     const ERR_LEN: usize = 512;
 
     /// Turns the JS side's status and message buffer into a result.
-    fn status(code: i32, buf: &[u8; ERR_LEN], kind_of: impl Fn(i32) -> ErrorKind) -> Result<u32> {
+    fn status(code: i32, buf: &[u8; ERR_LEN]) -> Result<u32> {
         if code >= 0 {
             return Ok(code as u32);
         }
@@ -141,7 +142,7 @@ mod imp {
                 ERR_LEN,
             )
         };
-        status(code, &buf, kind_of).map(|_| ())
+        status(code, &buf).map(|_| ())
     }
 
     /// Instantiates module `id` on this thread (compiling `wasm` if this
@@ -165,7 +166,7 @@ mod imp {
                 ERR_LEN,
             )
         };
-        status(code, &buf, kind_of).map(|base| Placement {
+        status(code, &buf).map(|base| Placement {
             base,
             len: num_entries,
         })
@@ -235,7 +236,6 @@ mod imp {
     }
 
     pub fn register(id: u32, wasm: &[u8], num_entries: u32) -> Result<Placement> {
-        let _ = super::trampolines();
         if !TABLE.with_borrow(|t| t.compiled.contains(&id)) {
             compile(id, wasm)?;
         }

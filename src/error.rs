@@ -67,7 +67,7 @@ impl Error {
             format!(
                 "invalid WebAssembly module: {} (at stream offset {})",
                 err.message(),
-                base.saturating_add(usize::try_from(err.offset()).unwrap_or(usize::MAX))
+                base.saturating_add(crate::module::offset(err.offset()))
             ),
         )
     }

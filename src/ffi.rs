@@ -85,7 +85,8 @@ pub extern "C" fn jit_wasm_get_entry_point(
 #[cold]
 #[inline(never)]
 fn entry_point_slow(native_code: *const c_void, label: c_int) -> *const c_void {
-    let index = handle(native_code).and_then(|id| registry::entry_point(id, self::label(label)?));
+    let index =
+        handle(native_code).and_then(|id| registry::entry_point_slow(id, self::label(label)?));
     or_record(index.map(entry), ptr::null())
 }
 

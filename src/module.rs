@@ -18,10 +18,6 @@ use wasmparser::{ExternalKind, Parser, Payload, WasmFeatures};
 
 /// Type index of label functions.
 pub const LABEL_TYPE: u32 = 2;
-/// Offset of `continuation` in `JITState`, used by the jump sequence.
-pub const CONTINUATION_OFFSET: u64 = 4;
-/// Offset of `remaining_reductions` in `JITState`.
-pub const REDUCTIONS_OFFSET: u64 = 8;
 
 /// The WebAssembly features a JIT module may use: what AtomVM's generator
 /// emits and every engine we support (V8 in node 20 and Chromium) runs.
@@ -43,6 +39,8 @@ pub fn parser() -> Parser {
 pub struct Shape {
     /// Number of label functions (= `num_entries`).
     pub num_functions: u32,
+    /// The module's function types, in order.
+    pub types: Vec<FuncSig>,
     /// The imported memory's declared limits.
     pub memory: Limits,
     /// The imported table's declared limits.
@@ -102,14 +100,19 @@ pub fn standard_index(sig: &FuncSig) -> Option<u32> {
         .map(|i| i as u32)
 }
 
+/// A wasmparser offset as an index into the module (saturating: an offset
+/// that does not fit is out of range anyway).
+pub fn offset(at: u64) -> usize {
+    usize::try_from(at).unwrap_or(usize::MAX)
+}
+
+/// A reader over one section, keeping offsets relative to the module.
 fn section<'a>(
     wasm: &'a [u8],
     range: &std::ops::Range<u64>,
 ) -> Result<wasmparser::BinaryReader<'a>> {
-    let start = usize::try_from(range.start).unwrap_or(usize::MAX);
-    let end = usize::try_from(range.end).unwrap_or(usize::MAX);
     let data = wasm
-        .get(start..end)
+        .get(offset(range.start)..offset(range.end))
         .ok_or_else(|| Error::shape("section out of range"))?;
     Ok(wasmparser::BinaryReader::new(data, range.start))
 }
@@ -155,13 +158,9 @@ pub fn read_types(wasm: &[u8], range: std::ops::Range<u64>, base: usize) -> Resu
 
 /// Reads limits: flags (bit 0 maximum, bit 1 shared, bit 2 64-bit), then the
 /// minimum and the maximum if any.
-fn read_limits(
-    r: &mut wasmparser::BinaryReader<'_>,
-    what: &str,
-) -> wasmparser::Result<Option<Limits>> {
+fn read_limits(r: &mut wasmparser::BinaryReader<'_>) -> wasmparser::Result<Option<Limits>> {
     let flags = r.read_u8()?;
     if flags & !0b011 != 0 {
-        let _ = what;
         return Ok(None);
     }
     let initial = u64::from(r.read_var_u32()?);
@@ -191,9 +190,9 @@ fn read_imports(wasm: &[u8], range: std::ops::Range<u64>, base: usize) -> Result
         let name = r.read_string().map_err(bad)?;
         let kind = r.read_u8().map_err(bad)?;
         match (position, module, name, kind) {
-            (0, "env", "memory", 0x02) => memory = read_limits(&mut r, "memory").map_err(bad)?,
+            (0, "env", "memory", 0x02) => memory = read_limits(&mut r).map_err(bad)?,
             (1, "env", "__indirect_function_table", 0x01) if r.read_u8().map_err(bad)? == 0x70 => {
-                table = read_limits(&mut r, "table").map_err(bad)?
+                table = read_limits(&mut r).map_err(bad)?
             }
             _ => {}
         }
@@ -238,8 +237,9 @@ fn label_of_export(name: &str) -> Option<u32> {
 /// Checks `wasm` (found at `base` in the stream) against spec section 4.
 pub fn check(wasm: &[u8], num_entries: u32, base: usize) -> Result<Shape> {
     let bad = |e: wasmparser::BinaryReaderError| Error::module(&e, base);
-    let at = |offset: u64| base.saturating_add(usize::try_from(offset).unwrap_or(usize::MAX));
+    let at = |at: u64| base.saturating_add(offset(at));
 
+    let mut types = Vec::new();
     let mut type_2_ok = false;
     let mut memory = None;
     let mut table = None;
@@ -254,7 +254,7 @@ pub fn check(wasm: &[u8], num_entries: u32, base: usize) -> Result<Shape> {
                 return Err(Error::shape("a component, not a core WebAssembly module"));
             }
             Payload::TypeSection(reader) => {
-                let types = read_types(wasm, reader.range(), base)?;
+                types = read_types(wasm, reader.range(), base)?;
                 type_2_ok = types.get(LABEL_TYPE as usize).is_some_and(FuncSig::is_label_type);
             }
             Payload::ImportSection(reader) => {
@@ -358,6 +358,7 @@ pub fn check(wasm: &[u8], num_entries: u32, base: usize) -> Result<Shape> {
     }
     Ok(Shape {
         num_functions,
+        types,
         memory,
         table,
     })
@@ -367,16 +368,11 @@ pub fn check(wasm: &[u8], num_entries: u32, base: usize) -> Result<Shape> {
 /// the VM's memory when the module is instantiated. Read by hand, which
 /// needs no constant-expression parser: a passive segment has none.
 fn check_data(wasm: &[u8], range: std::ops::Range<u64>, base: usize) -> Result<()> {
-    let start = usize::try_from(range.start).unwrap_or(usize::MAX);
-    let end = usize::try_from(range.end).unwrap_or(usize::MAX);
-    let section = wasm
-        .get(start..end)
-        .ok_or_else(|| Error::shape("data section out of range"))?;
-    let mut r = wasmparser::BinaryReader::new(section, range.start);
+    let mut r = section(wasm, &range)?;
     let bad = |e: wasmparser::BinaryReaderError| Error::module(&e, base);
     let count = r.read_var_u32().map_err(bad)?;
     for _ in 0..count {
-        let at = base.saturating_add(start + r.current_position());
+        let at = base.saturating_add(offset(r.original_position()));
         if r.read_var_u32().map_err(bad)? != 1 {
             return Err(Error::shape(format!(
                 "active data segment at stream offset {at}: it would write into the VM's memory"

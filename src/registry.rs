@@ -283,8 +283,11 @@ pub fn entry_point(id: ModuleId, label: u32) -> Result<u32> {
     }
 }
 
+/// Everything but a cache hit: freeing released modules' slots, placing the
+/// module on this thread, refilling the cache line, and errors. For callers
+/// that already probed the cache with [`cached_entry_point`].
 #[cold]
-fn entry_point_slow(id: ModuleId, label: u32) -> Result<u32> {
+pub fn entry_point_slow(id: ModuleId, label: u32) -> Result<u32> {
     with_local(|local| {
         sync_releases(local);
         let placement = match local.modules.get(id).copied().flatten() {

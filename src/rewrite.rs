@@ -39,8 +39,9 @@
 //!    importing the table). A module that uses the table in any other way
 //!    keeps its table import and its `call_indirect`s.
 
+use crate::abi;
 use crate::error::{Error, Result};
-use crate::module::{self, standard_index, standard_types, FuncSig, Shape};
+use crate::module::{self, standard_index, standard_types, Shape};
 use wasm_encoder::{
     BlockType, Encode, EntityType, ExportKind, ExportSection, ImportSection, InstructionSink,
     MemArg, MemArgTarget, MemoryType, RawSection, RefType, TableType, ValType,
@@ -163,10 +164,7 @@ struct BodyPlan<'a> {
     params_read_only: bool,
 }
 
-/// Offsets are u64 in wasmparser; a module is in memory, so they fit.
-fn at(offset: u64) -> usize {
-    usize::try_from(offset).unwrap_or(usize::MAX)
-}
+use module::offset as at;
 
 /// The little the rewriter needs to know of an instruction. Decoding into
 /// this instead of wasmparser's full `Operator` keeps the library small.
@@ -388,7 +386,7 @@ fn analyse(body: FunctionBody<'_>, num_functions: u32) -> wasmparser::Result<(Bo
 /// of the `local.get 1`.
 fn jump_before(window: &[(Op, usize); 5], num_functions: u32) -> Option<(u32, usize)> {
     match window {
-        [_, (Op::LocalGet(1), start), (Op::I32Const(value), _), (Op::I32Store(4), _), (Op::LocalGet(0), _)] =>
+        [_, (Op::LocalGet(1), start), (Op::I32Const(value), _), (Op::I32Store(abi::JIT_STATE_CONTINUATION), _), (Op::LocalGet(0), _)] =>
         {
             let label = u32::try_from(*value).ok()?.checked_sub(1)?;
             (label < num_functions).then_some((label, *start))
@@ -410,18 +408,15 @@ pub fn rewrite(wasm: &[u8], shape: &Shape, opts: Options, base: usize) -> Result
     let n = shape.num_functions;
 
     // Pass 1: collect the sections and analyse every body.
-    let mut types: Vec<FuncSig> = Vec::new();
+    let types = &shape.types;
     let mut type_section: Option<std::ops::Range<usize>> = None;
-    let mut has_elements = false;
     let mut uses_table = false;
     let mut plans = Vec::new();
     for payload in module::parser().parse_all(wasm) {
         match payload.map_err(bad)? {
             Payload::TypeSection(reader) => {
                 type_section = Some(at(reader.range().start)..at(reader.range().end));
-                types = module::read_types(wasm, reader.range(), base)?;
             }
-            Payload::ElementSection(_) => has_elements = true,
             Payload::CodeSectionEntry(body) => {
                 let (plan, other) = analyse(body, n).map_err(bad)?;
                 uses_table |= other;
@@ -450,7 +445,9 @@ pub fn rewrite(wasm: &[u8], shape: &Shape, opts: Options, base: usize) -> Result
     // Decide whether the module can drop its table import.
     let mut primitives: Vec<(u32, u32)> = Vec::new(); // (interface index, type)
     let mut trampolines: Vec<u32> = Vec::new(); // standard type index
-    let mut detached = opts.direct_primitives && !has_elements && !uses_table;
+                                                // (`module::check` refused element segments, so none can refer to
+                                                // function indices the new imports would shift.)
+    let mut detached = opts.direct_primitives && !uses_table;
     if detached {
         'plans: for plan in &plans {
             for edit in &plan.edits {
@@ -654,7 +651,7 @@ fn emit_body(
         ValType::I32.encode(&mut out);
         InstructionSink::new(&mut out)
             .local_get(1)
-            .i32_load(mem(0))
+            .i32_load(mem(abi::JIT_STATE_MODULE))
             .local_set(entry_module);
     } else {
         out.extend_from_slice(locals);
@@ -671,18 +668,18 @@ fn emit_body(
             Edit::Jump { label, .. } => {
                 stats.linked_jumps += 1;
                 sink.local_get(1)
-                    .i32_load(mem(8))
+                    .i32_load(mem(abi::JIT_STATE_REDUCTIONS))
                     .i32_const(0)
                     .i32_ne()
                     .local_get(1)
-                    .i32_load(mem(0))
+                    .i32_load(mem(abi::JIT_STATE_MODULE))
                     .local_get(entry_module)
                     .i32_eq()
                     .i32_and()
                     .if_(BlockType::Empty)
                     .local_get(1)
                     .i32_const(0)
-                    .i32_store(mem(4))
+                    .i32_store(mem(abi::JIT_STATE_CONTINUATION))
                     .local_get(0)
                     .local_get(1)
                     .local_get(2)

@@ -8,6 +8,7 @@
 //! otherwise well-formed module (an extra import, a wrong type, a start
 //! function) and check the error that names it.
 
+use crate::abi;
 use wasm_encoder::{
     CodeSection, EntityType, ExportKind, ExportSection, Function, FunctionSection, ImportSection,
     Instruction as I, MemArg, MemoryType, Module, StartSection, TableType, TypeSection, ValType,
@@ -23,12 +24,6 @@ pub mod prim {
     /// `set_module(ctx, jit_state, module_index) -> ctx`.
     pub const TEST_SET_MODULE: u32 = 5;
     pub const TERMINATE_CONTEXT: u32 = 10;
-}
-
-/// `Context` offsets (spec section 2).
-pub mod ctx {
-    pub const X: u64 = 0x18;
-    pub const CP: u64 = 0x5C;
 }
 
 /// Type indices of spec section 4: `(i32 × n) -> i32` is `n - 1`.
@@ -94,20 +89,23 @@ impl Body {
         self.ops(&[
             I::LocalGet(1),
             I::I32Const(label.wrapping_add(1) as i32),
-            I::I32Store(mem(4)),
+            I::I32Store(mem(abi::JIT_STATE_CONTINUATION)),
         ])
     }
 
     /// Pushes x register `i`.
     pub fn load_x(&mut self, i: u32) -> &mut Self {
-        self.ops(&[I::LocalGet(0), I::I32Load(mem(ctx::X + 4 * u64::from(i)))])
+        self.ops(&[
+            I::LocalGet(0),
+            I::I32Load(mem(abi::CONTEXT_X + 4 * u64::from(i))),
+        ])
     }
 
     /// Stores the result of `value` (instructions pushing one i32) in x[i].
     pub fn store_x(&mut self, i: u32, value: &[I<'_>]) -> &mut Self {
         self.op(I::LocalGet(0))
             .ops(value)
-            .op(I::I32Store(mem(ctx::X + 4 * u64::from(i))))
+            .op(I::I32Store(mem(abi::CONTEXT_X + 4 * u64::from(i))))
     }
 
     /// `x[i] = x[i] + delta`.
@@ -115,7 +113,7 @@ impl Body {
         self.op(I::LocalGet(0))
             .load_x(i)
             .ops(&[I::I32Const(delta), I::I32Add])
-            .op(I::I32Store(mem(ctx::X + 4 * u64::from(i))))
+            .op(I::I32Store(mem(abi::CONTEXT_X + 4 * u64::from(i))))
     }
 
     /// Calls primitive `index` whose arguments were pushed already, with
@@ -144,13 +142,13 @@ impl Body {
         self.ops(&[
             I::LocalGet(0),
             I::LocalGet(1),
-            I::I32Load(mem(0)),
-            I::I32Load(mem(0)),
+            I::I32Load(mem(abi::JIT_STATE_MODULE)),
+            I::I32Load(mem(0)), // Module.module_index
             I::I32Const(24),
             I::I32Shl,
             I::I32Const((label.wrapping_mul(16)) as i32),
             I::I32Or,
-            I::I32Store(mem(ctx::CP)),
+            I::I32Store(mem(abi::CONTEXT_CP)),
         ])
     }
 
@@ -160,13 +158,13 @@ impl Body {
     pub fn decrement_reductions_or_yield(&mut self, resume_label: u32) -> &mut Self {
         self.ops(&[
             I::LocalGet(1),
-            I::I32Load(mem(8)),
+            I::I32Load(mem(abi::JIT_STATE_REDUCTIONS)),
             I::I32Const(1),
             I::I32Sub,
             I::LocalSet(SCRATCH),
             I::LocalGet(1),
             I::LocalGet(SCRATCH),
-            I::I32Store(mem(8)),
+            I::I32Store(mem(abi::JIT_STATE_REDUCTIONS)),
             I::LocalGet(SCRATCH),
             I::I32Eqz,
             I::If(wasm_encoder::BlockType::Empty),
@@ -182,10 +180,10 @@ impl Body {
         self.ops(&[
             I::LocalGet(1),
             I::LocalGet(1),
-            I::I32Load(mem(8)),
+            I::I32Load(mem(abi::JIT_STATE_REDUCTIONS)),
             I::I32Const(1),
             I::I32Sub,
-            I::I32Store(mem(8)),
+            I::I32Store(mem(abi::JIT_STATE_REDUCTIONS)),
         ])
     }
 
@@ -396,7 +394,7 @@ pub fn call_return() -> ModuleSpec {
         1,
         &[
             I::LocalGet(0),
-            I::I32Load(mem(ctx::X)),
+            I::I32Load(mem(abi::CONTEXT_X)),
             I::I32Const(1),
             I::I32Add,
         ],
@@ -409,7 +407,7 @@ pub fn call_return() -> ModuleSpec {
         0,
         &[
             I::LocalGet(0),
-            I::I32Load(mem(ctx::X)),
+            I::I32Load(mem(abi::CONTEXT_X)),
             I::I32Const(2),
             I::I32Mul,
         ],
@@ -454,7 +452,7 @@ pub fn ping_pong(a: u32, b: u32) -> (ModuleSpec, ModuleSpec) {
         0,
         &[
             I::LocalGet(0),
-            I::I32Load(mem(ctx::X)),
+            I::I32Load(mem(abi::CONTEXT_X)),
             I::I32Const(3),
             I::I32Mul,
         ],
@@ -566,9 +564,9 @@ pub fn switch_b() -> ModuleSpec {
 
 /// Every program the C test host runs, by file name: used by the
 /// `jit-streamgen` tool to write them out.
-pub fn host_streams() -> Vec<(&'static str, Vec<u8>)> {
+pub fn host_streams() -> Vec<(String, Vec<u8>)> {
     let (a, b) = ping_pong(1, 2);
-    let mut streams = vec![
+    let streams = vec![
         ("countdown.stream", stream_of(&countdown())),
         ("call_return.stream", stream_of(&call_return())),
         ("ping.stream", stream_of(&a)),
@@ -580,18 +578,15 @@ pub fn host_streams() -> Vec<(&'static str, Vec<u8>)> {
         ("switch_b.stream", stream_of(&switch_b())),
         ("trap.stream", stream_of(&trapping())),
     ];
+    let mut streams: Vec<(String, Vec<u8>)> = streams
+        .into_iter()
+        .map(|(name, bytes)| (name.to_string(), bytes))
+        .collect();
     for k in 0..8u32 {
-        let name: &'static str = [
-            "marker0.stream",
-            "marker1.stream",
-            "marker2.stream",
-            "marker3.stream",
-            "marker4.stream",
-            "marker5.stream",
-            "marker6.stream",
-            "marker7.stream",
-        ][k as usize];
-        streams.push((name, stream_of(&marker(k, 3 + 7 * k))));
+        streams.push((
+            format!("marker{k}.stream"),
+            stream_of(&marker(k, 3 + 7 * k)),
+        ));
     }
     streams
 }
