@@ -11,6 +11,7 @@
 #   ./run.sh compat  the end-to-end suite linked by Emscripten 3.1.69 (Debian 13)
 #   ./run.sh browser the -pthread suite and the demo page in headless Chromium
 #   ./run.sh build   build the two static libraries and the test programs
+#   ./run.sh lint    cargo fmt and clippy, host and wasm
 #   ./run.sh deps    only install the Debian packages
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -303,6 +304,7 @@ test_all() {
 
 case "${1:-}" in
 deps) deps ;;
+lint) lint ;;
 build) build ;;
 demo) demo ;;
 bench) bench ;;
@@ -317,7 +319,7 @@ browser)
     ;;
 test) test_all ;;
 *)
-    sed -n '2,16p' "$0"
+    sed -n '2,17p' "$0"
     exit 2
     ;;
 esac

@@ -1,12 +1,19 @@
 /*
  * atomvm_wasm_jit: the JavaScript side, an Emscripten JS library (link with
- * --js-library). It compiles and instantiates JIT modules with the program's
- * own memory and table and places their label functions in the calling
- * thread's table. Everything here is per thread: with pthreads, each worker
- * runs its own copy of this code with its own table and state.
+ * --js-library). It validates JIT modules, and compiles and instantiates them
+ * with the program's own memory and table and places their label functions
+ * in the calling thread's table. Everything here is per thread: with
+ * pthreads, each worker runs its own copy of this code with its own table
+ * and state.
  *
  * The Rust side (src/engine.rs) decides when to call; this file only does
  * what needs the engine. Lookups of placed labels never come here.
+ *
+ * State. A thread keeps only the modules placed in its table, by id, each
+ * with its range. A placement is recorded last, after everything that can
+ * fail, and undone if anything fails before: a call that fails, or that an
+ * exception interrupts, leaves no record behind. Registering an id already
+ * placed returns its base; releasing an unknown id does nothing.
  *
  * Uses only what Emscripten 3.1.x through 4.x all provide: wasmMemory,
  * wasmTable and $setWasmTableEntry (which keeps Emscripten's mirror of the
@@ -14,13 +21,14 @@
  */
 
 var AtomVMWasmJitLibrary = {
-  // Per-thread state, created on first use: compiled modules and instances by
-  // module id, free table ranges [base, len], and a count of calls from wasm.
+  // Per-thread state, created on first use: placements by module id
+  // ({instance, module, base, n}), free table ranges [base, len], the trampoline
+  // instance, and counters for tests.
   $AVMJIT: {
     st: null,
     state: function() {
       if (!AVMJIT.st) {
-        AVMJIT.st = { compiled: new Map(), instances: new Map(), free: [], calls: 0, grows: 0, tramp: null };
+        AVMJIT.st = { placed: new Map(), free: [], calls: 0, grows: 0, tramp: null };
       }
       return AVMJIT.st;
     },
@@ -38,13 +46,13 @@ var AtomVMWasmJitLibrary = {
       heap.set(encoded.subarray(0, n));
       heap[n] = 0;
     },
-    // Status for Rust: -2 when a resource ran out (table full, memory), -1
-    // when the engine refused the module.
-    fail: function(e, what, ptr, cap) {
+    // Status codes for Rust: -1 the engine refused the module, -2 a resource
+    // ran out (the table cannot grow), -3 the module does not validate.
+    fail: function(code, e, what, ptr, cap) {
       var name = (e && e.name) || 'Error';
       var text = what + ': ' + name + ': ' + ((e && e.message) || String(e));
       AVMJIT.writeMessage(text, ptr, cap);
-      return e instanceof RangeError ? -2 : -1;
+      return code;
     },
     // This thread's trampoline instance: t<S> does call_indirect of type S.
     trampolines: function(s, trampPtr, trampLen) {
@@ -57,9 +65,12 @@ var AtomVMWasmJitLibrary = {
     },
     // The import object for a compiled module: env.memory (and the table if
     // the module still imports it), p."N:S" bound to entry N of the native
-    // interface at `iface`, ci.t<S> from this thread's trampolines. With
-    // `viaTrampolines`, p imports go through the trampoline of type S (for
-    // interfaces whose entries do not have the types the module calls).
+    // interface at `iface`, ci.t<S> from this thread's trampolines. An entry
+    // that is not a function in the table, or (with `viaTrampolines`, for
+    // interfaces whose entries do not have the types the module calls) any
+    // entry, is bound through the trampoline of type S with its index fixed:
+    // calling it does exactly what the module's call_indirect would have
+    // done, trap included.
     importsFor: function(s, mod, iface, trampPtr, trampLen, viaTrampolines) {
       var imports = { env: { memory: wasmMemory, __indirect_function_table: wasmTable } };
       var descs = WebAssembly.Module.imports(mod);
@@ -69,15 +80,17 @@ var AtomVMWasmJitLibrary = {
         if (d.module === 'p') {
           if (!heap32) heap32 = new Uint32Array(wasmMemory.buffer);
           var parts = d.name.split(':');
-          var n = Number(parts[0]);
-          var index = iface ? heap32[(iface >>> 2) + n] : 0;
-          var f;
-          if (!index) {
-            f = AVMJIT.nullPrimitive(n);
-          } else if (viaTrampolines) {
+          var index = heap32[(iface >>> 2) + Number(parts[0])];
+          var f = null;
+          if (!viaTrampolines && index) {
+            try {
+              f = wasmTable.get(index);
+            } catch (e) {
+              f = null; // not a table index: the call traps when made
+            }
+          }
+          if (typeof f !== 'function') {
             f = AVMJIT.fixedIndex(AVMJIT.trampolines(s, trampPtr, trampLen)['t' + parts[1]], index);
-          } else {
-            f = wasmTable.get(index) || AVMJIT.nullPrimitive(n);
           }
           (imports.p = imports.p || {})[d.name] = f;
         } else if (d.module === 'ci') {
@@ -92,13 +105,6 @@ var AtomVMWasmJitLibrary = {
         var args = Array.prototype.slice.call(arguments);
         args.push(index);
         return t.apply(null, args);
-      };
-    },
-    // What a NULL entry of the native interface does when called: trap, as
-    // call_indirect on a NULL pointer would.
-    nullPrimitive: function(n) {
-      return function() {
-        throw new WebAssembly.RuntimeError('JIT code called primitive ' + n + ', which is NULL in the native interface');
       };
     },
     // One contiguous range of `n` slots: the first free range that fits, or
@@ -132,16 +138,20 @@ var AtomVMWasmJitLibrary = {
     },
   },
 
-  atomvm_wasm_jit_js_compile__deps: ['$AVMJIT'],
-  atomvm_wasm_jit_js_compile__sig: 'iiiiii',
-  atomvm_wasm_jit_js_compile: function(id, ptr, len, err, errLen) {
+  // 0 if the module validates; else -3 and the engine's message. Keeps nothing.
+  atomvm_wasm_jit_js_validate__deps: ['$AVMJIT'],
+  atomvm_wasm_jit_js_validate__sig: 'iiiii',
+  atomvm_wasm_jit_js_validate: function(ptr, len, err, errLen) {
     var s = AVMJIT.state();
     s.calls++;
+    var bytes = AVMJIT.bytes(ptr, len);
+    if (WebAssembly.validate(bytes)) return 0;
     try {
-      s.compiled.set(id, new WebAssembly.Module(AVMJIT.bytes(ptr, len)));
-      return 0;
+      new WebAssembly.Module(bytes); // only to learn why
+      return AVMJIT.fail(-3, new WebAssembly.CompileError('the module does not validate'), 'validating', err, errLen);
     } catch (e) {
-      return AVMJIT.fail(e, 'compiling JIT module ' + id, err, errLen);
+      AVMJIT.writeMessage(((e && e.name) || 'Error') + ': ' + ((e && e.message) || String(e)), err, errLen);
+      return -3;
     }
   },
 
@@ -150,13 +160,14 @@ var AtomVMWasmJitLibrary = {
   atomvm_wasm_jit_js_register: function(id, ptr, len, n, iface, trampPtr, trampLen, err, errLen) {
     var s = AVMJIT.state();
     s.calls++;
-    var what = 'instantiating JIT module ' + id;
+    var placed = s.placed.get(id);
+    if (placed) return placed.base;
+    var what = 'compiling JIT module ' + id;
+    var base = -1;
+    var set = 0;
     try {
-      var mod = s.compiled.get(id);
-      if (!mod) {
-        mod = new WebAssembly.Module(AVMJIT.bytes(ptr, len));
-        s.compiled.set(id, mod);
-      }
+      var mod = new WebAssembly.Module(AVMJIT.bytes(ptr, len));
+      what = 'instantiating JIT module ' + id;
       var instance;
       try {
         instance = new WebAssembly.Instance(mod, AVMJIT.importsFor(s, mod, iface, trampPtr, trampLen, false));
@@ -173,26 +184,33 @@ var AtomVMWasmJitLibrary = {
         if (typeof funcs[i] !== 'function') throw new TypeError('export f' + i + ' is missing');
       }
       what = 'placing JIT module ' + id + ' (' + n + ' labels) in the table';
-      var base = AVMJIT.alloc(s, n);
-      for (var j = 0; j < n; j++) setWasmTableEntry(base + j, funcs[j]);
-      s.instances.set(id, instance);
+      try {
+        base = AVMJIT.alloc(s, n);
+      } catch (e) {
+        return AVMJIT.fail(-2, e, what, err, errLen);
+      }
+      for (; set < n; set++) setWasmTableEntry(base + set, funcs[set]);
+      s.placed.set(id, { instance: instance, module: mod, base: base, n: n });
       return base;
     } catch (e) {
-      return AVMJIT.fail(e, what, err, errLen);
+      if (base >= 0) {
+        for (var j = 0; j < set; j++) setWasmTableEntry(base + j, null);
+        AVMJIT.freeRange(s, base, n);
+      }
+      return AVMJIT.fail(-1, e, what, err, errLen);
     }
   },
 
   atomvm_wasm_jit_js_release__deps: ['$AVMJIT', '$setWasmTableEntry'],
-  atomvm_wasm_jit_js_release__sig: 'viii',
-  atomvm_wasm_jit_js_release: function(id, base, n) {
+  atomvm_wasm_jit_js_release__sig: 'vi',
+  atomvm_wasm_jit_js_release: function(id) {
     var s = AVMJIT.state();
     s.calls++;
-    s.compiled.delete(id);
-    s.instances.delete(id);
-    if (base >= 0) {
-      for (var i = 0; i < n; i++) setWasmTableEntry(base + i, null);
-      AVMJIT.freeRange(s, base, n);
-    }
+    var placed = s.placed.get(id);
+    if (!placed) return;
+    s.placed.delete(id);
+    for (var i = 0; i < placed.n; i++) setWasmTableEntry(placed.base + i, null);
+    AVMJIT.freeRange(s, placed.base, placed.n);
   },
 
   // 1 if the engine validates a module using return_call (tail calls).

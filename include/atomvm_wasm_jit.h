@@ -62,8 +62,6 @@ typedef struct {
 extern "C" {
 #endif // __cplusplus
 
-extern int32_t atomvm_wasm_jit_js_tail_calls(void);
-
 // Defined by `c_shim/`: AtomVM's `&module_native_interface`.
 extern const void *atomvm_wasm_jit_native_interface(void);
 

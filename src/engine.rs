@@ -6,6 +6,13 @@
 //! so that the registry's logic runs and is checked without JavaScript.
 //!
 //! Every function here acts on the calling thread's table only.
+//!
+//! The JavaScript side keeps, per thread, only the modules placed in that
+//! thread's table, each under its id with its own range, and commits that
+//! record last, after everything that can fail: a call that fails (or that an
+//! exception interrupts) leaves nothing behind. [`register`] of an id already
+//! placed returns its placement, and [`release`] of an id not placed does
+//! nothing, so the registry may retry either after an exception.
 
 /// Where a module's label functions sit in this thread's table:
 /// label `l` is at `base + l`.
@@ -15,7 +22,7 @@ pub struct Placement {
     pub len: u32,
 }
 
-pub use imp::{compile, register, release};
+pub use imp::{register, release, validate};
 
 use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 
@@ -72,8 +79,7 @@ mod imp {
     use libc::c_char;
 
     extern "C" {
-        fn atomvm_wasm_jit_js_compile(
-            id: u32,
+        fn atomvm_wasm_jit_js_validate(
             wasm: *const u8,
             len: usize,
             err: *mut c_char,
@@ -90,7 +96,7 @@ mod imp {
             err: *mut c_char,
             err_len: usize,
         ) -> i32;
-        fn atomvm_wasm_jit_js_release(id: u32, base: i32, len: u32);
+        fn atomvm_wasm_jit_js_release(id: u32);
         fn atomvm_wasm_jit_js_tail_calls() -> i32;
         /// Defined by `c_shim/`: AtomVM's `&module_native_interface`.
         fn atomvm_wasm_jit_native_interface() -> *const libc::c_void;
@@ -118,40 +124,41 @@ mod imp {
         Err(Error::new(kind_of(code), text.into_owned()))
     }
 
-    /// JS status codes: -1 engine refused, -2 table full, -3 out of memory.
+    /// JS status codes: -1 the engine refused the module, -2 a resource ran
+    /// out (the table cannot grow, memory), -3 the module does not validate.
     fn kind_of(code: i32) -> ErrorKind {
         match code {
-            -2 | -3 => ErrorKind::Resource,
+            -2 => ErrorKind::Resource,
+            -3 => ErrorKind::BadModule,
             _ => ErrorKind::Engine,
         }
     }
 
-    /// Compiles `wasm` on this thread and keeps the compiled module for
-    /// [`register`]; fails with the engine's message if it does not validate.
-    pub fn compile(id: u32, wasm: &[u8]) -> Result<()> {
+    /// Asks the engine whether `wasm` (at `base` in the stream) validates,
+    /// keeping nothing; fails with the engine's message if not.
+    pub fn validate(wasm: &[u8], base: usize) -> Result<()> {
         let mut buf = [0u8; ERR_LEN];
         // SAFETY: `wasm` is a live slice for the duration of the call and the
         // JS side only reads `len` bytes from it; `buf` is writable for
         // ERR_LEN bytes and the JS side writes at most that, NUL included.
         let code = unsafe {
-            atomvm_wasm_jit_js_compile(
-                id,
-                wasm.as_ptr(),
-                wasm.len(),
-                buf.as_mut_ptr().cast(),
-                ERR_LEN,
-            )
+            atomvm_wasm_jit_js_validate(wasm.as_ptr(), wasm.len(), buf.as_mut_ptr().cast(), ERR_LEN)
         };
-        status(code, &buf).map(|_| ())
+        status(code, &buf).map(|_| ()).map_err(|e| {
+            Error::new(
+                e.kind(),
+                format!("{} (module at stream offset {base})", e.message()),
+            )
+        })
     }
 
-    /// Instantiates module `id` on this thread (compiling `wasm` if this
-    /// thread has not yet) and places its `num_entries` label functions in
-    /// this thread's table, in one contiguous range.
+    /// Compiles and instantiates module `id` on this thread and places its
+    /// `num_entries` label functions in this thread's table, in one
+    /// contiguous range. Returns the existing placement if already placed.
     pub fn register(id: u32, wasm: &[u8], num_entries: u32) -> Result<Placement> {
         let mut buf = [0u8; ERR_LEN];
         let tramp = super::trampolines();
-        // SAFETY: as in `compile`; `tramp` is a static slice read by the JS
+        // SAFETY: as in `validate`; `tramp` is a static slice read by the JS
         // side only if this thread has no trampoline instance yet.
         let code = unsafe {
             atomvm_wasm_jit_js_register(
@@ -173,22 +180,26 @@ mod imp {
     }
 
     /// Forgets module `id` on this thread: clears its table range, if placed,
-    /// for reuse, and drops the instance and compiled module.
-    pub fn release(id: u32, placement: Option<Placement>) {
-        let (base, len) = placement.map_or((-1, 0), |p| (p.base as i32, p.len));
-        // SAFETY: plain integers; the JS side tolerates unknown ids.
-        unsafe { atomvm_wasm_jit_js_release(id, base, len) }
+    /// for reuse, and drops its instance.
+    pub fn release(id: u32) {
+        // SAFETY: a plain integer; the JS side tolerates unknown ids.
+        unsafe { atomvm_wasm_jit_js_release(id) }
     }
 }
 
 #[cfg(not(target_os = "emscripten"))]
 mod imp {
     //! The fake engine: a per-thread table of `(module id, label)` entries,
-    //! allocated the way the JS library allocates (first fit, else grow).
+    //! allocated the way the JS library allocates (first fit, else grow), and
+    //! the modules placed in it. Like the JS side it commits a placement
+    //! last, and it checks, on every call, the registry's promise never to
+    //! call the engine while holding its thread-local state or its lock (a
+    //! JavaScript exception would leave them held for good).
     use super::Placement;
     use crate::error::{Error, ErrorKind, Result};
+    use crate::memory::engine_scope;
     use std::cell::RefCell;
-    use std::collections::HashSet;
+    use std::collections::HashMap;
 
     #[derive(Default)]
     pub struct FakeTable {
@@ -196,12 +207,17 @@ mod imp {
         pub slots: Vec<Option<(u32, u32)>>,
         /// Free ranges `(base, len)`.
         pub free: Vec<(u32, u32)>,
-        /// Modules compiled on this thread.
-        pub compiled: HashSet<u32>,
+        /// Modules placed on this thread, by id (what the JS side holds).
+        pub placed: HashMap<u32, Placement>,
         /// Number of calls into the engine, as the JS counter counts them.
         pub calls: u64,
         /// If set, the table refuses to grow past this many slots.
         pub max_len: Option<u32>,
+        /// If set, the next `register` fails with this message (a refusal).
+        pub fail_next: Option<String>,
+        /// If set, the next `register` panics after growing the table, the
+        /// way a JavaScript exception leaves a call midway.
+        pub throw_next: bool,
     }
 
     thread_local! {
@@ -218,29 +234,52 @@ mod imp {
         1
     }
 
-    fn validate(wasm: &[u8]) -> Result<()> {
-        let mut validator = wasmparser::Validator::new_with_features(crate::module::features());
-        validator
-            .validate_all(wasm)
-            .map(|_| ())
-            .map_err(|e| Error::new(ErrorKind::Engine, format!("CompileError: {}", e.message())))
+    /// What V8 says of `wasm`: wasmparser's validator with the features
+    /// JIT modules may use, and V8's own limits.
+    pub fn engine_verdict(wasm: &[u8]) -> std::result::Result<(), String> {
+        engine_scope::run(|| {
+            let mut validator = wasmparser::Validator::new_with_features(crate::module::features());
+            validator
+                .validate_all(wasm)
+                .map(|_| ())
+                .map_err(|e| e.message().to_string())?;
+            match crate::limits::exceeded(wasm) {
+                Some(why) => Err(why),
+                None => Ok(()),
+            }
+        })
     }
 
-    pub fn compile(id: u32, wasm: &[u8]) -> Result<()> {
-        validate(wasm)?;
-        TABLE.with_borrow_mut(|t| {
-            t.calls += 1;
-            t.compiled.insert(id);
-        });
-        Ok(())
+    fn entered() {
+        assert!(
+            crate::registry::engine_may_be_entered(),
+            "the registry called the engine while holding its state or lock"
+        );
+    }
+
+    pub fn validate(wasm: &[u8], base: usize) -> Result<()> {
+        entered();
+        TABLE.with_borrow_mut(|t| t.calls += 1);
+        engine_verdict(wasm).map_err(|why| {
+            Error::new(
+                ErrorKind::BadModule,
+                format!("CompileError: {why} (module at stream offset {base})"),
+            )
+        })
     }
 
     pub fn register(id: u32, wasm: &[u8], num_entries: u32) -> Result<Placement> {
-        if !TABLE.with_borrow(|t| t.compiled.contains(&id)) {
-            compile(id, wasm)?;
+        entered();
+        if let Some(p) = TABLE.with_borrow(|t| t.placed.get(&id).copied()) {
+            return Ok(p);
         }
+        engine_verdict(wasm)
+            .map_err(|why| Error::new(ErrorKind::Engine, format!("CompileError: {why}")))?;
         TABLE.with_borrow_mut(|t| {
             t.calls += 1;
+            if let Some(why) = t.fail_next.take() {
+                return Err(Error::new(ErrorKind::Engine, why));
+            }
             if t.slots.is_empty() {
                 // Index 0 is the null function pointer, as in Emscripten.
                 t.slots.push(None);
@@ -279,20 +318,27 @@ mod imp {
             for label in 0..num_entries {
                 t.slots[(base + label) as usize] = Some((id, label));
             }
-            Ok(Placement {
+            let p = Placement {
                 base,
                 len: num_entries,
-            })
+            };
+            if std::mem::take(&mut t.throw_next) {
+                // As an exception would: the work is done, nothing is
+                // committed, and the caller never sees a return.
+                std::panic::panic_any("simulated JavaScript exception");
+            }
+            t.placed.insert(id, p);
+            Ok(p)
         })
     }
 
-    pub fn release(id: u32, placement: Option<Placement>) {
+    pub fn release(id: u32) {
+        entered();
         // At thread exit the table may be gone before the registry's state.
         let _ = TABLE.try_with(|t| {
             let mut t = t.borrow_mut();
             t.calls += 1;
-            t.compiled.remove(&id);
-            if let Some(p) = placement {
+            if let Some(p) = t.placed.remove(&id) {
                 for i in p.base..p.base + p.len {
                     t.slots[i as usize] = None;
                 }
@@ -303,7 +349,7 @@ mod imp {
 }
 
 #[cfg(not(target_os = "emscripten"))]
-pub use imp::{FakeTable, TABLE as FAKE_TABLE};
+pub use imp::{engine_verdict, FakeTable, TABLE as FAKE_TABLE};
 
 /// Number of calls this thread made into the engine (for tests that prove a
 /// path makes none).

@@ -12,7 +12,9 @@
 //! |---|---|
 //! | `stream.rs` | the JIT stream format (spec section 3) |
 //! | `module.rs` | the shape a JIT module must have (spec section 4) |
-//! | `rewrite.rs` | what the runtime changes in a module before compiling it |
+//! | `limits.rs` | the engine's limits on a module (V8's) |
+//! | `rewrite/` | what the runtime changes in a module: one shared analysis, one file per rewrite |
+//! | `memory.rs` | fallible, exactly sized allocations on the load path |
 //! | `registry.rs` | loaded modules, per-thread placement, the lookup fast path |
 //! | `engine.rs` | the JavaScript engine behind safe wrappers (fake natively) |
 //! | `abi.rs` | struct layouts and the `jit.h` helpers for hosts without one |
@@ -26,6 +28,8 @@ pub mod abi;
 pub mod engine;
 pub mod error;
 pub mod ffi;
+pub mod limits;
+pub mod memory;
 pub mod module;
 pub mod registry;
 pub mod rewrite;

@@ -34,13 +34,13 @@ pub fn parser() -> Parser {
     parser
 }
 
-/// What the check learned, for the rewriter.
+/// What the check learned, for the rewriter. Borrows from the module.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Shape {
+pub struct Shape<'a> {
     /// Number of label functions (= `num_entries`).
     pub num_functions: u32,
     /// The module's function types, in order.
-    pub types: Vec<FuncSig>,
+    pub types: Vec<FuncSig<'a>>,
     /// The imported memory's declared limits.
     pub memory: Limits,
     /// The imported table's declared limits.
@@ -60,41 +60,52 @@ pub const I32: u8 = 0x7F;
 pub const I64: u8 = 0x7E;
 const VALUE_TYPES: [u8; 6] = [I32, I64, 0x7D, 0x7C, 0x70, 0x6F];
 
-/// A function type as its encoded value types.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FuncSig {
-    pub params: Vec<u8>,
-    pub results: Vec<u8>,
+/// A function type as its encoded value types (one byte each in a JIT
+/// module), borrowed from the type section.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FuncSig<'a> {
+    pub params: &'a [u8],
+    pub results: &'a [u8],
 }
 
-impl FuncSig {
+impl FuncSig<'_> {
     fn is_label_type(&self) -> bool {
         self.params == [I32; 3] && self.results == [I32]
     }
 }
 
-/// The 13 types of spec section 4: 0..5 `(i32 × n) -> i32`, 6..11
-/// `(i32 × n) -> ()` for n = 1..6, 12 `(i32, i64) -> i32`.
-pub fn standard_types() -> Vec<FuncSig> {
-    let mut types = Vec::with_capacity(13);
-    for results in [vec![I32], vec![]] {
-        for n in 1..=6 {
-            types.push(FuncSig {
-                params: vec![I32; n],
-                results: results.clone(),
-            });
-        }
-    }
-    types.push(FuncSig {
-        params: vec![I32, I64],
-        results: vec![I32],
-    });
-    types
+const fn sig(params: &'static [u8], results: &'static [u8]) -> FuncSig<'static> {
+    FuncSig { params, results }
 }
 
-/// The index among [`standard_types`] of a type equal to `sig`.
-pub fn standard_index(sig: &FuncSig) -> Option<u32> {
-    standard_types()
+const I32_1: &[u8] = &[I32];
+const I32_2: &[u8] = &[I32; 2];
+const I32_3: &[u8] = &[I32; 3];
+const I32_4: &[u8] = &[I32; 4];
+const I32_5: &[u8] = &[I32; 5];
+const I32_6: &[u8] = &[I32; 6];
+
+/// The 13 types of spec section 4: 0..5 `(i32 × n) -> i32`, 6..11
+/// `(i32 × n) -> ()` for n = 1..6, 12 `(i32, i64) -> i32`.
+pub const STANDARD_TYPES: [FuncSig<'static>; 13] = [
+    sig(I32_1, I32_1),
+    sig(I32_2, I32_1),
+    sig(I32_3, I32_1),
+    sig(I32_4, I32_1),
+    sig(I32_5, I32_1),
+    sig(I32_6, I32_1),
+    sig(I32_1, &[]),
+    sig(I32_2, &[]),
+    sig(I32_3, &[]),
+    sig(I32_4, &[]),
+    sig(I32_5, &[]),
+    sig(I32_6, &[]),
+    sig(&[I32, I64], I32_1),
+];
+
+/// The index among [`STANDARD_TYPES`] of a type equal to `sig`.
+pub fn standard_index(sig: &FuncSig<'_>) -> Option<u32> {
+    STANDARD_TYPES
         .iter()
         .position(|t| t == sig)
         .map(|i| i as u32)
@@ -118,37 +129,47 @@ fn section<'a>(
 }
 
 /// Reads the type section, which in a JIT module holds function types of
-/// plain value types only (no GC types, no SIMD).
-pub fn read_types(wasm: &[u8], range: std::ops::Range<u64>, base: usize) -> Result<Vec<FuncSig>> {
+/// plain value types only (no GC types, no SIMD). The list is reserved
+/// fallibly, sized by what the section can hold (a type takes 3 bytes at
+/// least), never by the count the section claims.
+pub fn read_types<'a>(
+    wasm: &'a [u8],
+    range: std::ops::Range<u64>,
+    base: usize,
+) -> Result<Vec<FuncSig<'a>>> {
     let bad = |e: wasmparser::BinaryReaderError| Error::module(&e, base);
     let mut r = section(wasm, &range)?;
     let count = r.read_var_u32().map_err(bad)?;
-    let mut types = Vec::new();
+    let room = r.bytes_remaining() / 3;
+    let mut types = crate::memory::try_vec((count as usize).min(room), "the type list")?;
     for index in 0..count {
-        let form_at = base.saturating_add(r.original_position() as usize);
+        let form_at = base.saturating_add(offset(r.original_position()));
         if r.read_u8().map_err(bad)? != 0x60 {
             return Err(Error::shape(format!(
                 "type {index} is not a plain function type (at stream offset {form_at})"
             )));
         }
-        let mut sig = FuncSig {
-            params: Vec::new(),
-            results: Vec::new(),
-        };
-        for list in [&mut sig.params, &mut sig.results] {
+        let mut lists: [&[u8]; 2] = [&[], &[]];
+        for list in &mut lists {
             let n = r.read_var_u32().map_err(bad)?;
-            for _ in 0..n {
-                let at = base.saturating_add(r.original_position() as usize);
-                let ty = r.read_u8().map_err(bad)?;
-                if !VALUE_TYPES.contains(&ty) {
-                    return Err(Error::shape(format!(
-                        "type {index} uses value type {ty:#04x}, which JIT modules do not use (at stream offset {at})"
-                    )));
-                }
-                list.push(ty);
+            let at = base.saturating_add(offset(r.original_position()));
+            let bytes = r.read_bytes(n as usize).map_err(bad)?;
+            if let Some(ty) = bytes.iter().find(|b| !VALUE_TYPES.contains(b)) {
+                return Err(Error::shape(format!(
+                    "type {index} uses value type {ty:#04x}, which JIT modules do not use (at stream offset {at})"
+                )));
             }
+            *list = bytes;
         }
-        types.push(sig);
+        if types.len() == types.capacity() {
+            return Err(Error::shape(
+                "type section holds more types than its size allows",
+            ));
+        }
+        types.push(FuncSig {
+            params: lists[0],
+            results: lists[1],
+        });
     }
     if !r.eof() {
         return Err(Error::shape("type section has trailing bytes"));
@@ -235,7 +256,7 @@ fn label_of_export(name: &str) -> Option<u32> {
 }
 
 /// Checks `wasm` (found at `base` in the stream) against spec section 4.
-pub fn check(wasm: &[u8], num_entries: u32, base: usize) -> Result<Shape> {
+pub fn check(wasm: &[u8], num_entries: u32, base: usize) -> Result<Shape<'_>> {
     let bad = |e: wasmparser::BinaryReaderError| Error::module(&e, base);
     let at = |at: u64| base.saturating_add(offset(at));
 
@@ -246,7 +267,7 @@ pub fn check(wasm: &[u8], num_entries: u32, base: usize) -> Result<Shape> {
     let mut num_functions: Option<u32> = None;
     let mut code_count: Option<u32> = None;
     let mut exported = 0u32;
-    let mut seen = Vec::new();
+    let mut seen: Option<crate::memory::BitSet> = None;
 
     for payload in parser().parse_all(wasm) {
         match payload.map_err(bad)? {
@@ -264,6 +285,9 @@ pub fn check(wasm: &[u8], num_entries: u32, base: usize) -> Result<Shape> {
             }
             Payload::FunctionSection(reader) => {
                 let count = reader.count();
+                if count != num_entries {
+                    return Err(function_count(count, num_entries));
+                }
                 for (index, ty) in reader.into_iter().enumerate() {
                     let ty = ty.map_err(bad)?;
                     if ty != LABEL_TYPE {
@@ -275,6 +299,17 @@ pub fn check(wasm: &[u8], num_entries: u32, base: usize) -> Result<Shape> {
                 num_functions = Some(count);
             }
             Payload::ExportSection(reader) => {
+                // The bitset of exported labels is bounded by the function
+                // section already read (a byte per function at least).
+                if num_functions != Some(num_entries) {
+                    return Err(Error::shape(
+                        "the export section comes before the function section",
+                    ));
+                }
+                let seen = match &mut seen {
+                    Some(s) => s,
+                    None => seen.insert(crate::memory::BitSet::new(num_entries, "the export check")?),
+                };
                 for export in reader {
                     let export = export.map_err(bad)?;
                     let label = match (export.kind, label_of_export(export.name)) {
@@ -288,16 +323,12 @@ pub fn check(wasm: &[u8], num_entries: u32, base: usize) -> Result<Shape> {
                             )))
                         }
                     };
-                    let slot = label as usize;
-                    if slot >= seen.len() {
-                        if label >= num_entries {
-                            return Err(Error::shape(format!(
-                                "export \"f{label}\" is past num_entries {num_entries}"
-                            )));
-                        }
-                        seen.resize(slot + 1, false);
+                    if label >= num_entries {
+                        return Err(Error::shape(format!(
+                            "export \"f{label}\" is past num_entries {num_entries}"
+                        )));
                     }
-                    if std::mem::replace(&mut seen[slot], true) {
+                    if seen.insert(label) {
                         return Err(Error::shape(format!("export \"f{label}\" appears twice")));
                     }
                     exported += 1;
@@ -333,9 +364,7 @@ pub fn check(wasm: &[u8], num_entries: u32, base: usize) -> Result<Shape> {
     };
     let num_functions = num_functions.unwrap_or(0);
     if num_functions != num_entries {
-        return Err(Error::shape(format!(
-            "the module has {num_functions} functions but the stream says num_entries is {num_entries}"
-        )));
+        return Err(function_count(num_functions, num_entries));
     }
     if code_count.unwrap_or(0) != num_functions {
         return Err(Error::shape(format!(
@@ -350,7 +379,7 @@ pub fn check(wasm: &[u8], num_entries: u32, base: usize) -> Result<Shape> {
     }
     if exported != num_entries {
         let missing = (0..num_entries)
-            .find(|l| !seen.get(*l as usize).copied().unwrap_or(false))
+            .find(|l| !seen.as_ref().is_some_and(|s| s.contains(*l)))
             .unwrap_or(0);
         return Err(Error::shape(format!(
             "label function f{missing} is not exported ({exported} of {num_entries} exported)"
@@ -362,6 +391,13 @@ pub fn check(wasm: &[u8], num_entries: u32, base: usize) -> Result<Shape> {
         memory,
         table,
     })
+}
+
+#[cold]
+fn function_count(count: u32, num_entries: u32) -> Error {
+    Error::shape(format!(
+        "the module has {count} functions but the stream says num_entries is {num_entries}"
+    ))
 }
 
 /// Data segments must be passive (flags 1): an active one would write into

@@ -17,10 +17,18 @@
 //! The hot path — a lookup of a module already placed on this thread — is a
 //! probe of a thread-local cache line and an atomic load of the epoch the
 //! line must have been filled at: no lock, no call into JavaScript.
+//!
+//! Calls into JavaScript. An exception may pass through any of them (a
+//! stack overflow deep in a recursion that the embedder catches), and wasm
+//! does not unwind: nothing after the call runs. So the registry never holds
+//! this thread's state borrowed, nor the global lock, across an engine call,
+//! and records its intent before the call: a module being placed is entered
+//! in this thread's list first, so that a later release tells the engine to
+//! drop it whatever happened.
 
 use crate::engine::{self, Placement};
 use crate::error::{Error, ErrorKind, Result};
-use crate::{module, rewrite, stream};
+use crate::{memory, module, rewrite, stream};
 use std::cell::{Cell, RefCell};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -73,10 +81,46 @@ static GLOBAL: Mutex<Global> = Mutex::new(Global {
 /// Bumped (under the `GLOBAL` lock) by every release.
 static RELEASE_EPOCH: AtomicU32 = AtomicU32::new(0);
 
-fn global() -> MutexGuard<'static, Global> {
+/// The global lock, held for a few instructions at a time and never across
+/// a call into the engine (the guard records that it is held, for the fake
+/// engine's check).
+fn global() -> GlobalGuard {
     // Nothing panics while holding the lock (panic = abort besides), so a
     // poisoned lock still holds consistent data.
-    GLOBAL.lock().unwrap_or_else(|e| e.into_inner())
+    let guard = GLOBAL.lock().unwrap_or_else(|e| e.into_inner());
+    HOLDING_GLOBAL.with(|h| h.set(true));
+    GlobalGuard(guard)
+}
+
+struct GlobalGuard(MutexGuard<'static, Global>);
+
+impl std::ops::Deref for GlobalGuard {
+    type Target = Global;
+    fn deref(&self) -> &Global {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for GlobalGuard {
+    fn deref_mut(&mut self) -> &mut Global {
+        &mut self.0
+    }
+}
+
+impl Drop for GlobalGuard {
+    fn drop(&mut self) {
+        HOLDING_GLOBAL.with(|h| h.set(false));
+    }
+}
+
+/// Whether this thread may call into the engine now: it holds neither its
+/// registry state nor the global lock. Checked by the native fake engine on
+/// every call.
+pub fn engine_may_be_entered() -> bool {
+    let local_free = LOCAL
+        .try_with(|l| l.try_borrow_mut().is_ok())
+        .unwrap_or(true);
+    local_free && !HOLDING_GLOBAL.with(Cell::get)
 }
 
 /// A direct-mapped cache line: label `l < len` of module `id` is at `base + l`.
@@ -98,8 +142,6 @@ const EMPTY: CacheEntry = CacheEntry {
 };
 const CACHE_SIZE: usize = 256;
 
-/// This thread's placed and compiled modules. Dropped when the thread ends,
-/// which clears its table slots for whoever runs next on the same worker.
 /// A map from module id to `V`, kept as a vector sorted by id: small code,
 /// and ids mostly arrive in increasing order (appends).
 struct IdMap<V> {
@@ -145,18 +187,20 @@ impl<V> IdMap<V> {
     }
 }
 
-/// This thread's placed and compiled modules. Dropped when the thread ends,
-/// which clears its table slots for whoever runs next on the same worker.
+/// The modules this thread placed (or was placing) in its table. Dropped
+/// when the thread ends, which clears its table slots for whoever runs next
+/// on the same worker.
 struct Local {
-    /// Module id to placement; `None` when compiled here but not yet placed.
+    /// Module id to placement; `None` while a placement is under way, or
+    /// after one was interrupted (the engine may hold the module).
     /// Consulted only on cache misses.
     modules: IdMap<Option<Placement>>,
 }
 
 impl Drop for Local {
     fn drop(&mut self) {
-        for (id, placement) in self.modules.entries.drain(..) {
-            engine::release(id.get(), placement);
+        for (id, _) in self.modules.entries.drain(..) {
+            engine::release(id.get());
         }
     }
 }
@@ -166,6 +210,7 @@ thread_local! {
         [const { Cell::new(EMPTY) }; CACHE_SIZE]
     };
     static SEEN_EPOCH: Cell<u32> = const { Cell::new(0) };
+    static HOLDING_GLOBAL: Cell<bool> = const { Cell::new(false) };
     static LOCAL: RefCell<Local> = const { RefCell::new(Local { modules: IdMap::new() }) };
 }
 
@@ -174,7 +219,8 @@ fn cache_slot(id: ModuleId) -> usize {
 }
 
 /// Runs `f` on this thread's `Local`, or fails if the thread is ending or the
-/// runtime is already busy on it (a re-entrant call).
+/// runtime is already busy on it (a re-entrant call). `f` must not call into
+/// the engine.
 fn with_local<T>(f: impl FnOnce(&mut Local) -> Result<T>) -> Result<T> {
     LOCAL
         .try_with(|local| match local.try_borrow_mut() {
@@ -192,12 +238,20 @@ fn with_local<T>(f: impl FnOnce(&mut Local) -> Result<T>) -> Result<T> {
         })
 }
 
-/// Loads a stream: parses and checks it, rewrites the module, has the engine
-/// compile it on this thread, and makes it live. Returns its handle.
+/// Loads a stream: parses and checks it, has the engine validate the module,
+/// rewrites it, and makes it live. Returns its handle. Nothing is compiled
+/// or kept by the engine: each thread compiles the module when it first
+/// looks a label up. Every allocation that depends on the stream is
+/// reserved fallibly ([`memory`]), so a shortage is an error, not an abort.
 pub fn load(bytes: &[u8]) -> Result<ModuleId> {
+    sync_releases()?;
+    memory::reset();
+    memory::headroom()?;
     let parsed = stream::parse(bytes)?;
     let shape = module::check(parsed.wasm, parsed.num_entries, parsed.wasm_offset)?;
-    ensure_memory_for(parsed.wasm.len() + parsed.lines.len())?;
+    // The verdict on the module as it came, before any rewrite: whether a
+    // module is refused must not depend on the rewrite options.
+    engine::validate(parsed.wasm, parsed.wasm_offset)?;
     let wasm = rewrite::rewrite(
         parsed.wasm,
         &shape,
@@ -205,58 +259,20 @@ pub fn load(bytes: &[u8]) -> Result<ModuleId> {
         parsed.wasm_offset,
     )?
     .wasm;
-    let lines = copy(parsed.lines)?;
-    let id = {
-        let mut g = global();
-        let id = ModuleId(g.next_id);
-        g.next_id = g
-            .next_id
-            .checked_add(1)
-            .ok_or_else(|| Error::new(ErrorKind::Resource, "module ids exhausted (2^32 loads)"))?;
-        id
-    };
-    with_local(|local| {
-        engine::compile(id.get(), &wasm)?;
-        local.modules.insert(id, None);
-        Ok(())
-    })?;
+    let lines = memory::copy(parsed.lines, "the line metadata")?;
     let loaded = Arc::new(Loaded {
         num_entries: parsed.num_entries,
-        wasm: wasm.into_boxed_slice(),
+        wasm,
         lines,
     });
-    global().live.insert(id, loaded);
+    let mut g = global();
+    let id = ModuleId(g.next_id);
+    g.next_id = g
+        .next_id
+        .checked_add(1)
+        .ok_or_else(|| Error::new(ErrorKind::Resource, "module ids exhausted (2^32 loads)"))?;
+    g.live.insert(id, loaded);
     Ok(id)
-}
-
-/// Loading a module of `size` bytes needs about three times that at once
-/// (the rewrite's buffers, its output, the copy kept). Rust aborts when an
-/// allocation fails, and not every allocation on the way can be made
-/// fallible, so ask for that much first with a fallible reservation (and
-/// give it back): if memory is short, the load fails with a message instead
-/// of the VM aborting.
-fn ensure_memory_for(size: usize) -> Result<()> {
-    let need = size.saturating_mul(3).saturating_add(64 * 1024);
-    let mut probe: Vec<u8> = Vec::new();
-    probe.try_reserve_exact(need).map_err(|_| {
-        Error::new(
-            ErrorKind::Resource,
-            format!("out of memory: loading a {size}-byte module needs about {need} bytes"),
-        )
-    })
-}
-
-/// Copies `bytes`, failing cleanly if memory is short.
-fn copy(bytes: &[u8]) -> Result<Box<[u8]>> {
-    let mut out = Vec::new();
-    out.try_reserve_exact(bytes.len()).map_err(|_| {
-        Error::new(
-            ErrorKind::Resource,
-            format!("out of memory copying {} bytes", bytes.len()),
-        )
-    })?;
-    out.extend_from_slice(bytes);
-    Ok(out.into_boxed_slice())
 }
 
 /// The hot path: the table index of `label` of the module with handle
@@ -288,29 +304,51 @@ pub fn entry_point(id: ModuleId, label: u32) -> Result<u32> {
 /// that already probed the cache with [`cached_entry_point`].
 #[cold]
 pub fn entry_point_slow(id: ModuleId, label: u32) -> Result<u32> {
+    sync_releases()?;
+    let placement = match with_local(|local| Ok(local.modules.get(id).copied().flatten()))? {
+        Some(p) => p,
+        None => place(id, label)?,
+    };
+    check_label(id, label, placement.len)?;
+    CACHE.with(|cache| {
+        cache[cache_slot(id)].set(CacheEntry {
+            id: id.get(),
+            base: placement.base,
+            len: placement.len,
+            epoch: SEEN_EPOCH.with(Cell::get),
+        })
+    });
+    Ok(placement.base + label)
+}
+
+/// Places live module `id` in this thread's table. The module is entered in
+/// this thread's list before the engine is called, and its placement
+/// recorded after: if an exception interrupts the call, the entry stays and
+/// the next release of the module tells the engine to drop it.
+fn place(id: ModuleId, label: u32) -> Result<Placement> {
+    let loaded = global().live.get(id).cloned().ok_or_else(|| not_live(id))?;
+    check_label(id, label, loaded.num_entries)?;
     with_local(|local| {
-        sync_releases(local);
-        let placement = match local.modules.get(id).copied().flatten() {
-            Some(p) => p,
-            None => {
-                let loaded = global().live.get(id).cloned().ok_or_else(|| not_live(id))?;
-                check_label(id, label, loaded.num_entries)?;
-                let p = engine::register(id.get(), &loaded.wasm, loaded.num_entries)?;
+        local.modules.insert(id, None);
+        Ok(())
+    })?;
+    match engine::register(id.get(), &loaded.wasm, loaded.num_entries) {
+        Ok(p) => {
+            with_local(|local| {
                 local.modules.insert(id, Some(p));
-                p
-            }
-        };
-        check_label(id, label, placement.len)?;
-        CACHE.with(|cache| {
-            cache[cache_slot(id)].set(CacheEntry {
-                id: id.get(),
-                base: placement.base,
-                len: placement.len,
-                epoch: SEEN_EPOCH.with(Cell::get),
-            })
-        });
-        Ok(placement.base + label)
-    })
+                Ok(())
+            })?;
+            Ok(p)
+        }
+        Err(e) => {
+            // The engine committed nothing: forget the entry.
+            with_local(|local| {
+                local.modules.remove(id);
+                Ok(())
+            })?;
+            Err(e)
+        }
+    }
 }
 
 fn check_label(id: ModuleId, label: u32, num_entries: u32) -> Result<()> {
@@ -339,40 +377,41 @@ fn not_live(id: ModuleId) -> Error {
 }
 
 /// Frees this thread's slots of every module released since this thread
-/// last looked, then records the epoch it checked against.
-fn sync_releases(local: &mut Local) {
+/// last looked, then records the epoch it checked against. Each module is
+/// dropped by the engine before it leaves this thread's list, so an
+/// exception in between only means it is dropped again next time.
+fn sync_releases() -> Result<()> {
     let epoch = RELEASE_EPOCH.load(Ordering::Acquire);
     if SEEN_EPOCH.with(Cell::get) == epoch {
-        return;
+        return Ok(());
     }
-    let dead: Vec<ModuleId> = {
+    let dead: Vec<ModuleId> = with_local(|local| {
         let g = global();
-        local
+        Ok(local
             .modules
             .ids()
             .filter(|id| !g.live.contains(*id))
-            .collect()
-    };
+            .collect())
+    })?;
     for id in dead {
-        forget_locally(local, id);
-    }
-    SEEN_EPOCH.with(|seen| seen.set(epoch));
-}
-
-fn forget_locally(local: &mut Local, id: ModuleId) {
-    if let Some(placement) = local.modules.remove(id) {
         CACHE.with(|cache| {
             let slot = &cache[cache_slot(id)];
             if slot.get().id == id.get() {
                 slot.set(EMPTY);
             }
         });
-        engine::release(id.get(), placement);
+        engine::release(id.get());
+        with_local(|local| {
+            local.modules.remove(id);
+            Ok(())
+        })?;
     }
+    SEEN_EPOCH.with(|seen| seen.set(epoch));
+    Ok(())
 }
 
 /// Releases a module: it stops being live at once for every thread; this
-/// thread frees its slots now, every other thread before its next lookup.
+/// thread frees its slots now, every other thread before its next call.
 pub fn release(id: ModuleId) -> Result<()> {
     {
         let mut g = global();
@@ -381,10 +420,7 @@ pub fn release(id: ModuleId) -> Result<()> {
         }
         RELEASE_EPOCH.fetch_add(1, Ordering::AcqRel);
     }
-    with_local(|local| {
-        sync_releases(local);
-        Ok(())
-    })
+    sync_releases()
 }
 
 /// The module's copy of its line metadata, or NULL if it has none. Valid
@@ -413,11 +449,10 @@ pub fn live_count() -> usize {
     global().live.len()
 }
 
-/// Number of modules compiled or placed on this thread (for leak checks).
+/// Number of modules placed (or being placed) on this thread, after
+/// freeing those released elsewhere (for leak checks).
 pub fn local_count() -> usize {
-    with_local(|local| {
-        sync_releases(local);
-        Ok(local.modules.len())
-    })
-    .unwrap_or(0)
+    sync_releases()
+        .and_then(|_| with_local(|local| Ok(local.modules.len())))
+        .unwrap_or(0)
 }

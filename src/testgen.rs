@@ -211,7 +211,7 @@ pub struct ModuleSpec {
     pub bodies: Vec<Function>,
 }
 
-/// The 13 types of spec section 4 (`module::standard_types`), as
+/// The 13 types of spec section 4 (`module::STANDARD_TYPES`), as
 /// wasm-encoder value types.
 pub fn standard_types() -> Vec<(Vec<ValType>, Vec<ValType>)> {
     let valtype = |b: &u8| {
@@ -221,7 +221,7 @@ pub fn standard_types() -> Vec<(Vec<ValType>, Vec<ValType>)> {
             ValType::I32
         }
     };
-    crate::module::standard_types()
+    crate::module::STANDARD_TYPES
         .iter()
         .map(|t| {
             (
@@ -696,7 +696,7 @@ pub fn trampoline_module() -> Vec<u8> {
             ValType::I32
         }
     };
-    let standard = crate::module::standard_types();
+    let standard = crate::module::STANDARD_TYPES;
     let count = standard.len() as u32;
     let mut types = TypeSection::new();
     for sig in &standard {

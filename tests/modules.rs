@@ -7,9 +7,12 @@ use atomvm_wasm_jit::testgen::{self, ModuleSpec};
 use atomvm_wasm_jit::{module, rewrite, stream};
 use wasm_encoder::{EntityType, ExportKind, ValType};
 
-fn load_checks(bytes: &[u8]) -> Result<Vec<u8>, atomvm_wasm_jit::error::Error> {
+/// What a load does before the module goes to the registry: parse, check,
+/// the engine's verdict on the module as it came, rewrite.
+fn load_checks(bytes: &[u8]) -> Result<Box<[u8]>, atomvm_wasm_jit::error::Error> {
     let s = stream::parse(bytes)?;
     let shape = module::check(s.wasm, s.num_entries, s.wasm_offset)?;
+    atomvm_wasm_jit::engine::validate(s.wasm, s.wasm_offset)?;
     let opts = rewrite::Options::plain(false);
     rewrite::rewrite(s.wasm, &shape, opts, s.wasm_offset).map(|r| r.wasm)
 }

@@ -163,8 +163,8 @@ static void test_registration_is_one_growth_without_table_imports(void)
     CHECK(grows == 1 && grown == 1000, "%d growths, table +%d for 1000 labels", grows, grown);
     int table_imports = EM_ASM_INT({
         var n = 0;
-        AVMJIT.state().compiled.forEach(function(mod) {
-            WebAssembly.Module.imports(mod).forEach(function(d) { if (d.kind === 'table') n++; });
+        AVMJIT.state().placed.forEach(function(p) {
+            WebAssembly.Module.imports(p.module).forEach(function(d) { if (d.kind === 'table') n++; });
         });
         return n;
     });

@@ -1,0 +1,253 @@
+//! Memory on the load path. Rust aborts the VM when an allocation fails, so
+//! every allocation whose size depends on the input is made here, fallibly,
+//! with its exact size known before any work that fills it:
+//!
+//! - [`try_vec`] reserves a vector's whole capacity up front (a failure is a
+//!   clean "out of memory" error) and adds it to this thread's count of
+//!   reserved bytes;
+//! - [`Fixed`] is an output buffer of an exact size that never grows: the
+//!   rewriter sizes its output first ([`Counter`]) and then writes it;
+//! - [`headroom`] checks, before a load starts, that the small fixed-size
+//!   allocations a load also makes (messages, bookkeeping) will succeed.
+//!
+//! The fuzz target's counting allocator checks the promise this makes: the
+//! peak of what a load allocates stays within what it reserved plus a few
+//! KiB ([`reserved`]).
+
+use crate::error::{Error, ErrorKind, Result};
+use std::cell::Cell;
+
+thread_local! {
+    static RESERVED: Cell<usize> = const { Cell::new(0) };
+}
+
+/// What a load may allocate besides its reservations, checked free before
+/// it starts.
+pub const HEADROOM: usize = 64 * 1024;
+
+#[cold]
+fn out_of_memory(bytes: usize, what: &str) -> Error {
+    Error::new(
+        ErrorKind::Resource,
+        format!("out of memory: {what} needs {bytes} bytes"),
+    )
+}
+
+/// Starts counting this thread's reservations from 0.
+pub fn reset() {
+    RESERVED.with(|r| r.set(0));
+}
+
+/// Bytes reserved through [`try_vec`] on this thread since [`reset`].
+pub fn reserved() -> usize {
+    RESERVED.with(Cell::get)
+}
+
+/// Fails cleanly unless `HEADROOM` bytes can be allocated now.
+pub fn headroom() -> Result<()> {
+    let mut probe: Vec<u8> = Vec::new();
+    probe
+        .try_reserve_exact(HEADROOM)
+        .map_err(|_| out_of_memory(HEADROOM, "starting a load"))
+}
+
+/// An empty vector with room for exactly `capacity` elements, or an error
+/// naming `what` if memory is short. The bytes count as reserved.
+pub fn try_vec<T>(capacity: usize, what: &str) -> Result<Vec<T>> {
+    let bytes = capacity.saturating_mul(std::mem::size_of::<T>());
+    let mut v = Vec::new();
+    v.try_reserve_exact(capacity)
+        .map_err(|_| out_of_memory(bytes, what))?;
+    RESERVED.with(|r| r.set(r.get().saturating_add(bytes)));
+    Ok(v)
+}
+
+/// A copy of `bytes`, reserved with [`try_vec`].
+pub fn copy(bytes: &[u8], what: &str) -> Result<Box<[u8]>> {
+    let mut v = try_vec(bytes.len(), what)?;
+    v.extend_from_slice(bytes);
+    Ok(v.into_boxed_slice())
+}
+
+/// Where the rewriter writes bytes: a [`Counter`] when sizing, a [`Fixed`]
+/// buffer when writing. The same code runs for both, so the size is exact.
+pub trait Sink {
+    fn put(&mut self, bytes: &[u8]) -> Result<()>;
+
+    /// Accounts for `n` bytes whose size is known without writing them
+    /// (the planned bodies, when sizing). Only a [`Counter`] can.
+    fn put_len(&mut self, n: usize) -> Result<()>;
+}
+
+/// Counts bytes.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Counter(pub usize);
+
+impl Sink for Counter {
+    fn put(&mut self, bytes: &[u8]) -> Result<()> {
+        self.put_len(bytes.len())
+    }
+
+    fn put_len(&mut self, n: usize) -> Result<()> {
+        self.0 = self
+            .0
+            .checked_add(n)
+            .ok_or_else(|| Error::new(ErrorKind::Resource, "rewritten module size overflows"))?;
+        Ok(())
+    }
+}
+
+/// A buffer of a capacity fixed at creation; writing past it is an error,
+/// never a reallocation.
+pub struct Fixed {
+    buf: Vec<u8>,
+}
+
+impl Fixed {
+    pub fn new(capacity: usize, what: &str) -> Result<Fixed> {
+        Ok(Fixed {
+            buf: try_vec(capacity, what)?,
+        })
+    }
+
+    pub fn len(&self) -> usize {
+        self.buf.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.buf.is_empty()
+    }
+
+    /// The bytes, once full. An unfilled buffer means the sizing and the
+    /// writing disagreed: an internal error rather than a wrong module.
+    pub fn finish(self) -> Result<Box<[u8]>> {
+        if self.buf.len() != self.buf.capacity() {
+            return Err(Error::new(
+                ErrorKind::BadModule,
+                format!(
+                    "internal error: rewritten module is {} bytes, {} were planned",
+                    self.buf.len(),
+                    self.buf.capacity()
+                ),
+            ));
+        }
+        Ok(self.buf.into_boxed_slice())
+    }
+}
+
+impl Sink for Fixed {
+    fn put(&mut self, bytes: &[u8]) -> Result<()> {
+        if bytes.len() > self.buf.capacity() - self.buf.len() {
+            return Err(Error::new(
+                ErrorKind::BadModule,
+                format!(
+                    "internal error: rewritten module exceeds the {} bytes planned",
+                    self.buf.capacity()
+                ),
+            ));
+        }
+        self.buf.extend_from_slice(bytes);
+        Ok(())
+    }
+
+    fn put_len(&mut self, n: usize) -> Result<()> {
+        Err(Error::new(
+            ErrorKind::BadModule,
+            format!("internal error: {n} bytes accounted for but not written"),
+        ))
+    }
+}
+
+/// A set of small integers below a bound fixed at creation, reserved with
+/// [`try_vec`].
+pub struct BitSet {
+    words: Vec<u64>,
+}
+
+impl BitSet {
+    pub fn new(len: u32, what: &str) -> Result<BitSet> {
+        let n = (len as usize).div_ceil(64);
+        let mut words = try_vec(n, what)?;
+        words.resize(n, 0);
+        Ok(BitSet { words })
+    }
+
+    /// Adds `i`; returns whether it was already there. Out of range: no-op.
+    pub fn insert(&mut self, i: u32) -> bool {
+        match self.words.get_mut(i as usize / 64) {
+            Some(w) => {
+                let bit = 1u64 << (i % 64);
+                let had = *w & bit != 0;
+                *w |= bit;
+                had
+            }
+            None => false,
+        }
+    }
+
+    pub fn contains(&self, i: u32) -> bool {
+        self.words
+            .get(i as usize / 64)
+            .is_some_and(|w| w & (1u64 << (i % 64)) != 0)
+    }
+}
+
+/// For the native fake engine: marks the allocations it makes (which stand
+/// for the JavaScript engine's, outside the VM's memory) so that the fuzz
+/// target's budget check leaves them out.
+#[cfg(not(target_os = "emscripten"))]
+pub mod engine_scope {
+    use std::cell::Cell;
+
+    thread_local! {
+        static DEPTH: Cell<u32> = const { Cell::new(0) };
+    }
+
+    /// Whether the calling thread is inside the fake engine.
+    pub fn active() -> bool {
+        DEPTH.try_with(Cell::get).unwrap_or(0) > 0
+    }
+
+    /// Runs `f` as engine work.
+    pub fn run<T>(f: impl FnOnce() -> T) -> T {
+        DEPTH.with(|d| d.set(d.get() + 1));
+        let out = f();
+        DEPTH.with(|d| d.set(d.get() - 1));
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fixed_buffers_refuse_to_grow_and_to_end_short() {
+        let mut f = Fixed::new(4, "test").unwrap();
+        f.put(&[1, 2, 3]).unwrap();
+        assert!(f.put(&[4, 5]).is_err());
+        f.put(&[4]).unwrap();
+        assert_eq!(&*f.finish().unwrap(), &[1, 2, 3, 4]);
+        let short = Fixed::new(4, "test").unwrap();
+        assert!(short.finish().unwrap_err().message().contains("planned"));
+    }
+
+    #[test]
+    fn reservations_are_counted_and_huge_ones_fail_cleanly() {
+        reset();
+        let _v: Vec<u32> = try_vec(10, "test").unwrap();
+        assert_eq!(reserved(), 40);
+        let err = try_vec::<u64>(usize::MAX / 4, "a huge table").unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Resource);
+        assert!(err.message().contains("a huge table"), "{err}");
+    }
+
+    #[test]
+    fn bitsets_hold_what_is_inserted() {
+        let mut s = BitSet::new(130, "test").unwrap();
+        assert!(!s.insert(129));
+        assert!(s.insert(129));
+        assert!(s.contains(129) && !s.contains(128) && !s.contains(1000));
+        assert!(!s.insert(1000)); // out of range: ignored
+    }
+}

@@ -1,0 +1,314 @@
+//! The analysis every rewrite shares: one scan of a function body that finds
+//! the instruction sequences of spec section 4 (jumps, primitive calls) and
+//! the other calls, in code order, and learns what the passes must know to
+//! decide whether a rewrite is exact in that function (which parameters it
+//! writes, how many locals it has, whether it uses the table otherwise).
+//!
+//! The scan reports each site to a callback as soon as it is complete, so
+//! that sizing and writing a rewritten body need no memory proportional to
+//! the body.
+
+use crate::abi;
+use crate::error::{Error, Result};
+use crate::module::offset as at;
+use wasmparser::FunctionBody;
+
+/// The little the rewriter needs to know of an instruction. Decoding into
+/// this instead of wasmparser's full `Operator` keeps the library small.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Op {
+    LocalGet(u32),
+    /// `local.set` or `local.tee`.
+    LocalWrite(u32),
+    I32Const(i32),
+    /// `i32.load` from memory 0 at this static offset.
+    I32Load(u64),
+    /// `i32.store` to memory 0 at this static offset.
+    I32Store(u64),
+    Return,
+    End,
+    CallIndirect {
+        ty: u32,
+        table: u32,
+    },
+    Call(u32),
+    ReturnCall(u32),
+    /// Any other use of a table or of function references.
+    UsesTable,
+    Other,
+}
+
+fn memory0(memarg: &wasmparser::MemArg) -> bool {
+    memarg.target == wasmparser::MemArgTarget::Memory(0)
+}
+
+/// Maps one visited instruction to an [`Op`] (see `for_each_visit_operator`).
+macro_rules! op_of {
+    (LocalGet $i:ident) => {
+        Op::LocalGet($i)
+    };
+    (LocalSet $i:ident) => {
+        Op::LocalWrite($i)
+    };
+    (LocalTee $i:ident) => {
+        Op::LocalWrite($i)
+    };
+    (I32Const $v:ident) => {
+        Op::I32Const($v)
+    };
+    (I32Load $m:ident) => {
+        if memory0(&$m) {
+            Op::I32Load($m.offset)
+        } else {
+            Op::Other
+        }
+    };
+    (I32Store $m:ident) => {
+        if memory0(&$m) {
+            Op::I32Store($m.offset)
+        } else {
+            Op::Other
+        }
+    };
+    (Return) => {
+        Op::Return
+    };
+    (End) => {
+        Op::End
+    };
+    (CallIndirect $ty:ident $table:ident) => {
+        Op::CallIndirect {
+            ty: $ty,
+            table: $table,
+        }
+    };
+    (Call $f:ident) => {
+        Op::Call($f)
+    };
+    (ReturnCall $f:ident) => {
+        Op::ReturnCall($f)
+    };
+    (ReturnCallIndirect $($a:ident)*) => {
+        Op::UsesTable
+    };
+    (TableGet $($a:ident)*) => {
+        Op::UsesTable
+    };
+    (TableSet $($a:ident)*) => {
+        Op::UsesTable
+    };
+    (TableSize $($a:ident)*) => {
+        Op::UsesTable
+    };
+    (TableGrow $($a:ident)*) => {
+        Op::UsesTable
+    };
+    (TableFill $($a:ident)*) => {
+        Op::UsesTable
+    };
+    (TableCopy $($a:ident)*) => {
+        Op::UsesTable
+    };
+    (TableInit $($a:ident)*) => {
+        Op::UsesTable
+    };
+    (ElemDrop $($a:ident)*) => {
+        Op::UsesTable
+    };
+    (RefFunc $($a:ident)*) => {
+        Op::UsesTable
+    };
+    (CallRef $($a:ident)*) => {
+        Op::UsesTable
+    };
+    (ReturnCallRef $($a:ident)*) => {
+        Op::UsesTable
+    };
+    ($other:ident $($a:ident)*) => {
+        Op::Other
+    };
+}
+
+macro_rules! define_visit {
+    ($( @$proposal:ident $op:ident $({ $($arg:ident: $argty:ty),* })? => $visit:ident ($($ann:tt)*))*) => {
+        $(
+            #[allow(unused_variables)]
+            fn $visit(&mut self $($(,$arg: $argty)*)?) -> Op {
+                op_of!($op $($($arg)*)?)
+            }
+        )*
+    };
+}
+
+struct Decoder;
+
+impl<'a> wasmparser::VisitOperator<'a> for Decoder {
+    type Output = Op;
+    wasmparser::for_each_visit_operator!(define_visit);
+}
+
+/// A place in a body that a rewrite may change, at module offsets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Site {
+    /// A jump to `label` (spec section 4): `local.get 1; i32.const L+1;
+    /// i32.store offset=4; local.get 0` then `return` or the body's end. `at`
+    /// is the offset of its `local.get 1`.
+    Jump { at: usize, label: u32 },
+    /// `local.get 2; i32.load offset=O; call_indirect (type ty) (table 0)`
+    /// from `start`; the `call_indirect` is at `[call, call_end)`. If a
+    /// `return` follows at once, `ret_end` is the offset after it.
+    Primitive {
+        start: usize,
+        offset: u64,
+        call: usize,
+        call_end: usize,
+        ty: u32,
+        ret_end: Option<usize>,
+    },
+    /// Any other `call_indirect` on table 0, at `[start, end)`.
+    Computed { start: usize, end: usize, ty: u32 },
+    /// `call` (or, with `tail`, `return_call`) of `func` at `[start, end)`.
+    Call {
+        start: usize,
+        end: usize,
+        func: u32,
+        tail: bool,
+    },
+}
+
+/// What a scan learned of one body.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BodyFacts {
+    /// Module offsets of the body (after its size field) and of its first
+    /// instruction (after the locals).
+    pub start: usize,
+    pub ops_start: usize,
+    pub end: usize,
+    /// Locals, the 3 parameters included.
+    pub num_locals: u64,
+    /// Bit i set: local i (i < 3: ctx, jit_state, native interface) is
+    /// written somewhere in the body.
+    pub params_written: u8,
+    /// The body uses the table other than by `call_indirect` on table 0.
+    pub uses_table: bool,
+    /// The body has at least one jump sequence.
+    pub has_jumps: bool,
+}
+
+impl BodyFacts {
+    pub fn writes_param(&self, local: u32) -> bool {
+        self.params_written & (1 << local) != 0
+    }
+}
+
+/// Scans `body`, reporting each site to `on_site` in code order (a site's
+/// start follows the previous site's end), and returns what it learned.
+/// `num_functions` bounds the labels a jump may name.
+pub fn scan(
+    body: &FunctionBody<'_>,
+    num_functions: u32,
+    base: usize,
+    mut on_site: impl FnMut(Site) -> Result<()>,
+) -> Result<BodyFacts> {
+    let bad = |e: wasmparser::BinaryReaderError| Error::module(&e, base);
+    let mut locals = body.get_locals_reader().map_err(bad)?;
+    let mut num_locals: u64 = 3;
+    for _ in 0..locals.get_count() {
+        let (count, _) = locals.read().map_err(bad)?;
+        num_locals = num_locals.saturating_add(u64::from(count));
+    }
+    let mut ops = body.get_operators_reader().map_err(bad)?;
+    let mut facts = BodyFacts {
+        start: at(body.range().start),
+        ops_start: at(ops.original_position()),
+        end: at(body.range().end),
+        num_locals,
+        params_written: 0,
+        uses_table: false,
+        has_jumps: false,
+    };
+    // A primitive call waits here until the next instruction says whether
+    // it is in tail position.
+    let mut pending: Option<Site> = None;
+    // The last five instructions with their start offsets, newest last.
+    let mut window = [(Op::Other, 0usize); 5];
+    while !ops.eof() {
+        let offset = at(ops.original_position());
+        let op = ops.visit_operator(&mut Decoder).map_err(bad)?;
+        let end = at(ops.original_position());
+        if let Some(Site::Primitive {
+            start,
+            offset: o,
+            call,
+            call_end,
+            ty,
+            ..
+        }) = pending.take()
+        {
+            let ret_end = (op == Op::Return).then_some(end);
+            on_site(Site::Primitive {
+                start,
+                offset: o,
+                call,
+                call_end,
+                ty,
+                ret_end,
+            })?;
+        }
+        match op {
+            Op::LocalWrite(local) if local < 3 => facts.params_written |= 1 << local,
+            Op::Return | Op::End if op == Op::Return || ops.eof() => {
+                if let Some((label, at)) = jump_before(&window, num_functions) {
+                    facts.has_jumps = true;
+                    on_site(Site::Jump { at, label })?;
+                }
+            }
+            Op::CallIndirect { ty, table: 0 } => match (window[3], window[4]) {
+                ((Op::LocalGet(2), start), (Op::I32Load(o), _)) => {
+                    pending = Some(Site::Primitive {
+                        start,
+                        offset: o,
+                        call: offset,
+                        call_end: end,
+                        ty,
+                        ret_end: None,
+                    })
+                }
+                _ => on_site(Site::Computed {
+                    start: offset,
+                    end,
+                    ty,
+                })?,
+            },
+            Op::Call(func) | Op::ReturnCall(func) => on_site(Site::Call {
+                start: offset,
+                end,
+                func,
+                tail: matches!(op, Op::ReturnCall(_)),
+            })?,
+            Op::CallIndirect { .. } | Op::UsesTable => facts.uses_table = true,
+            _ => {}
+        }
+        window.rotate_left(1);
+        window[4] = (op, offset);
+    }
+    ops.finish().map_err(bad)?;
+    if let Some(site) = pending {
+        on_site(site)?; // a body cannot end with it, but stay total
+    }
+    Ok(facts)
+}
+
+/// If the last four instructions are `local.get 1; i32.const L+1;
+/// i32.store offset=4; local.get 0` with L a label, returns L and the offset
+/// of the `local.get 1`.
+fn jump_before(window: &[(Op, usize); 5], num_functions: u32) -> Option<(u32, usize)> {
+    match window {
+        [_, (Op::LocalGet(1), start), (Op::I32Const(value), _), (Op::I32Store(abi::JIT_STATE_CONTINUATION), _), (Op::LocalGet(0), _)] =>
+        {
+            let label = u32::try_from(*value).ok()?.checked_sub(1)?;
+            (label < num_functions).then_some((label, *start))
+        }
+        _ => None,
+    }
+}

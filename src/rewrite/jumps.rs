@@ -1,0 +1,90 @@
+//! Tail-linked jumps ([`super::Options::tail_calls`]). A jump to label L
+//! (spec section 4) gets, in front of it,
+//!
+//! ```text
+//! if jit_state->remaining_reductions != 0
+//!    && jit_state->module == <module at function entry>:
+//!     jit_state->continuation = 0
+//!     return_call f_L(ctx, jit_state, p)
+//! ```
+//!
+//! which is what the dispatch loop (spec 6.2) would do next: it calls label
+//! L of the same module with continuation 0, unless reductions are 0 or the
+//! module changed (then the original sequence runs and the loop decides).
+//!
+//! That is exact only if the function was called by the dispatch loop (or by
+//! such a `return_call`, which keeps the loop's state), so that returning
+//! from it means returning to the loop, and its entry module is the loop's.
+//! So a function is linked only if the analysis shows:
+//!
+//! - it never writes locals 0-2 (the loop would see the ctx it returns, and
+//!   the fast path passes jit_state and the interface on);
+//! - no `call` or `return_call` in the module targets it (a called function
+//!   returns to its caller, not to the loop; one reached by `return_call`
+//!   may see a module its caller changed);
+//! - the added local and the added code keep it within the engine's limits
+//!   ([`crate::limits`]).
+
+use super::FnFacts;
+use crate::abi;
+use crate::memory::BitSet;
+use wasm_encoder::{BlockType, InstructionSink};
+
+/// What the jump pass learns about the module before deciding.
+pub struct JumpFacts {
+    /// Functions that some `call` or `return_call` targets.
+    call_targets: BitSet,
+}
+
+impl JumpFacts {
+    pub fn new(num_functions: u32) -> crate::error::Result<JumpFacts> {
+        Ok(JumpFacts {
+            call_targets: BitSet::new(num_functions, "the call target set")?,
+        })
+    }
+
+    /// Records a `call`/`return_call` of defined function `func`.
+    pub fn called(&mut self, func: u32) {
+        self.call_targets.insert(func);
+    }
+
+    /// Whether jumps in function `f`, with these facts, may be linked
+    /// (before the size check).
+    pub fn may_link(&self, f: u32, facts: &FnFacts) -> bool {
+        facts.has_jumps
+            && facts.params_read_only
+            && facts.locals_room
+            && !self.call_targets.contains(f)
+    }
+}
+
+/// At function entry: `entry_module = jit_state->module`.
+pub fn entry(sink: &mut Vec<u8>, entry_local: u32) {
+    InstructionSink::new(sink)
+        .local_get(1)
+        .i32_load(super::mem(abi::JIT_STATE_MODULE))
+        .local_set(entry_local);
+}
+
+/// The fast path inserted before a jump to the function at index `callee`.
+pub fn fast_path(sink: &mut Vec<u8>, callee: u32, entry_local: u32) {
+    InstructionSink::new(sink)
+        .local_get(1)
+        .i32_load(super::mem(abi::JIT_STATE_REDUCTIONS))
+        .i32_const(0)
+        .i32_ne()
+        .local_get(1)
+        .i32_load(super::mem(abi::JIT_STATE_MODULE))
+        .local_get(entry_local)
+        .i32_eq()
+        .i32_and()
+        .if_(BlockType::Empty)
+        .local_get(1)
+        .i32_const(0)
+        .i32_store(super::mem(abi::JIT_STATE_CONTINUATION))
+        .local_get(0)
+        .local_get(1)
+        .local_get(2)
+        .return_call(callee)
+        .end();
+}
