@@ -21,6 +21,7 @@
 //! | `ffi.rs` | the exported C functions |
 //! | `error.rs` | errors and the per-thread last error |
 //! | `testgen.rs` | a generator of test modules of the spec's shape |
+//! | `oracle/` | the differential oracle: original vs rewritten, run under wasmi (feature `oracle`) |
 //!
 //! The JavaScript side is `emscripten/atomvm_wasm_jit.js`.
 
@@ -31,6 +32,8 @@ pub mod ffi;
 pub mod limits;
 pub mod memory;
 pub mod module;
+#[cfg(all(feature = "oracle", not(target_os = "emscripten")))]
+pub mod oracle;
 pub mod registry;
 pub mod rewrite;
 pub mod stream;

@@ -17,45 +17,23 @@
 //! from it means returning to the loop, and its entry module is the loop's.
 //! So a function is linked only if the analysis shows:
 //!
+//! - it is entered by the loop only: no `call` or `return_call` in the
+//!   module targets it (a called function returns to its caller, not to the
+//!   loop; one reached by `return_call` may see a module its caller changed,
+//!   and either receives whatever parameters its caller passes);
 //! - it never writes locals 0-2 (the loop would see the ctx it returns, and
 //!   the fast path passes jit_state and the interface on);
-//! - no `call` or `return_call` in the module targets it (a called function
-//!   returns to its caller, not to the loop; one reached by `return_call`
-//!   may see a module its caller changed);
 //! - the added local and the added code keep it within the engine's limits
 //!   ([`crate::limits`]).
 
 use super::FnFacts;
 use crate::abi;
-use crate::memory::BitSet;
 use wasm_encoder::{BlockType, InstructionSink};
 
-/// What the jump pass learns about the module before deciding.
-pub struct JumpFacts {
-    /// Functions that some `call` or `return_call` targets.
-    call_targets: BitSet,
-}
-
-impl JumpFacts {
-    pub fn new(num_functions: u32) -> crate::error::Result<JumpFacts> {
-        Ok(JumpFacts {
-            call_targets: BitSet::new(num_functions, "the call target set")?,
-        })
-    }
-
-    /// Records a `call`/`return_call` of defined function `func`.
-    pub fn called(&mut self, func: u32) {
-        self.call_targets.insert(func);
-    }
-
-    /// Whether jumps in function `f`, with these facts, may be linked
-    /// (before the size check).
-    pub fn may_link(&self, f: u32, facts: &FnFacts) -> bool {
-        facts.has_jumps
-            && facts.params_read_only
-            && facts.locals_room
-            && !self.call_targets.contains(f)
-    }
+/// Whether jumps in function `f`, with these facts, may be linked (before
+/// the size check).
+pub fn may_link(facts: &FnFacts) -> bool {
+    facts.has_jumps && facts.entered_by_loop && facts.params_read_only && facts.locals_room
 }
 
 /// At function entry: `entry_module = jit_state->module`.

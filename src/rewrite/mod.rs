@@ -35,7 +35,7 @@ use crate::limits;
 use crate::memory::{self, Counter, Fixed, Sink};
 use crate::module::{self, Shape};
 use analysis::{BodyFacts, Site};
-use jumps::JumpFacts;
+use memory::BitSet;
 use primitives::{Binding, PrimitiveFacts};
 use wasm_encoder::{
     Encode, EntityType, ImportSection, MemArg, MemArgTarget, MemoryType, RefType, TableType,
@@ -118,6 +118,10 @@ use module::offset as at;
 /// writing (stored as one byte a function).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct FnFacts {
+    /// No `call` or `return_call` targets it: only the dispatch loop (or a
+    /// linked jump, which keeps the loop's state) enters it, with the loop's
+    /// ctx, jit_state and interface.
+    pub entered_by_loop: bool,
     /// It has jump sequences.
     pub has_jumps: bool,
     /// It never writes locals 0-2.
@@ -131,6 +135,7 @@ pub struct FnFacts {
 impl FnFacts {
     fn of(facts: &BodyFacts) -> FnFacts {
         FnFacts {
+            entered_by_loop: true, // set from the call targets when read back
             has_jumps: facts.has_jumps,
             params_read_only: facts.params_written == 0,
             writes_p: facts.writes_param(2),
@@ -145,8 +150,9 @@ impl FnFacts {
             | u8::from(self.locals_room) << 3
     }
 
-    fn from_byte(b: u8) -> FnFacts {
+    fn from_byte(b: u8, entered_by_loop: bool) -> FnFacts {
         FnFacts {
+            entered_by_loop,
             has_jumps: b & 1 != 0,
             params_read_only: b & 2 != 0,
             writes_p: b & 4 != 0,
@@ -166,7 +172,8 @@ struct Plan<'a> {
     opts: Options,
     prims: PrimitiveFacts,
     binding: Binding,
-    jumps: JumpFacts,
+    /// Functions some `call` or `return_call` targets.
+    called: BitSet,
     /// Per function: the rewritten body's size, with [`LINKED`].
     bodies: Vec<u32>,
     /// Per function: [`FnFacts`] as bytes.
@@ -184,7 +191,8 @@ impl Plan<'_> {
     }
 
     fn facts(&self, f: u32) -> FnFacts {
-        FnFacts::from_byte(self.flags.get(f as usize).copied().unwrap_or(0))
+        let byte = self.flags.get(f as usize).copied().unwrap_or(0);
+        FnFacts::from_byte(byte, !self.called.contains(f))
     }
 }
 
@@ -230,7 +238,7 @@ fn plan<'a>(wasm: &'a [u8], shape: &Shape<'_>, opts: Options, base: usize) -> Re
         opts,
         prims: PrimitiveFacts::new(&shape.types)?,
         binding: Binding::none(),
-        jumps: JumpFacts::new(n)?,
+        called: BitSet::new(n, "the call target set")?,
         bodies: memory::try_vec(n as usize, "the body sizes")?,
         flags: memory::try_vec(n as usize, "the function facts")?,
     };
@@ -239,7 +247,7 @@ fn plan<'a>(wasm: &'a [u8], shape: &Shape<'_>, opts: Options, base: usize) -> Re
         let facts = analysis::scan(&body, n, base, |site| {
             plan.prims.observe(&site);
             if let Site::Call { func, .. } = site {
-                plan.jumps.called(func);
+                plan.called.insert(func);
             }
             Ok(())
         })?;
@@ -275,7 +283,7 @@ fn size_bodies(plan: &mut Plan<'_>) -> Result<bool> {
     for (f, body) in bodies(plan.wasm, plan.base).enumerate() {
         let body = body?;
         let f = f as u32;
-        let mut link = plan.opts.tail_calls && plan.jumps.may_link(f, &plan.facts(f));
+        let mut link = plan.opts.tail_calls && jumps::may_link(&plan.facts(f));
         let mut size = body_size(plan, &body, f, link)?;
         if link && size > limits::MAX_FUNCTION_SIZE {
             link = false;
@@ -354,10 +362,11 @@ fn write_body(
         copy(sink, wasm, start..ops_start)?;
     }
     let k = plan.k();
-    let writes_p = plan.facts(f).writes_p;
+    let facts = plan.facts(f);
+    let p_is_interface = facts.entered_by_loop && !facts.writes_p;
     let tail_calls = plan.opts.tail_calls;
     let mut pos = ops_start;
-    let facts = analysis::scan(body, plan.num_functions, plan.base, |site| {
+    let scanned = analysis::scan(body, plan.num_functions, plan.base, |site| {
         scratch.clear();
         let (from, to) = match site {
             Site::Jump { at, label } if link => {
@@ -382,9 +391,9 @@ fn write_body(
                 (start, end)
             }
             Site::Primitive { .. } | Site::Computed { .. } => {
-                let Some(r) = plan
-                    .binding
-                    .replacement(&plan.prims, &site, writes_p, tail_calls)
+                let Some(r) =
+                    plan.binding
+                        .replacement(&plan.prims, &site, p_is_interface, tail_calls)
                 else {
                     return Ok(());
                 };
@@ -413,7 +422,7 @@ fn write_body(
         pos = to;
         Ok(())
     })?;
-    copy(sink, wasm, pos..facts.end)?;
+    copy(sink, wasm, pos..scanned.end)?;
     if link {
         if let Some(s) = stats {
             s.linked_functions += 1;

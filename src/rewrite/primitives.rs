@@ -13,9 +13,10 @@
 //! passes `&module_native_interface` as local 2 (spec 6.2) and that
 //! interface is constant. So a call is bound only if:
 //!
-//! - its function never writes local 2 (else local 2 may hold another
-//!   interface: the call goes through a trampoline, reading the pointer
-//!   when it is made);
+//! - its function is entered by the loop only (no `call` or `return_call`
+//!   targets it: a caller may pass anything as local 2) and never writes
+//!   local 2 (else local 2 may hold another interface: the call goes through
+//!   a trampoline, reading the pointer when it is made);
 //! - N is an entry of the interface (below [`INTERFACE_ENTRIES`], offset a
 //!   multiple of 4): past it, memory is not the interface and may change, so
 //!   the call goes through a trampoline.
@@ -50,7 +51,10 @@ fn entry_of(offset: u64) -> Option<usize> {
 pub struct PrimitiveFacts {
     /// Per interface entry, bit S set: called with standard type S.
     entries: [u16; INTERFACE_ENTRIES as usize],
-    /// Bit S set: a computed call of standard type S.
+    /// Bit S set: a computed call of standard type S, or a primitive call
+    /// of type S that may have to go through a trampoline (its function
+    /// may turn out to be a call target, known only once every body was
+    /// scanned; an unused trampoline import costs nothing).
     computed: u16,
     /// A `call_indirect` whose type is not standard (no trampoline for it).
     nonstandard: bool,
@@ -99,15 +103,14 @@ impl PrimitiveFacts {
         }
     }
 
-    /// Ends the function scanned: its primitive calls are bound unless it
-    /// writes local 2, in which case they go through trampolines.
+    /// Ends the function scanned: its primitive calls may be bound unless
+    /// it writes local 2, and may go through trampolines in any case.
     pub fn end_function(&mut self, facts: &BodyFacts) {
         self.uses_table |= facts.uses_table;
         let pending = std::mem::replace(&mut self.pending, [0; INTERFACE_ENTRIES as usize]);
         for (n, mask) in pending.iter().enumerate() {
-            if facts.writes_param(2) {
-                self.computed |= mask;
-            } else {
+            self.computed |= mask;
+            if !facts.writes_param(2) {
                 self.entries[n] |= mask;
             }
         }
@@ -228,13 +231,13 @@ impl Binding {
         Ok(())
     }
 
-    /// What `site` becomes in a function that does (`writes_p`) or does not
-    /// write local 2. `None`: unchanged.
+    /// What `site` becomes in a function whose local 2 is (`p_is_interface`)
+    /// or may not be the loop's interface. `None`: unchanged.
     pub fn replacement(
         &self,
         facts: &PrimitiveFacts,
         site: &Site,
-        writes_p: bool,
+        p_is_interface: bool,
         tail_calls: bool,
     ) -> Option<Replacement> {
         if !self.detached {
@@ -251,7 +254,7 @@ impl Binding {
             } => {
                 let s = facts.standard(ty)?;
                 match entry_of(offset) {
-                    Some(n) if !writes_p => {
+                    Some(n) if p_is_interface => {
                         let func = self.primitive_func(n, s);
                         let returns_i32 = STANDARD_TYPES[s as usize].results == [I32];
                         let (to, tail) = match ret_end {

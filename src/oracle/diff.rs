@@ -1,0 +1,140 @@
+//! The comparison: a scenario run with its modules as generated (only the
+//! imports adapted) and with them rewritten must agree on everything the VM
+//! could observe — every primitive call with its arguments and the slice
+//! ends in order, how the run ended, and the whole memory afterwards (x
+//! registers, `cp`, the `JITState`, data). A disagreement is a bug in a
+//! rewrite by definition. A run that ran out of fuel on either side proves
+//! nothing and is reported as inconclusive.
+
+use super::model::{self, Outcome, Run, Scenario};
+use crate::rewrite::{Options, Rewritten};
+
+/// Why two runs disagree, for the failure message.
+#[derive(Debug)]
+pub struct Mismatch {
+    pub what: String,
+    pub options: Options,
+}
+
+impl std::fmt::Display for Mismatch {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "rewritten with {:?}: {}", self.options, self.what)
+    }
+}
+
+/// What an agreeing comparison covered.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Agreement {
+    /// Out of fuel on a side: nothing compared.
+    pub inconclusive: bool,
+    /// Events compared.
+    pub events: usize,
+    /// What the rewrite did: jumps linked, calls bound directly.
+    pub linked_jumps: u32,
+    pub direct_calls: u32,
+    pub trampolined_calls: u32,
+}
+
+/// The options the rewritten side is tried with: each rewrite alone and
+/// both (memory not shared: wasmi has no threads).
+pub const OPTIONS: [Options; 3] = [
+    Options {
+        shared_memory: false,
+        tail_calls: true,
+        direct_primitives: false,
+    },
+    Options {
+        shared_memory: false,
+        tail_calls: false,
+        direct_primitives: true,
+    },
+    Options {
+        shared_memory: false,
+        tail_calls: true,
+        direct_primitives: true,
+    },
+];
+
+/// Runs `scenario` as generated, then rewritten with each of `options`, and
+/// compares each rewritten run with the original. Empty: the scenario does
+/// not load (nothing to compare).
+pub fn compare(scenario: &Scenario, options: &[Options]) -> Result<Vec<Agreement>, Mismatch> {
+    let Ok(original) = model::prepare(&scenario.streams, None) else {
+        return Ok(Vec::new());
+    };
+    let rewritten = options
+        .iter()
+        .map(|&options| {
+            model::prepare(&scenario.streams, Some(options))
+                .map(|p| (options, p))
+                .map_err(|e| Mismatch {
+                    what: format!("the rewritten modules do not load, the originals do: {e}"),
+                    options,
+                })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    compare_prepared(scenario, &original, &rewritten)
+}
+
+/// [`compare`] on modules prepared once for many scenarios of the same
+/// streams.
+pub fn compare_prepared(
+    scenario: &Scenario,
+    original: &model::Prepared,
+    rewritten: &[(Options, model::Prepared)],
+) -> Result<Vec<Agreement>, Mismatch> {
+    model::with_stack(|| {
+        let Ok(a) = model::run(original, scenario) else {
+            return Ok(Vec::new());
+        };
+        rewritten
+            .iter()
+            .map(|(options, prepared)| {
+                let b = model::run(prepared, scenario).map_err(|e| Mismatch {
+                    what: format!("the rewritten modules do not instantiate: {e}"),
+                    options: *options,
+                })?;
+                agree(&a, &b, &prepared.stats, *options)
+            })
+            .collect()
+    })
+}
+
+fn agree(a: &Run, b: &Run, stats: &[Rewritten], options: Options) -> Result<Agreement, Mismatch> {
+    let mut agreement = Agreement::default();
+    for s in stats {
+        agreement.linked_jumps += s.linked_jumps;
+        agreement.direct_calls += s.direct_calls;
+        agreement.trampolined_calls += s.trampolined_calls;
+    }
+    if a.outcome == Outcome::OutOfFuel || b.outcome == Outcome::OutOfFuel {
+        agreement.inconclusive = true;
+        return Ok(agreement);
+    }
+    let mismatch = |what: String| Mismatch { what, options };
+    if let Some(i) =
+        (0..a.events.len().max(b.events.len())).find(|i| a.events.get(*i) != b.events.get(*i))
+    {
+        return Err(mismatch(format!(
+            "event {i} differs: original {:?}, rewritten {:?} (events before it agree: {:?})",
+            a.events.get(i),
+            b.events.get(i),
+            &a.events[i.saturating_sub(3)..i]
+        )));
+    }
+    if a.outcome != b.outcome {
+        return Err(mismatch(format!(
+            "the run ended differently: original {:?}, rewritten {:?}",
+            a.outcome, b.outcome
+        )));
+    }
+    if let Some(at) = (0..a.memory.len()).find(|i| a.memory.get(*i) != b.memory.get(*i)) {
+        return Err(mismatch(format!(
+            "memory differs from byte {at:#x}: original {:02x?}, rewritten {:02x?}",
+            &a.memory[at..(at + 8).min(a.memory.len())],
+            &b.memory[at..(at + 8).min(b.memory.len())]
+        )));
+    }
+    agreement.events = a.events.len();
+    Ok(agreement)
+}

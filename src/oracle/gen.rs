@@ -1,0 +1,590 @@
+//! Random JIT programs for the differential oracle: two modules of the shape
+//! of spec section 4 whose label functions use what the rewrites touch —
+//! jumps of both forms, guarded by reductions, primitive calls (in tail
+//! position or not, past the interface, with a wrong type, through another
+//! interface in local 2), computed `call_indirect`s, `call`s and
+//! `return_call`s between labels, blocks, loops and branches, writes of
+//! locals 0-2, module switches, `cp` returns — plus the scenario to run them.
+//!
+//! Choices come from a [`Source`]: fuzz input bytes (zeros once they run
+//! out, which ends every list, so generation always stops) or a seeded
+//! generator for the deterministic runs of `cargo test`.
+//!
+//! Every run terminates: a label the loop reaches spends exactly one
+//! reduction before it transfers control (jump, return, tail call), helper
+//! labels (only ever `call`ed or `return_call`ed, and only "forwards") spend
+//! none, so reductions fall by one per label the loop would run and reach 0.
+
+use super::model::{
+    self, prim, Scenario, ALT_CTX, ALT_IFACE, ALT_JIT_STATE, DATA, DATA_LEN, EXTRA_WORDS,
+};
+use crate::abi;
+use crate::testgen::{self, ModuleSpec, SCRATCH};
+use wasm_encoder::{BlockType, Function, Instruction as I, MemArg, ValType};
+
+/// Where choices come from.
+pub struct Source<'a> {
+    bytes: &'a [u8],
+    pos: usize,
+    rng: Option<u64>,
+}
+
+impl<'a> Source<'a> {
+    /// Choices read from `bytes`, then zeros.
+    pub fn new(bytes: &'a [u8]) -> Source<'a> {
+        Source {
+            bytes,
+            pos: 0,
+            rng: None,
+        }
+    }
+
+    /// Choices from a xorshift generator seeded with `seed`.
+    pub fn seeded(seed: u64) -> Source<'static> {
+        Source {
+            bytes: &[],
+            pos: 0,
+            rng: Some(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1),
+        }
+    }
+
+    pub fn byte(&mut self) -> u8 {
+        if let Some(b) = self.bytes.get(self.pos) {
+            self.pos += 1;
+            return *b;
+        }
+        match &mut self.rng {
+            Some(x) => {
+                *x ^= *x << 13;
+                *x ^= *x >> 7;
+                *x ^= *x << 17;
+                (*x >> 32) as u8
+            }
+            None => 0,
+        }
+    }
+
+    /// A number below `n` (n >= 1).
+    pub fn below(&mut self, n: u32) -> u32 {
+        let v = u32::from(self.byte()) | u32::from(self.byte()) << 8;
+        v % n.max(1)
+    }
+
+    /// True with probability about `p`/256.
+    pub fn chance(&mut self, p: u8) -> bool {
+        self.byte() < p
+    }
+}
+
+const fn mem(offset: u64) -> MemArg {
+    mem_aligned(offset, 2)
+}
+
+const fn mem_aligned(offset: u64, align: u32) -> MemArg {
+    MemArg {
+        offset,
+        align,
+        target: wasm_encoder::MemArgTarget::Memory(0),
+        ordering: None,
+    }
+}
+
+/// The model's type for each interface entry: what the generated calls use
+/// (a call with another type traps, in both variants).
+pub fn iface_types() -> [u8; 77] {
+    let mut t = [0u8; 77];
+    for (n, ty) in t.iter_mut().enumerate() {
+        *ty = match n as u32 {
+            prim::DO_RETURN | prim::SCHEDULE_NEXT_CP | prim::TERMINATE | prim::PREEMPT => 1,
+            prim::CALL_EXT => 3,
+            prim::SET_MODULE => 2,
+            n => [0, 1, 2, 3, 7, 8, 12][n as usize % 7],
+        };
+    }
+    t
+}
+
+struct Gen<'s, 'a> {
+    src: &'s mut Source<'a>,
+    types: [u8; 77],
+    /// Labels of this module: 1..normal are reached by the loop, normal..n
+    /// are helpers.
+    n: u32,
+    normal: u32,
+    /// Normal labels of the other module (for `call_ext`).
+    other_normal: u32,
+    this_module: u32,
+    other_module: u32,
+    label: u32,
+    depth: u32,
+    /// Statements left in this body.
+    budget: u32,
+}
+
+impl Gen<'_, '_> {
+    fn helper(&self) -> bool {
+        self.label >= self.normal
+    }
+
+    /// Pushes one i32.
+    fn expr(&mut self, f: &mut Vec<I<'static>>, depth: u32) {
+        match self.src.below(if depth > 1 { 4 } else { 6 }) {
+            0 => f.push(I::I32Const(self.src.below(100) as i32)),
+            1 => f.extend([
+                I::LocalGet(0),
+                I::I32Load(mem(abi::CONTEXT_X + 4 * u64::from(self.src.below(16)))),
+            ]),
+            2 => f.extend([
+                I::I32Const((DATA + 4 * self.src.below(DATA_LEN / 4)) as i32),
+                I::I32Load(mem(0)),
+            ]),
+            3 => f.push(I::LocalGet(SCRATCH + self.src.below(4))),
+            _ => {
+                self.expr(f, depth + 1);
+                self.expr(f, depth + 1);
+                f.push(
+                    [
+                        I::I32Add,
+                        I::I32Sub,
+                        I::I32Mul,
+                        I::I32Xor,
+                        I::I32And,
+                        I::I32Eq,
+                        I::I32LtU,
+                    ][self.src.below(7) as usize]
+                        .clone(),
+                );
+            }
+        }
+    }
+
+    /// Pushes the arguments of a call of standard type `s`: ctx and
+    /// jit_state first (as AtomVM's calls do), then values.
+    fn args(&mut self, f: &mut Vec<I<'static>>, s: u8) {
+        let sig = &crate::module::STANDARD_TYPES[s as usize];
+        for (i, p) in sig.params.iter().enumerate() {
+            match (i, *p == crate::module::I64) {
+                (_, true) => f.push(I::I64Const(i64::from(self.src.below(1000)))),
+                (0, _) => f.push(I::LocalGet(0)),
+                (1, _) => f.push(I::LocalGet(1)),
+                _ => self.expr(f, 2),
+            }
+        }
+    }
+
+    /// What to do with a call's results.
+    fn results(&mut self, f: &mut Vec<I<'static>>, s: u8) {
+        if crate::module::STANDARD_TYPES[s as usize].results.is_empty() {
+            return;
+        }
+        match self.src.below(3) {
+            0 => f.push(I::Drop),
+            1 => f.push(I::LocalSet(SCRATCH + self.src.below(4))),
+            _ => {
+                let x = self.src.below(16);
+                f.push(I::LocalSet(SCRATCH + 3));
+                f.extend([
+                    I::LocalGet(0),
+                    I::LocalGet(SCRATCH + 3),
+                    I::I32Store(mem(abi::CONTEXT_X + 4 * u64::from(x))),
+                ]);
+            }
+        }
+    }
+
+    /// `local.get 2; i32.load offset; call_indirect (type s)`: entry
+    /// `offset / 4` of the interface in local 2.
+    fn primitive_call(f: &mut Vec<I<'static>>, offset: u64, s: u8) {
+        f.extend([
+            I::LocalGet(2),
+            I::I32Load(mem_aligned(offset, 0)),
+            I::CallIndirect {
+                type_index: u32::from(s),
+                table_index: 0,
+            },
+        ]);
+    }
+
+    /// A primitive call that is not a transfer: an entry with no effect on
+    /// control (or one switching module, or preempting), sometimes past the
+    /// interface, misaligned, or with a type the entry does not have.
+    fn primitive(&mut self, f: &mut Vec<I<'static>>) {
+        let (offset, s) = match self.src.below(10) {
+            0 => (
+                model::EXTRA as u64 - model::IFACE as u64
+                    + 4 * u64::from(self.src.below(EXTRA_WORDS as u32)),
+                self.types[11],
+            ),
+            1 => (4 * u64::from(self.src.below(77)) + 2, 1), // misaligned
+            2 => (4 * u64::from(self.src.below(77)), self.src.below(13) as u8), // any type
+            3 => {
+                f.extend([
+                    I::LocalGet(0),
+                    I::LocalGet(1),
+                    I::I32Const(self.other_module as i32),
+                ]);
+                Self::primitive_call(f, 4 * u64::from(prim::SET_MODULE), 2);
+                f.push(I::Drop);
+                return;
+            }
+            4 => (4 * u64::from(prim::PREEMPT), 1),
+            _ => {
+                let n = loop {
+                    let n = self.src.below(77);
+                    if ![
+                        prim::DO_RETURN,
+                        prim::SCHEDULE_NEXT_CP,
+                        prim::CALL_EXT,
+                        prim::TERMINATE,
+                        prim::SET_MODULE,
+                    ]
+                    .contains(&n)
+                    {
+                        break n;
+                    }
+                };
+                (4 * u64::from(n), self.types[n as usize])
+            }
+        };
+        self.args(f, s);
+        Self::primitive_call(f, offset, s);
+        self.results(f, s);
+    }
+
+    /// A `call_indirect` on a pointer computed at run time.
+    fn computed(&mut self, f: &mut Vec<I<'static>>) {
+        let n = self.src.below(77);
+        let s = self.types[n as usize];
+        self.args(f, s);
+        f.extend([
+            I::LocalGet(2),
+            I::I32Const(4 * n as i32),
+            I::I32Add,
+            I::I32Load(mem(0)),
+            I::CallIndirect {
+                type_index: u32::from(s),
+                table_index: 0,
+            },
+        ]);
+        self.results(f, s);
+    }
+
+    /// A `call` of a helper label after this one, if there is one.
+    fn call_helper(&mut self, f: &mut Vec<I<'static>>) {
+        let first = self.normal.max(self.label + 1);
+        if first >= self.n {
+            return;
+        }
+        let h = first + self.src.below(self.n - first);
+        f.extend([I::LocalGet(0), I::LocalGet(1), I::LocalGet(2), I::Call(h)]);
+        match self.src.below(2) {
+            0 => f.push(I::Drop),
+            _ => f.push(I::LocalSet(SCRATCH + self.src.below(4))),
+        }
+    }
+
+    fn statements(&mut self, f: &mut Vec<I<'static>>) {
+        while self.budget > 0 && self.src.byte() >= 40 {
+            self.budget -= 1;
+            self.statement(f);
+        }
+    }
+
+    fn statement(&mut self, f: &mut Vec<I<'static>>) {
+        let nested = self.depth < 3;
+        match self.src.below(if nested { 14 } else { 9 }) {
+            0 | 1 => {
+                let x = self.src.below(16);
+                f.push(I::LocalGet(0));
+                self.expr(f, 0);
+                f.push(I::I32Store(mem(abi::CONTEXT_X + 4 * u64::from(x))));
+            }
+            2 => {
+                f.push(I::I32Const(
+                    (DATA + 4 * self.src.below(DATA_LEN / 4)) as i32,
+                ));
+                self.expr(f, 0);
+                f.push(I::I32Store(mem(0)));
+            }
+            3 => {
+                self.expr(f, 0);
+                f.push(I::LocalSet(SCRATCH + self.src.below(4)));
+            }
+            4 | 5 => self.primitive(f),
+            6 => self.computed(f),
+            7 => self.call_helper(f),
+            8 => {
+                // set cp for a later do_return
+                let label = 1 + self.src.below(self.normal - 1);
+                f.extend([
+                    I::LocalGet(0),
+                    I::LocalGet(1),
+                    I::I32Load(mem(abi::JIT_STATE_MODULE)),
+                    I::I32Load(mem(0)),
+                    I::I32Const(24),
+                    I::I32Shl,
+                    I::I32Const((label * 16) as i32),
+                    I::I32Or,
+                    I::I32Store(mem(abi::CONTEXT_CP)),
+                ]);
+            }
+            9 | 10 => {
+                self.expr(f, 0);
+                f.push(I::If(BlockType::Empty));
+                self.depth += 1;
+                if self.src.chance(90) {
+                    self.exit(f);
+                } else {
+                    self.statements(f);
+                }
+                if self.src.chance(100) {
+                    f.push(I::Else);
+                    self.statements(f);
+                }
+                self.depth -= 1;
+                f.push(I::End);
+            }
+            11 => {
+                f.push(I::Block(BlockType::Empty));
+                self.depth += 1;
+                self.statements(f);
+                self.expr(f, 0);
+                f.push(I::BrIf(0));
+                self.statements(f);
+                self.depth -= 1;
+                f.push(I::End);
+            }
+            12 => {
+                // a loop of 1 to 3 rounds on its own counter
+                let counter = SCRATCH + 4 + self.depth;
+                f.extend([
+                    I::I32Const(1 + self.src.below(3) as i32),
+                    I::LocalSet(counter),
+                    I::Loop(BlockType::Empty),
+                ]);
+                self.depth += 1;
+                self.statements(f);
+                self.depth -= 1;
+                f.extend([
+                    I::LocalGet(counter),
+                    I::I32Const(1),
+                    I::I32Sub,
+                    I::LocalTee(counter),
+                    I::BrIf(0),
+                    I::End,
+                ]);
+            }
+            _ => {
+                if self.src.chance(30) {
+                    self.expr(f, 0);
+                    f.extend([
+                        I::I32Const(7),
+                        I::I32Eq,
+                        I::If(BlockType::Empty),
+                        I::Unreachable,
+                        I::End,
+                    ]);
+                } else {
+                    self.exit(f);
+                }
+            }
+        }
+    }
+
+    /// `jit_state->remaining_reductions -= 1` (labels the loop reaches
+    /// spend one reduction per transfer; helpers none).
+    fn spend(&mut self, f: &mut Vec<I<'static>>) {
+        if !self.helper() {
+            f.extend([
+                I::LocalGet(1),
+                I::LocalGet(1),
+                I::I32Load(mem(abi::JIT_STATE_REDUCTIONS)),
+                I::I32Const(1),
+                I::I32Sub,
+                I::I32Store(mem(abi::JIT_STATE_REDUCTIONS)),
+            ]);
+        }
+    }
+
+    fn jump(f: &mut Vec<I<'static>>, label: u32) {
+        f.extend([
+            I::LocalGet(1),
+            I::I32Const(label as i32 + 1),
+            I::I32Store(mem(abi::JIT_STATE_CONTINUATION)),
+            I::LocalGet(0),
+            I::Return,
+        ]);
+    }
+
+    fn tail_primitive(f: &mut Vec<I<'static>>, n: u32) {
+        f.extend([I::LocalGet(0), I::LocalGet(1)]);
+        Self::primitive_call(f, 4 * u64::from(n), 1);
+        f.push(I::Return);
+    }
+
+    /// A transfer of control ending in `return` (valid anywhere).
+    fn exit(&mut self, f: &mut Vec<I<'static>>) {
+        let target = 1 + self.src.below(self.normal - 1);
+        self.spend(f);
+        match self.src.below(9) {
+            0..=2 => Self::jump(f, target),
+            3 => {
+                // r = --reductions; if r == 0 { yield at target }; jump target
+                if !self.helper() {
+                    f.extend([
+                        I::LocalGet(1),
+                        I::I32Load(mem(abi::JIT_STATE_REDUCTIONS)),
+                        I::I32Eqz,
+                        I::If(BlockType::Empty),
+                        I::LocalGet(1),
+                        I::I32Const(target as i32 + 1),
+                        I::I32Store(mem(abi::JIT_STATE_CONTINUATION)),
+                    ]);
+                    Self::tail_primitive(f, prim::SCHEDULE_NEXT_CP);
+                    f.push(I::End);
+                }
+                Self::jump(f, target);
+            }
+            4 => Self::tail_primitive(f, prim::DO_RETURN),
+            5 => Self::tail_primitive(f, prim::TERMINATE),
+            6 => {
+                let label = 1 + self.src.below(self.other_normal - 1);
+                f.extend([
+                    I::LocalGet(0),
+                    I::LocalGet(1),
+                    I::I32Const(self.other_module as i32),
+                    I::I32Const(label as i32),
+                ]);
+                Self::primitive_call(f, 4 * u64::from(prim::CALL_EXT), 3);
+                f.push(I::Return);
+            }
+            7 => {
+                let first = self.normal.max(self.label + 1);
+                if first < self.n {
+                    let h = first + self.src.below(self.n - first);
+                    f.extend([
+                        I::LocalGet(0),
+                        I::LocalGet(1),
+                        I::LocalGet(2),
+                        I::ReturnCall(h),
+                    ]);
+                } else {
+                    Self::jump(f, target);
+                }
+            }
+            _ => f.extend([I::LocalGet(0), I::Return]),
+        }
+    }
+
+    fn body(&mut self, label: u32) -> Function {
+        self.label = label;
+        self.depth = 0;
+        self.budget = 12;
+        let mut f: Vec<I<'static>> = Vec::new();
+        // Writes of the parameters, at the start only (see the module doc).
+        match self.src.below(16) {
+            0 => f.extend([I::I32Const(ALT_IFACE as i32), I::LocalSet(2)]),
+            1 => f.extend([I::I32Const(ALT_CTX as i32), I::LocalSet(0)]),
+            2 => f.extend([I::I32Const(ALT_JIT_STATE as i32), I::LocalSet(1)]),
+            3 => f.extend([I::LocalGet(2), I::LocalSet(2)]),
+            _ => {}
+        }
+        self.statements(&mut f);
+        let mut func = Function::new([(8, ValType::I32)]);
+        for i in &f {
+            func.instruction(i);
+        }
+        if self.helper() || self.src.chance(80) {
+            // the form that ends the body: store, then `local.get 0`
+            let target = 1 + self.src.below(self.normal - 1);
+            let mut g = Vec::new();
+            self.spend(&mut g);
+            if self.src.chance(200) {
+                g.extend([
+                    I::LocalGet(1),
+                    I::I32Const(target as i32 + 1),
+                    I::I32Store(mem(abi::JIT_STATE_CONTINUATION)),
+                ]);
+            }
+            for i in &g {
+                func.instruction(i);
+            }
+            func.instruction(&I::LocalGet(0));
+        } else {
+            let mut g = Vec::new();
+            self.exit(&mut g);
+            for i in &g {
+                func.instruction(i);
+            }
+            func.instruction(&I::LocalGet(0));
+        }
+        func.instruction(&I::End);
+        func
+    }
+}
+
+/// One generated module: `n` labels, of which `normal` (label 0 included)
+/// are reached by the loop and the rest are helpers.
+fn module(
+    src: &mut Source<'_>,
+    this: u32,
+    other: u32,
+    other_normal: u32,
+    normal: u32,
+    n: u32,
+) -> ModuleSpec {
+    let mut g = Gen {
+        src,
+        types: iface_types(),
+        n,
+        normal,
+        other_normal,
+        this_module: this,
+        other_module: other,
+        label: 0,
+        depth: 0,
+        budget: 0,
+    };
+    let _ = g.this_module;
+    let mut bodies = vec![testgen::stub()];
+    for label in 1..n {
+        bodies.push(g.body(label));
+    }
+    ModuleSpec::standard(bodies)
+}
+
+/// A scenario of two generated modules.
+pub fn scenario(src: &mut Source<'_>) -> Scenario {
+    let shape = |src: &mut Source<'_>| {
+        let normal = 2 + src.below(6);
+        (normal, normal + src.below(3))
+    };
+    let (normal0, n0) = shape(src);
+    let (normal1, n1) = shape(src);
+    let m0 = module(src, 0, 1, normal1, normal0, n0);
+    let m1 = module(src, 1, 0, normal0, normal1, n1);
+    let mut x = [0u32; 16];
+    for v in &mut x {
+        *v = src.below(8);
+    }
+    let mut extra = [0u32; EXTRA_WORDS];
+    for v in &mut extra {
+        *v = match src.below(4) {
+            0 => model::table_index(src.below(77), false),
+            1 => 0,
+            2 => 0xFFFF,
+            _ => src.below(200),
+        };
+    }
+    Scenario {
+        streams: vec![testgen::stream_of(&m0), testgen::stream_of(&m1)],
+        iface_types: iface_types(),
+        entry_module: 0,
+        entry_label: 1,
+        x,
+        extra,
+        reductions: 1 + src.below(30) as i32,
+        max_slices: 1 + src.below(8),
+        fuel: 2_000_000,
+    }
+}

@@ -1,0 +1,599 @@
+//! A model of AtomVM around JIT modules, run natively by wasmi: one memory
+//! laid out as spec section 2 says (a `Context`, a `JITState`, the native
+//! interface, `Module` structs), a table holding model primitives, the
+//! dispatch loop of spec 6.2 exactly, and primitives that log every call.
+//!
+//! A module is instantiated the way the JS side instantiates it: imports of
+//! a detached module are bound to the interface's entries at instantiation
+//! (through the trampolines when an entry is not a function of the right
+//! type), computed calls go through the real trampoline module.
+//!
+//! Memory, in bytes from 0 (2 pages):
+//!
+//! | at | what |
+//! |---|---|
+//! | `CTX` | the running process's `Context`; `ALT_CTX`, `SCHED_CTX` others |
+//! | `JIT_STATE` | the loop's `JITState`; `ALT_JIT_STATE` another |
+//! | `IFACE` | the native interface: 77 table indices, then `EXTRA_WORDS` words past it |
+//! | `ALT_IFACE` | another interface, whose entries log as "alt" |
+//! | `MODULES` | `Module` structs, 16 bytes each, `module_index` first |
+//! | `DATA` | scratch memory programs and primitives read and write |
+
+use crate::module::STANDARD_TYPES;
+use crate::rewrite::{self, Options, INTERFACE_ENTRIES};
+use crate::{abi, module, stream};
+use wasmi::{
+    Caller, Config, Engine, Error, Func, FuncType, Instance, Linker, Memory, MemoryType, Module,
+    Nullable, Ref, RefType, Store, Table, TableType, Val, ValType,
+};
+
+pub const CTX: u32 = 0x1000;
+pub const ALT_CTX: u32 = 0x1200;
+pub const SCHED_CTX: u32 = 0x1400;
+pub const JIT_STATE: u32 = 0x2000;
+pub const ALT_JIT_STATE: u32 = 0x2100;
+pub const IFACE: u32 = 0x3000;
+pub const EXTRA: u32 = IFACE + INTERFACE_ENTRIES as u32 * 4;
+pub const EXTRA_WORDS: usize = 16;
+pub const ALT_IFACE: u32 = 0x3400;
+pub const MODULES: u32 = 0x4000;
+pub const DATA: u32 = 0x8000;
+pub const DATA_LEN: u32 = 0x1000;
+const PAGES: u32 = 2;
+/// Wasm frames a run may nest; [`with_stack`] gives the native stack for it.
+const RECURSION_DEPTH: usize = 128;
+const N: usize = INTERFACE_ENTRIES as usize;
+
+/// Interface entries with a meaning in the model (AtomVM's numbering where
+/// it has one; 5 and 21 as the test host uses them).
+pub mod prim {
+    pub const DO_RETURN: u32 = 1;
+    pub const SCHEDULE_NEXT_CP: u32 = 2;
+    pub const CALL_EXT: u32 = 4;
+    /// `(ctx, jit_state, module_index) -> ctx`: switches module only.
+    pub const SET_MODULE: u32 = 5;
+    pub const TERMINATE: u32 = 10;
+    /// `(ctx, jit_state) -> ctx`: leaves one reduction.
+    pub const PREEMPT: u32 = 21;
+}
+
+/// Table index of model primitive `n` (`alt`: of the other interface).
+pub fn table_index(n: u32, alt: bool) -> u32 {
+    1 + n + if alt { N as u32 } else { 0 }
+}
+
+/// Everything a run starts from.
+#[derive(Debug, Clone)]
+pub struct Scenario {
+    /// The JIT streams, module i at index i (its `module_index`).
+    pub streams: Vec<Vec<u8>>,
+    /// Standard type of each interface entry (the model's C signatures).
+    pub iface_types: [u8; N],
+    /// Where the process starts.
+    pub entry_module: u32,
+    pub entry_label: u32,
+    /// Initial x registers.
+    pub x: [u32; 16],
+    /// Words after the interface (changed between slices).
+    pub extra: [u32; EXTRA_WORDS],
+    /// Reductions per time slice.
+    pub reductions: i32,
+    pub max_slices: u32,
+    /// Fuel for the whole run (wasmi's instruction budget).
+    pub fuel: u64,
+}
+
+/// What the loop and the primitives saw, in order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Event {
+    /// A primitive call: entry `n` of the interface (or of the other one).
+    Prim { n: u32, alt: bool, args: Vec<i64> },
+    /// A time slice ended, with the loop's reductions.
+    Slice { end: SliceEnd, reductions: i32 },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SliceEnd {
+    /// A label returned another ctx (`SCHED_CTX` after `schedule_next_cp`).
+    Switch(u32),
+    /// Continuation 0: terminated, or stopped.
+    Stop,
+    /// Reductions ran out.
+    Yield,
+    /// The continuation named no label of the module.
+    BadLabel { module: u32, label: u32 },
+    /// `jit_state->module` is not a module.
+    BadModule(u32),
+}
+
+/// How a run ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    Terminated,
+    /// The process stopped or was lost (see the last event).
+    Ended,
+    /// All slices used.
+    Slices,
+    /// A trap or host error, by message.
+    Trap(String),
+    /// Out of fuel: not comparable.
+    OutOfFuel,
+}
+
+/// A finished run.
+#[derive(Debug, Clone)]
+pub struct Run {
+    pub events: Vec<Event>,
+    pub outcome: Outcome,
+    pub memory: Vec<u8>,
+}
+
+struct State {
+    events: Vec<Event>,
+    memory: Option<Memory>,
+    done: bool,
+    /// Saved by `schedule_next_cp`: (module pointer, continuation).
+    saved: Option<(u32, u32)>,
+    num_modules: u32,
+    calls: u32,
+}
+
+fn word(data: &[u8], at: u32) -> Option<u32> {
+    let at = at as usize;
+    Some(u32::from_le_bytes(data.get(at..at + 4)?.try_into().ok()?))
+}
+
+fn set_word(data: &mut [u8], at: u32, v: u32) -> Option<()> {
+    let at = at as usize;
+    data.get_mut(at..at + 4)?.copy_from_slice(&v.to_le_bytes());
+    Some(())
+}
+
+fn model_error(what: &str) -> Error {
+    Error::new(format!("model: {what}"))
+}
+
+fn mix(mut h: u64, v: u64) -> u64 {
+    h ^= v
+        .wrapping_add(0x9E37_79B9_7F4A_7C15)
+        .wrapping_add(h << 6)
+        .wrapping_add(h >> 2);
+    h.wrapping_mul(0xff51_afd7_ed55_8ccd)
+}
+
+/// A model primitive: logs its call, then acts.
+fn primitive(
+    mut caller: Caller<'_, State>,
+    n: u32,
+    alt: bool,
+    params: &[Val],
+    results: &mut [Val],
+) -> Result<(), Error> {
+    let args: Vec<i64> = params
+        .iter()
+        .map(|v| match v {
+            Val::I32(x) => i64::from(*x as u32),
+            Val::I64(x) => *x,
+            _ => 0,
+        })
+        .collect();
+    let arg = |i: usize| args.get(i).copied().unwrap_or(0) as u32;
+    let state = caller.data_mut();
+    state.events.push(Event::Prim {
+        n,
+        alt,
+        args: args.clone(),
+    });
+    state.calls += 1;
+    let calls = state.calls;
+    let num_modules = state.num_modules;
+    let memory = state.memory.ok_or_else(|| model_error("no memory"))?;
+    let (ctx, js) = (arg(0), arg(1));
+    let module_ptr = |index: u32| (index < num_modules).then(|| MODULES + 16 * index);
+    let mut ret = ctx;
+    let data = memory.data_mut(&mut caller);
+    let bad = || model_error("primitive given a pointer outside memory");
+    match (alt, n) {
+        (false, prim::DO_RETURN) => {
+            let cp = word(data, ctx + abi::CONTEXT_CP as u32).ok_or_else(bad)?;
+            let (index, label) = abi::decode_cp(cp);
+            match module_ptr(index) {
+                Some(m) => {
+                    set_word(data, js + abi::JIT_STATE_MODULE as u32, m).ok_or_else(bad)?;
+                    set_word(data, js + abi::JIT_STATE_CONTINUATION as u32, label + 1)
+                        .ok_or_else(bad)?;
+                }
+                None => {
+                    set_word(data, js + abi::JIT_STATE_CONTINUATION as u32, 0).ok_or_else(bad)?
+                }
+            }
+        }
+        (false, prim::SCHEDULE_NEXT_CP) => {
+            let m = word(data, js + abi::JIT_STATE_MODULE as u32).ok_or_else(bad)?;
+            let c = word(data, js + abi::JIT_STATE_CONTINUATION as u32).ok_or_else(bad)?;
+            caller.data_mut().saved = Some((m, c));
+            ret = SCHED_CTX;
+        }
+        (false, prim::CALL_EXT | prim::SET_MODULE) => {
+            let m = module_ptr(arg(2) % num_modules.max(1)).unwrap_or(MODULES);
+            set_word(data, js + abi::JIT_STATE_MODULE as u32, m).ok_or_else(bad)?;
+            if n == prim::CALL_EXT {
+                set_word(data, js + abi::JIT_STATE_CONTINUATION as u32, arg(3) + 1)
+                    .ok_or_else(bad)?;
+            }
+        }
+        (false, prim::TERMINATE) => {
+            set_word(data, js + abi::JIT_STATE_CONTINUATION as u32, 0).ok_or_else(bad)?;
+            caller.data_mut().done = true;
+        }
+        (false, prim::PREEMPT) => {
+            set_word(data, js + abi::JIT_STATE_REDUCTIONS as u32, 1).ok_or_else(bad)?;
+        }
+        _ => {
+            // Generic: a value from the call, written into DATA and returned
+            // when the first argument is not ctx.
+            let mut h = mix(u64::from(n) + if alt { 1000 } else { 0 }, u64::from(calls));
+            for a in &args {
+                h = mix(h, *a as u64);
+            }
+            let slot = DATA + ((n * 4) % DATA_LEN);
+            let old = word(data, slot).unwrap_or(0);
+            set_word(data, slot, old ^ h as u32);
+            if ctx != CTX {
+                ret = (h % 64) as u32;
+            }
+        }
+    }
+    if let Some(r) = results.first_mut() {
+        *r = Val::I32(ret as i32);
+    }
+    Ok(())
+}
+
+fn val_type(b: u8) -> ValType {
+    if b == module::I64 {
+        ValType::I64
+    } else {
+        ValType::I32
+    }
+}
+
+/// The wasmi type of standard type `s`.
+pub fn standard_func_type(s: u8) -> FuncType {
+    let sig = &STANDARD_TYPES[s as usize % STANDARD_TYPES.len()];
+    FuncType::new(
+        sig.params.iter().map(|b| val_type(*b)),
+        sig.results.iter().map(|b| val_type(*b)),
+    )
+}
+
+/// Runs `f` on a thread with a native stack large enough for
+/// `RECURSION_DEPTH` wasm frames re-entering through host calls.
+pub fn with_stack<T: Send>(f: impl FnOnce() -> T + Send) -> T {
+    std::thread::scope(|s| {
+        std::thread::Builder::new()
+            .stack_size(256 << 20)
+            .spawn_scoped(s, f)
+            .expect("a thread for the oracle")
+            .join()
+            .unwrap_or_else(|e| std::panic::resume_unwind(e))
+    })
+}
+
+/// How a module is rewritten for a run: `None` for the module as
+/// generated (only its imports adapted).
+pub type Variant = Option<Options>;
+
+struct Loaded {
+    instance: Instance,
+    num_entries: u32,
+}
+
+impl Loaded {
+    /// Label function `label` (`f<label>`), looked up when the loop needs it.
+    fn label(&self, store: &Store<State>, label: u32) -> Option<Func> {
+        (label < self.num_entries)
+            .then(|| self.instance.get_func(store, &format!("f{label}")))
+            .flatten()
+    }
+}
+
+/// The modules of a scenario loaded as one variant: checked, validated,
+/// rewritten (or only adapted) and compiled once, for many runs.
+pub struct Prepared {
+    engine: Engine,
+    modules: Vec<(Module, u32)>,
+    trampolines: Module,
+    /// What the rewrite did to each module.
+    pub stats: Vec<rewrite::Rewritten>,
+}
+
+/// Loads `streams` as `variant` says. `Err` means a module does not load
+/// (a scenario to skip if it is the original, a disagreement otherwise).
+pub fn prepare(streams: &[Vec<u8>], variant: Variant) -> Result<Prepared, String> {
+    let mut config = Config::default();
+    config.consume_fuel(true);
+    // A runaway recursion (a wrong rewrite can make one) traps here instead
+    // of exhausting the native stack through host calls that re-enter wasm.
+    config.set_max_recursion_depth(RECURSION_DEPTH);
+    // Only the functions a run reaches are translated (the module was
+    // validated before).
+    config.compilation_mode(wasmi::CompilationMode::Lazy);
+    let engine = Engine::new(&config);
+    let opts = variant.unwrap_or(Options::plain(false));
+    let mut modules = Vec::new();
+    let mut stats = Vec::new();
+    for bytes in streams {
+        let s = stream::parse(bytes).map_err(|e| e.to_string())?;
+        let shape =
+            module::check(s.wasm, s.num_entries, s.wasm_offset).map_err(|e| e.to_string())?;
+        crate::engine::engine_verdict(s.wasm)?;
+        let out =
+            rewrite::rewrite(s.wasm, &shape, opts, s.wasm_offset).map_err(|e| e.to_string())?;
+        let m =
+            Module::new(&engine, &out.wasm[..]).map_err(|e| format!("rewritten module: {e}"))?;
+        modules.push((m, s.num_entries));
+        stats.push(out);
+    }
+    let trampolines = Module::new(&engine, &rewrite::TRAMPOLINES[..]).map_err(|e| e.to_string())?;
+    Ok(Prepared {
+        engine,
+        modules,
+        trampolines,
+        stats,
+    })
+}
+
+/// Runs `scenario` on modules prepared from its streams.
+pub fn run(prepared: &Prepared, scenario: &Scenario) -> Result<Run, String> {
+    let engine = &prepared.engine;
+    let mut store = Store::new(
+        engine,
+        State {
+            events: Vec::new(),
+            memory: None,
+            done: false,
+            saved: None,
+            num_modules: prepared.modules.len() as u32,
+            calls: 0,
+        },
+    );
+    let memory =
+        Memory::new(&mut store, MemoryType::new(PAGES, None)).map_err(|e| e.to_string())?;
+    store.data_mut().memory = Some(memory);
+    let table_len = 1 + 2 * N as u32 + 16;
+    let table = Table::new(
+        &mut store,
+        TableType::new(RefType::Func, table_len, None),
+        Ref::Func(Nullable::Null),
+    )
+    .map_err(|e| e.to_string())?;
+    for alt in [false, true] {
+        for n in 0..N as u32 {
+            let ty = standard_func_type(scenario.iface_types[n as usize]);
+            let f = Func::new(&mut store, ty, move |caller, params, results| {
+                primitive(caller, n, alt, params, results)
+            });
+            table
+                .set(
+                    &mut store,
+                    u64::from(table_index(n, alt)),
+                    Ref::Func(Nullable::Val(f)),
+                )
+                .map_err(|e| e.to_string())?;
+        }
+    }
+    init_memory(&mut store, memory, scenario);
+
+    // The per-thread trampolines, as the JS side instantiates them.
+    let mut linker = Linker::<State>::new(engine);
+    linker
+        .define("env", "__indirect_function_table", table)
+        .map_err(|e| e.to_string())?;
+    let tramp = linker
+        .instantiate_and_start(&mut store, &prepared.trampolines)
+        .map_err(|e| e.to_string())?;
+    let mut loaded = Vec::new();
+    for (m, num_entries) in &prepared.modules {
+        let instance = instantiate(&mut store, engine, m, memory, table, tramp)?;
+        loaded.push(Loaded {
+            instance,
+            num_entries: *num_entries,
+        });
+    }
+    store.set_fuel(scenario.fuel).map_err(|e| e.to_string())?;
+    let outcome = dispatch(&mut store, memory, &loaded, scenario);
+    let events = store.data().events.clone();
+    let memory = memory.data(&store).to_vec();
+    Ok(Run {
+        events,
+        outcome,
+        memory,
+    })
+}
+
+/// Instantiates `m` with the JS side's binding rules.
+fn instantiate(
+    store: &mut Store<State>,
+    engine: &Engine,
+    m: &Module,
+    memory: Memory,
+    table: Table,
+    tramp: Instance,
+) -> Result<Instance, String> {
+    let mut linker = Linker::<State>::new(engine);
+    linker
+        .define("env", "memory", memory)
+        .map_err(|e| e.to_string())?;
+    linker
+        .define("env", "__indirect_function_table", table)
+        .map_err(|e| e.to_string())?;
+    let imports: Vec<(String, String, Option<FuncType>)> = m
+        .imports()
+        .map(|i| {
+            let ty = i.ty().func().cloned();
+            (i.module().to_string(), i.name().to_string(), ty)
+        })
+        .collect();
+    for (module, name, ty) in imports {
+        match (module.as_str(), ty) {
+            ("p", Some(ty)) => {
+                let (n, s) = name
+                    .split_once(':')
+                    .and_then(|(n, s)| Some((n.parse::<u32>().ok()?, s.parse::<u8>().ok()?)))
+                    .ok_or_else(|| format!("bad primitive import {name}"))?;
+                let index = word(memory.data(&*store), IFACE + 4 * n).unwrap_or(0);
+                let direct = match table.get(&*store, u64::from(index)) {
+                    Some(Ref::Func(Nullable::Val(f))) if f.ty(&*store) == ty => Some(f),
+                    _ => None,
+                };
+                let f = match direct {
+                    Some(f) => f,
+                    None => {
+                        let t = tramp
+                            .get_func(&*store, &format!("t{s}"))
+                            .ok_or_else(|| format!("no trampoline t{s}"))?;
+                        Func::new(&mut *store, ty, move |mut caller, params, results| {
+                            let mut args = params.to_vec();
+                            args.push(Val::I32(index as i32));
+                            t.call(&mut caller, &args, results)
+                        })
+                    }
+                };
+                linker.define("p", &name, f).map_err(|e| e.to_string())?;
+            }
+            ("ci", Some(_)) => {
+                let t = tramp
+                    .get_func(&*store, &name)
+                    .ok_or_else(|| format!("no trampoline {name}"))?;
+                linker.define("ci", &name, t).map_err(|e| e.to_string())?;
+            }
+            _ => {}
+        }
+    }
+    linker
+        .instantiate_and_start(&mut *store, m)
+        .map_err(|e| format!("instantiating: {e}"))
+}
+
+fn init_memory(store: &mut Store<State>, memory: Memory, sc: &Scenario) {
+    let data = memory.data_mut(store);
+    for n in 0..N as u32 {
+        set_word(data, IFACE + 4 * n, table_index(n, false));
+        set_word(data, ALT_IFACE + 4 * n, table_index(n, true));
+    }
+    for (i, v) in sc.extra.iter().enumerate() {
+        set_word(data, EXTRA + 4 * i as u32, *v);
+    }
+    for i in 0..sc.streams.len() as u32 {
+        set_word(data, MODULES + 16 * i, i);
+    }
+    for (i, v) in sc.x.iter().enumerate() {
+        set_word(data, CTX + abi::CONTEXT_X as u32 + 4 * i as u32, *v);
+    }
+    for i in 0..DATA_LEN / 4 {
+        set_word(data, DATA + 4 * i, i.wrapping_mul(0x9E37_79B9) >> 20);
+    }
+}
+
+/// The dispatch loop of spec 6.2, one time slice after another.
+fn dispatch(store: &mut Store<State>, memory: Memory, loaded: &[Loaded], sc: &Scenario) -> Outcome {
+    let module_of = |ptr: u32| {
+        let i = ptr.wrapping_sub(MODULES) / 16;
+        (ptr >= MODULES && (ptr - MODULES).is_multiple_of(16) && (i as usize) < loaded.len())
+            .then_some(i as usize)
+    };
+    let mut module = sc.entry_module as usize;
+    let mut cont = sc.entry_label + 1;
+    for slice in 0..sc.max_slices {
+        // Words past the interface change between slices: a rewrite must
+        // read them when the call is made.
+        {
+            let data = memory.data_mut(&mut *store);
+            for i in 0..EXTRA_WORDS as u32 {
+                let at = EXTRA + 4 * i;
+                let v = word(data, at).unwrap_or(0);
+                set_word(data, at, v.rotate_left(slice % 7));
+            }
+        }
+        let mut r = sc.reductions;
+        let end = loop {
+            let Some(entry) = loaded.get(module).and_then(|m| m.label(store, cont - 1)) else {
+                break SliceEnd::BadLabel {
+                    module: module as u32,
+                    label: cont - 1,
+                };
+            };
+            {
+                let data = memory.data_mut(&mut *store);
+                set_word(data, JIT_STATE, MODULES + 16 * module as u32);
+                set_word(data, JIT_STATE + 4, 0);
+                set_word(data, JIT_STATE + 8, r as u32);
+            }
+            let mut result = [Val::I32(0)];
+            let args = [
+                Val::I32(CTX as i32),
+                Val::I32(JIT_STATE as i32),
+                Val::I32(IFACE as i32),
+            ];
+            if let Err(e) = entry.call(&mut *store, &args, &mut result) {
+                return if e.as_trap_code() == Some(wasmi::TrapCode::OutOfFuel) {
+                    Outcome::OutOfFuel
+                } else {
+                    Outcome::Trap(
+                        e.as_trap_code()
+                            .map_or_else(|| e.to_string(), |c| format!("{c:?}")),
+                    )
+                };
+            }
+            let new_ctx = match result[0] {
+                Val::I32(v) => v as u32,
+                _ => 0,
+            };
+            let data = memory.data(&*store);
+            let js_module = word(data, JIT_STATE).unwrap_or(0);
+            let js_cont = word(data, JIT_STATE + 4).unwrap_or(0);
+            r = word(data, JIT_STATE + 8).unwrap_or(0) as i32;
+            if new_ctx != CTX {
+                break SliceEnd::Switch(new_ctx);
+            }
+            if js_cont == 0 {
+                break SliceEnd::Stop;
+            }
+            if r == 0 {
+                match module_of(js_module) {
+                    Some(m) => {
+                        module = m;
+                        cont = js_cont;
+                    }
+                    None => break SliceEnd::BadModule(js_module),
+                }
+                break SliceEnd::Yield;
+            }
+            match module_of(js_module) {
+                Some(m) => module = m,
+                None => break SliceEnd::BadModule(js_module),
+            }
+            cont = js_cont;
+        };
+        let state = store.data_mut();
+        state.events.push(Event::Slice {
+            end: end.clone(),
+            reductions: r,
+        });
+        match end {
+            SliceEnd::Yield => {}
+            SliceEnd::Switch(SCHED_CTX) => match state.saved.take().map(|(m, c)| (module_of(m), c))
+            {
+                Some((Some(m), c)) if c != 0 => {
+                    module = m;
+                    cont = c;
+                }
+                _ => return Outcome::Ended,
+            },
+            SliceEnd::Stop if state.done => return Outcome::Terminated,
+            _ => return Outcome::Ended,
+        }
+    }
+    Outcome::Slices
+}

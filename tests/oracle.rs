@@ -1,0 +1,98 @@
+//! The differential oracle, bounded and seeded: generated programs and
+//! AtomVM's real streams, each run as generated and rewritten under every
+//! rewrite option, must agree on everything the VM can observe.
+
+use atomvm_wasm_jit::oracle::{diff, gen, model};
+
+fn check(scenario: &model::Scenario, what: &str) -> Vec<diff::Agreement> {
+    diff::compare(scenario, &diff::OPTIONS).unwrap_or_else(|m| panic!("{what}: {m}"))
+}
+
+#[test]
+fn generated_programs_agree() {
+    let mut totals = diff::Agreement::default();
+    let (mut runs, mut inconclusive, mut unloadable) = (0, 0, 0);
+    for seed in 0..300u64 {
+        let scenario = gen::scenario(&mut gen::Source::seeded(seed));
+        let agreements = check(&scenario, &format!("seed {seed}"));
+        if agreements.is_empty() {
+            unloadable += 1;
+        }
+        for a in agreements {
+            runs += 1;
+            inconclusive += u32::from(a.inconclusive);
+            totals.events += a.events;
+            totals.linked_jumps += a.linked_jumps;
+            totals.direct_calls += a.direct_calls;
+            totals.trampolined_calls += a.trampolined_calls;
+        }
+    }
+    eprintln!("{runs} comparisons ({inconclusive} inconclusive, {unloadable} scenarios unloadable): {totals:?}");
+    assert_eq!(unloadable, 0, "the generator makes valid modules");
+    assert!(inconclusive * 20 < runs, "too many runs out of fuel");
+}
+
+fn fixtures_dir() -> Option<std::path::PathBuf> {
+    let dir = std::env::var_os("ATOMVM_WASM_JIT_FIXTURES")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/fixtures").into());
+    if dir.join("fx_arith.stream").exists() {
+        Some(dir)
+    } else {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI must have the fixtures"
+        );
+        eprintln!("fixtures not found at {}: skipped", dir.display());
+        None
+    }
+}
+
+/// AtomVM's own streams, entered at every label (every third of fx_many),
+/// with model primitives of the types they call: everything they do must be
+/// the same rewritten.
+#[test]
+fn fixture_functions_agree() {
+    let Some(dir) = fixtures_dir() else { return };
+    for (name, step) in [
+        ("fx_arith", 1),
+        ("fx_terms", 1),
+        ("fx_procs", 1),
+        ("fx_many", 3),
+    ] {
+        let bytes = std::fs::read(dir.join(format!("{name}.stream"))).unwrap();
+        let n = atomvm_wasm_jit::stream::parse(&bytes).unwrap().num_entries;
+        let streams = vec![bytes.clone()];
+        let original = model::prepare(&streams, None).unwrap();
+        let rewritten: Vec<_> = diff::OPTIONS
+            .iter()
+            .map(|o| (*o, model::prepare(&streams, Some(*o)).unwrap()))
+            .collect();
+        let (mut compared, mut linked, mut direct, mut events) = (0, 0, 0, 0);
+        for label in (1..n).step_by(step) {
+            let mut src = gen::Source::seeded(u64::from(label));
+            let scenario = atomvm_wasm_jit::oracle::fixture_scenario(&bytes, label, &mut src)
+                .expect("fixtures load");
+            let agreements = diff::compare_prepared(&scenario, &original, &rewritten)
+                .unwrap_or_else(|m| panic!("{name} from label {label}: {m}"));
+            for a in agreements {
+                compared += u32::from(!a.inconclusive);
+                linked = linked.max(a.linked_jumps);
+                direct = direct.max(a.direct_calls);
+                events += a.events;
+            }
+        }
+        eprintln!("{name}: {compared} comparisons, {events} events; {linked} jumps linked, {direct} calls bound");
+        assert!(compared > 0 && linked > 0 && direct > 0, "{name}");
+    }
+}
+
+/// One seed, with its runs printed: `SEED=n cargo test --test oracle one_seed -- --ignored --nocapture`.
+#[test]
+#[ignore]
+fn one_seed() {
+    let seed: u64 = std::env::var("SEED").unwrap().parse().unwrap();
+    let scenario = gen::scenario(&mut gen::Source::seeded(seed));
+    eprintln!("built");
+    eprintln!("{:?}", diff::compare(&scenario, &diff::OPTIONS));
+}
