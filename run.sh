@@ -7,7 +7,7 @@
 #                    the single-thread and -pthread variants
 #   ./run.sh bench   measure against the C runtime's design; prints a table
 #                    and writes bench-results.json
-#   ./run.sh fuzz [S] fuzz stream loading natively for S seconds (default 60)
+#   ./run.sh fuzz [S] fuzz loading and the differential oracle, S seconds each (default 60)
 #   ./run.sh compat  the end-to-end suite linked by Emscripten 3.1.69 (Debian 13)
 #   ./run.sh browser the -pthread suite and the demo page in headless Chromium
 #   ./run.sh build   build the two static libraries and the test programs
@@ -122,8 +122,11 @@ bench() {
     WASM_BYTES_ADDED=$bytes node tests/browser/run.js "$B/web" bench
 }
 
-# Coverage-guided fuzzing (cargo fuzz, libFuzzer) of parsing, checks,
-# rewriting and the registry, natively, seeded by the test generator.
+# Coverage-guided fuzzing (cargo fuzz, libFuzzer), natively, of both
+# targets for S seconds each: `load` (parsing, checks, verdict, rewriting
+# under every option, the memory budget, the registry), seeded by the test
+# generator and the fixtures; `diff` (the differential oracle on generated
+# programs and the fixtures' functions).
 fuzz() {
     local seconds=${1:-60}
     deps
@@ -131,24 +134,33 @@ fuzz() {
         log "installing cargo-fuzz from crates.io"
         cargo install -q cargo-fuzz --locked
     }
-    local corpus=$ROOT/fuzz/corpus/load
-    mkdir -p "$corpus"
+    local corpus=$ROOT/fuzz/corpus
+    mkdir -p "$corpus/load" "$corpus/diff"
     cargo run -q --bin jit-streamgen -- "$B/streams"
-    cp "$B"/streams/*.stream "$B"/streams/bad/*.stream "$corpus/"
-    [ -d "$FIXTURES" ] && cp "$FIXTURES"/*.stream "$corpus/"
-    log "fuzzing for $seconds s (seeds: $(ls "$corpus" | wc -l))"
-    local out
+    find "$B/streams" "$B/streams/bad" -maxdepth 1 -name '*.stream' -size -1M -exec cp {} "$corpus/load/" \;
+    [ -d "$FIXTURES" ] && cp "$FIXTURES"/*.stream "$corpus/load/"
+    local i
+    for i in $(seq 1 16); do
+        [ -f "$corpus/diff/seed$i" ] || head -c 512 /dev/urandom >"$corpus/diff/seed$i"
+    done
+    fuzz_target load "$seconds"
+    fuzz_target diff "$seconds"
+}
+
+fuzz_target() {
+    local target=$1 seconds=$2 out
+    log "fuzzing $target for $seconds s (seeds: $(ls "$ROOT/fuzz/corpus/$target" | wc -l))"
     out=$(mktemp)
-    # No sanitizer: the target drives safe Rust; debug assertions (overflow
+    # No sanitizer: the targets drive safe Rust; debug assertions (overflow
     # checks) stay on.
-    if ! (cd fuzz && RUSTC_BOOTSTRAP=1 PATH="$HOME/.cargo/bin:$PATH" cargo fuzz run -s none load -- \
+    if ! (cd fuzz && RUSTC_BOOTSTRAP=1 PATH="$HOME/.cargo/bin:$PATH" cargo fuzz run -s none "$target" -- \
         -max_total_time="$seconds" -rss_limit_mb=4096 >"$out" 2>&1); then
-        grep -E -A30 "panicked|ERROR" "$out" | head -60
-        echo "fuzz: crash found (input saved under fuzz/artifacts/load/)"
+        grep -E -B2 -A30 "panicked|ERROR|^error" "$out" | head -60 || tail -40 "$out"
+        echo "fuzz $target: failed (a crashing input is saved under fuzz/artifacts/$target/)"
         rm -f "$out"
         return 1
     fi
-    grep -E "^Done [0-9]+ runs" "$out" | sed 's/^/fuzz: /'
+    echo "fuzz $target: $(grep -E '^Done [0-9]+ runs' "$out"), $(grep -oE 'cov: [0-9]+' "$out" | tail -1) edges"
     rm -f "$out"
 }
 
@@ -242,6 +254,7 @@ demo() {
 lint() {
     log "lints: cargo fmt, clippy (host and $TARGET)"
     cargo fmt --all -- --check
+    (cd fuzz && cargo fmt --all -- --check)
     cargo clippy -q --all-targets -- -D warnings
     wasm_cargo wasm-st "$ST_FLAGS" clippy -- -D warnings
     wasm_cargo wasm-mt "$MT_FLAGS" clippy -- -D warnings

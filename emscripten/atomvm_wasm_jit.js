@@ -213,6 +213,19 @@ var AtomVMWasmJitLibrary = {
     AVMJIT.freeRange(s, placed.base, placed.n);
   },
 
+  // A new pthread starts using the runtime on this worker: Emscripten reuses
+  // workers, and what an earlier pthread placed in this worker's table is
+  // no longer reachable by anyone. Frees it; returns how many modules.
+  atomvm_wasm_jit_js_thread_start__deps: ['$AVMJIT', 'atomvm_wasm_jit_js_release'],
+  atomvm_wasm_jit_js_thread_start__sig: 'i',
+  atomvm_wasm_jit_js_thread_start: function() {
+    var s = AVMJIT.state();
+    var ids = Array.from(s.placed.keys());
+    for (var i = 0; i < ids.length; i++) _atomvm_wasm_jit_js_release(ids[i]);
+    s.leftovers = (s.leftovers || 0) + ids.length;
+    return ids.length;
+  },
+
   // 1 if the engine validates a module using return_call (tail calls).
   atomvm_wasm_jit_js_tail_calls__sig: 'i',
   atomvm_wasm_jit_js_tail_calls: function() {

@@ -22,7 +22,7 @@ pub struct Placement {
     pub len: u32,
 }
 
-pub use imp::{register, release, validate};
+pub use imp::{register, release, thread_start, validate};
 
 use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 
@@ -97,6 +97,7 @@ mod imp {
             err_len: usize,
         ) -> i32;
         fn atomvm_wasm_jit_js_release(id: u32);
+        fn atomvm_wasm_jit_js_thread_start() -> i32;
         fn atomvm_wasm_jit_js_tail_calls() -> i32;
         /// Defined by `c_shim/`: AtomVM's `&module_native_interface`.
         fn atomvm_wasm_jit_native_interface() -> *const libc::c_void;
@@ -185,6 +186,15 @@ mod imp {
         // SAFETY: a plain integer; the JS side tolerates unknown ids.
         unsafe { atomvm_wasm_jit_js_release(id) }
     }
+
+    /// This thread uses the runtime for the first time: drops what an
+    /// earlier thread on the same worker left in its table.
+    pub fn thread_start() {
+        // SAFETY: no arguments.
+        unsafe {
+            atomvm_wasm_jit_js_thread_start();
+        }
+    }
 }
 
 #[cfg(not(target_os = "emscripten"))]
@@ -197,7 +207,7 @@ mod imp {
     //! JavaScript exception would leave them held for good).
     use super::Placement;
     use crate::error::{Error, ErrorKind, Result};
-    use crate::memory::engine_scope;
+    use crate::memory::outside_budget;
     use std::cell::RefCell;
     use std::collections::HashMap;
 
@@ -237,7 +247,7 @@ mod imp {
     /// What V8 says of `wasm`: wasmparser's validator with the features
     /// JIT modules may use, and V8's own limits.
     pub fn engine_verdict(wasm: &[u8]) -> std::result::Result<(), String> {
-        engine_scope::run(|| {
+        outside_budget::run(|| {
             let mut validator = wasmparser::Validator::new_with_features(crate::module::features());
             validator
                 .validate_all(wasm)
@@ -330,6 +340,23 @@ mod imp {
             t.placed.insert(id, p);
             Ok(p)
         })
+    }
+
+    /// Native threads never share a fake table, so a new one finds it empty;
+    /// it is cleared all the same, as the JS side clears a reused worker's.
+    pub fn thread_start() {
+        entered();
+        TABLE.with_borrow_mut(|t| {
+            let ids: Vec<u32> = t.placed.keys().copied().collect();
+            for id in ids {
+                if let Some(p) = t.placed.remove(&id) {
+                    for i in p.base..p.base + p.len {
+                        t.slots[i as usize] = None;
+                    }
+                    t.free.push((p.base, p.len));
+                }
+            }
+        });
     }
 
     pub fn release(id: u32) {

@@ -43,12 +43,15 @@ pub fn reserved() -> usize {
     RESERVED.with(Cell::get)
 }
 
-/// Fails cleanly unless `HEADROOM` bytes can be allocated now.
+/// Fails cleanly unless `HEADROOM` bytes can be allocated now (a probe,
+/// given back at once: outside the budget a load is measured against).
 pub fn headroom() -> Result<()> {
-    let mut probe: Vec<u8> = Vec::new();
-    probe
-        .try_reserve_exact(HEADROOM)
-        .map_err(|_| out_of_memory(HEADROOM, "starting a load"))
+    outside_budget::run(|| {
+        let mut probe: Vec<u8> = Vec::new();
+        probe
+            .try_reserve_exact(HEADROOM)
+            .map_err(|_| out_of_memory(HEADROOM, "starting a load"))
+    })
 }
 
 /// An empty vector with room for exactly `capacity` elements, or an error
@@ -192,23 +195,22 @@ impl BitSet {
     }
 }
 
-/// For the native fake engine: marks the allocations it makes (which stand
-/// for the JavaScript engine's, outside the VM's memory) so that the fuzz
-/// target's budget check leaves them out.
-#[cfg(not(target_os = "emscripten"))]
-pub mod engine_scope {
+/// Marks allocations that are not the load's use of the VM's memory: the
+/// native fake engine's (they stand for the JavaScript engine's, outside
+/// it) and the headroom probe. The budget oracle leaves them out.
+pub mod outside_budget {
     use std::cell::Cell;
 
     thread_local! {
         static DEPTH: Cell<u32> = const { Cell::new(0) };
     }
 
-    /// Whether the calling thread is inside the fake engine.
+    /// Whether the calling thread is inside such a scope.
     pub fn active() -> bool {
         DEPTH.try_with(Cell::get).unwrap_or(0) > 0
     }
 
-    /// Runs `f` as engine work.
+    /// Runs `f` inside the scope.
     pub fn run<T>(f: impl FnOnce() -> T) -> T {
         DEPTH.with(|d| d.set(d.get() + 1));
         let out = f();

@@ -56,13 +56,15 @@ impl ModuleId {
 }
 
 /// What the runtime keeps of a loaded module.
-struct Loaded {
+#[derive(Debug)]
+pub struct Loaded {
     /// Number of label functions; labels are `0..num_entries`.
-    num_entries: u32,
-    /// The rewritten module, ready for the engine.
-    wasm: Box<[u8]>,
+    pub num_entries: u32,
+    /// The rewritten module, ready for the engine, and what the rewrites
+    /// did.
+    pub module: rewrite::Rewritten,
     /// Our copy of the line metadata; empty if the stream had none.
-    lines: Box<[u8]>,
+    pub lines: Box<[u8]>,
 }
 
 struct Global {
@@ -211,6 +213,7 @@ thread_local! {
     };
     static SEEN_EPOCH: Cell<u32> = const { Cell::new(0) };
     static HOLDING_GLOBAL: Cell<bool> = const { Cell::new(false) };
+    static STARTED: Cell<bool> = const { Cell::new(false) };
     static LOCAL: RefCell<Local> = const { RefCell::new(Local { modules: IdMap::new() }) };
 }
 
@@ -238,33 +241,12 @@ fn with_local<T>(f: impl FnOnce(&mut Local) -> Result<T>) -> Result<T> {
         })
 }
 
-/// Loads a stream: parses and checks it, has the engine validate the module,
-/// rewrites it, and makes it live. Returns its handle. Nothing is compiled
-/// or kept by the engine: each thread compiles the module when it first
-/// looks a label up. Every allocation that depends on the stream is
-/// reserved fallibly ([`memory`]), so a shortage is an error, not an abort.
+/// Loads a stream: [`prepare`]s it with this program's rewrite options and
+/// makes it live. Returns its handle. Nothing is compiled or kept by the
+/// engine: each thread compiles the module when it first looks a label up.
 pub fn load(bytes: &[u8]) -> Result<ModuleId> {
     sync_releases()?;
-    memory::reset();
-    memory::headroom()?;
-    let parsed = stream::parse(bytes)?;
-    let shape = module::check(parsed.wasm, parsed.num_entries, parsed.wasm_offset)?;
-    // The verdict on the module as it came, before any rewrite: whether a
-    // module is refused must not depend on the rewrite options.
-    engine::validate(parsed.wasm, parsed.wasm_offset)?;
-    let wasm = rewrite::rewrite(
-        parsed.wasm,
-        &shape,
-        engine::rewrite_options(),
-        parsed.wasm_offset,
-    )?
-    .wasm;
-    let lines = memory::copy(parsed.lines, "the line metadata")?;
-    let loaded = Arc::new(Loaded {
-        num_entries: parsed.num_entries,
-        wasm,
-        lines,
-    });
+    let loaded = Arc::new(prepare(bytes, engine::rewrite_options())?);
     let mut g = global();
     let id = ModuleId(g.next_id);
     g.next_id = g
@@ -273,6 +255,26 @@ pub fn load(bytes: &[u8]) -> Result<ModuleId> {
         .ok_or_else(|| Error::new(ErrorKind::Resource, "module ids exhausted (2^32 loads)"))?;
     g.live.insert(id, loaded);
     Ok(id)
+}
+
+/// A stream made ready to place: parsed and checked, validated by the
+/// engine as it came (so that whether a module is refused never depends on
+/// the rewrite options), rewritten with `opts`, its line metadata copied.
+/// Every allocation that depends on the stream is reserved fallibly
+/// ([`memory`]), so a shortage is an error, not an abort.
+pub fn prepare(bytes: &[u8], opts: rewrite::Options) -> Result<Loaded> {
+    memory::reset();
+    memory::headroom()?;
+    let parsed = stream::parse(bytes)?;
+    let shape = module::check(parsed.wasm, parsed.num_entries, parsed.wasm_offset)?;
+    engine::validate(parsed.wasm, parsed.wasm_offset)?;
+    let module = rewrite::rewrite(parsed.wasm, &shape, opts, parsed.wasm_offset)?;
+    let lines = memory::copy(parsed.lines, "the line metadata")?;
+    Ok(Loaded {
+        num_entries: parsed.num_entries,
+        module,
+        lines,
+    })
 }
 
 /// The hot path: the table index of `label` of the module with handle
@@ -332,7 +334,7 @@ fn place(id: ModuleId, label: u32) -> Result<Placement> {
         local.modules.insert(id, None);
         Ok(())
     })?;
-    match engine::register(id.get(), &loaded.wasm, loaded.num_entries) {
+    match engine::register(id.get(), &loaded.module.wasm, loaded.num_entries) {
         Ok(p) => {
             with_local(|local| {
                 local.modules.insert(id, Some(p));
@@ -377,10 +379,17 @@ fn not_live(id: ModuleId) -> Error {
 }
 
 /// Frees this thread's slots of every module released since this thread
-/// last looked, then records the epoch it checked against. Each module is
+/// last looked (and, on its first call, what an earlier thread left on the
+/// same worker), then records the epoch it checked against. Each module is
 /// dropped by the engine before it leaves this thread's list, so an
 /// exception in between only means it is dropped again next time.
 fn sync_releases() -> Result<()> {
+    if !STARTED.with(Cell::get) {
+        // A thread's first call: an earlier thread that ran on the same
+        // worker (Emscripten reuses them) may have left modules in its table.
+        STARTED.with(|s| s.set(true));
+        engine::thread_start();
+    }
     let epoch = RELEASE_EPOCH.load(Ordering::Acquire);
     if SEEN_EPOCH.with(Cell::get) == epoch {
         return Ok(());

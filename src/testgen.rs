@@ -562,6 +562,153 @@ pub fn switch_b() -> ModuleSpec {
     ModuleSpec::standard(vec![stub(), stub(), l2.finish()])
 }
 
+// ---------------------------------------------------------------------------
+// Programs for the regressions of issue 9: each is valid and of the spec's
+// shape, and each once made a rewrite change what it does, or made a load
+// fail or abort.
+// ---------------------------------------------------------------------------
+
+/// Valid but jump-dense: `functions` labels after label 0, each a run of
+/// `jumps` jump sequences (all but the first unreachable). Each jump grows
+/// by ~35 bytes when linked, so the rewritten module is ~4.5 times the
+/// stream: a load must reserve that exactly and fail cleanly if it cannot.
+pub fn jump_dense(functions: u32, jumps: u32) -> ModuleSpec {
+    let mut bodies = vec![stub()];
+    for i in 1..=functions {
+        let mut b = Body::new();
+        for k in 0..jumps {
+            b.jump(1 + (i + k) % functions);
+        }
+        bodies.push(b.finish());
+    }
+    ModuleSpec::standard(bodies)
+}
+
+/// Label 1 has `locals` i32 locals in all (parameters included) and a jump
+/// to label 2, which terminates. At V8's limit of 50,000 the jump fast path
+/// (one more local) must not be added.
+pub fn many_locals(locals: u32) -> ModuleSpec {
+    let mut l1 = Function::new([(locals - 3, ValType::I32)]);
+    for i in [
+        I::LocalGet(1),
+        I::I32Const(3),
+        I::I32Store(mem(abi::JIT_STATE_CONTINUATION)),
+        I::LocalGet(0),
+        I::End,
+    ] {
+        l1.instruction(&i);
+    }
+    let mut l2 = Body::new();
+    l2.store_x(1, &[I::I32Const(2)])
+        .tail_primitive(prim::TERMINATE_CONTEXT);
+    ModuleSpec::standard(vec![stub(), l1, l2.finish()])
+}
+
+/// Label 1 is one body of about `bytes` bytes of jumps (the first to label
+/// 2, which terminates; the rest unreachable). Linked, it would pass V8's
+/// maximum function size.
+pub fn big_body(bytes: u32) -> ModuleSpec {
+    let mut l1 = Body::new();
+    l1.jump(2);
+    for _ in 1..bytes / 10 {
+        l1.jump(1);
+    }
+    let mut l2 = Body::new();
+    l2.store_x(1, &[I::I32Const(2)])
+        .tail_primitive(prim::TERMINATE_CONTEXT);
+    ModuleSpec::standard(vec![stub(), l1.finish(), l2.finish()])
+}
+
+/// Label 1 sets local 2 to the interface whose address is in x[2], then
+/// calls its entry 10 (terminate_context) in tail position. A rewrite that
+/// binds the call to the real interface's entry 10 runs the wrong function.
+pub fn local2_written() -> ModuleSpec {
+    let mut l1 = Body::new();
+    l1.ops(&[
+        I::LocalGet(0),
+        I::I32Load(mem(abi::CONTEXT_X + 8)),
+        I::LocalSet(2),
+    ])
+    .tail_primitive(prim::TERMINATE_CONTEXT);
+    ModuleSpec::standard(vec![stub(), l1.finish()])
+}
+
+/// Label 1 calls entry 80, past the interface's 77, if x[0] == 12345 (the
+/// tests never set it), then terminates. The words past the interface are
+/// not the interface's: nothing may read or bind them before the call runs.
+pub fn past_interface() -> ModuleSpec {
+    let mut l1 = Body::new();
+    l1.load_x(0)
+        .ops(&[
+            I::I32Const(12345),
+            I::I32Eq,
+            I::If(wasm_encoder::BlockType::Empty),
+        ])
+        .tail_primitive(80)
+        .op(I::End)
+        .store_x(1, &[I::I32Const(3)])
+        .tail_primitive(prim::TERMINATE_CONTEXT);
+    ModuleSpec::standard(vec![stub(), l1.finish()])
+}
+
+/// Label 1 `call`s label 2, which jumps to label 4; then label 1 sets
+/// x[1] = 0 and returns to the loop, which continues at label 4: x[1] += 99
+/// and terminate. Ends with x[1] = 99. Were label 2's jump linked, label 4
+/// would run inside label 1's call and the process would end with x[1] = 0.
+pub fn called_jump() -> ModuleSpec {
+    let mut l1 = Body::new();
+    l1.ops(&[
+        I::LocalGet(0),
+        I::LocalGet(1),
+        I::LocalGet(2),
+        I::Call(2),
+        I::Drop,
+    ])
+    .store_x(1, &[I::I32Const(0)]);
+    let mut l2 = Body::new();
+    l2.jump(4);
+    let mut l4 = Body::new();
+    l4.add_x(1, 99).tail_primitive(prim::TERMINATE_CONTEXT);
+    ModuleSpec::standard(vec![stub(), l1.finish(), l2.finish(), stub(), l4.finish()])
+}
+
+/// Invalid modules that a rewrite once made valid: a memory import whose
+/// minimum exceeds its maximum, and a primitive call whose load claims an
+/// alignment of 16. Both must be refused whatever the rewrite options.
+pub fn invalid_but_rewritable() -> Vec<(&'static str, ModuleSpec)> {
+    let mut limits = countdown();
+    limits.imports[0].2 = EntityType::Memory(MemoryType {
+        minimum: 300,
+        maximum: Some(10),
+        memory64: false,
+        shared: false,
+        page_size_log2: None,
+    });
+    let mut align = countdown();
+    let mut l3 = Body::new();
+    l3.ops(&[
+        I::LocalGet(0),
+        I::LocalGet(1),
+        I::LocalGet(2),
+        I::I32Load(MemArg {
+            offset: 40,
+            align: 4,
+            target: wasm_encoder::MemArgTarget::Memory(0),
+            ordering: None,
+        }),
+        I::CallIndirect {
+            type_index: ty_ret(2),
+            table_index: 0,
+        },
+        I::Return,
+    ]);
+    align.bodies[3] = l3.finish();
+    vec![
+        ("memory_limits.stream", limits),
+        ("load_align.stream", align),
+    ]
+}
+
 /// Every program the C test host runs, by file name: used by the
 /// `jit-streamgen` tool to write them out.
 pub fn host_streams() -> Vec<(String, Vec<u8>)> {
@@ -577,6 +724,12 @@ pub fn host_streams() -> Vec<(String, Vec<u8>)> {
         ("switch_a.stream", stream_of(&switch_a(9))),
         ("switch_b.stream", stream_of(&switch_b())),
         ("trap.stream", stream_of(&trapping())),
+        ("local2_written.stream", stream_of(&local2_written())),
+        ("past_interface.stream", stream_of(&past_interface())),
+        ("called_jump.stream", stream_of(&called_jump())),
+        ("many_locals.stream", stream_of(&many_locals(50_000))),
+        ("big_body.stream", stream_of(&big_body(1_800_000))),
+        ("jump_dense.stream", stream_of(&jump_dense(120, 5000))),
     ];
     let mut streams: Vec<(String, Vec<u8>)> = streams
         .into_iter()
@@ -681,6 +834,16 @@ pub fn bad_streams() -> Vec<(&'static str, Vec<u8>, &'static str)> {
             "wrong_type.stream",
             bent(&|m| m.func_types[1] = 0),
             "function 1 has type 0",
+        ),
+        (
+            "memory_limits.stream",
+            stream_of(&invalid_but_rewritable()[0].1),
+            "CompileError",
+        ),
+        (
+            "load_align.stream",
+            stream_of(&invalid_but_rewritable()[1].1),
+            "CompileError",
         ),
     ]
 }

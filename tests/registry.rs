@@ -200,3 +200,74 @@ fn huge_labels_miss_without_overflow() {
     registry::release(a).unwrap();
     registry::release(b).unwrap();
 }
+
+// ---- issue 9: calls into JavaScript, and what each thread keeps ----------
+//
+// The fake engine asserts on every call that the registry holds neither its
+// thread-local state nor the global lock (an exception would leave them held
+// for good: defect 2); these tests add the cases around it.
+
+fn placed_here() -> usize {
+    FAKE_TABLE.with_borrow(|t| t.placed.len())
+}
+
+#[test]
+fn an_exception_in_the_engine_leaves_the_thread_usable() {
+    std::thread::spawn(|| {
+        let id = load_chain(6);
+        FAKE_TABLE.with_borrow_mut(|t| t.throw_next = true);
+        // As a JavaScript exception would: the call never returns.
+        let thrown = std::panic::catch_unwind(|| registry::entry_point(id, 1));
+        assert!(thrown.is_err(), "the simulated exception went through");
+        // The thread is not wedged: lookups, loads and releases work.
+        let index = registry::entry_point(id, 1).expect("placed after the exception");
+        assert_eq!(slot(index), Some((id.get(), 1)));
+        let other = load_chain(3);
+        registry::entry_point(other, 2).unwrap();
+        registry::release(other).unwrap();
+        registry::release(id).unwrap();
+        assert_eq!(
+            placed_here(),
+            0,
+            "the engine holds nothing after the releases"
+        );
+        assert_eq!(registry::local_count(), 0);
+    })
+    .join()
+    .unwrap();
+}
+
+#[test]
+fn a_failed_placement_on_another_thread_leaves_nothing_there() {
+    let id = load_chain(5);
+    std::thread::spawn(move || {
+        FAKE_TABLE.with_borrow_mut(|t| t.fail_next = Some("LinkError: refused".into()));
+        let err = registry::entry_point(id, 1).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Engine, "{err}");
+        assert_eq!(placed_here(), 0, "the engine committed nothing");
+        assert_eq!(registry::local_count(), 0, "nor did the registry");
+    })
+    .join()
+    .unwrap();
+    registry::release(id).unwrap();
+}
+
+#[test]
+fn a_thread_that_only_loads_keeps_nothing_of_released_modules() {
+    let (to_main, from_worker) = std::sync::mpsc::channel();
+    let (to_worker, from_main) = std::sync::mpsc::channel::<()>();
+    let worker = std::thread::spawn(move || {
+        for _ in 0..20 {
+            to_main.send(load_chain(4)).unwrap();
+            from_main.recv().unwrap(); // released on the main thread
+        }
+        (placed_here(), registry::local_count())
+    });
+    for _ in 0..20 {
+        let id = from_worker.recv().unwrap();
+        registry::entry_point(id, 1).unwrap();
+        registry::release(id).unwrap();
+        to_worker.send(()).unwrap();
+    }
+    assert_eq!(worker.join().unwrap(), (0, 0));
+}

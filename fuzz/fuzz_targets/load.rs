@@ -1,38 +1,50 @@
 //! Fuzzes everything that reads a stream: parsing, the module checks, the
-//! rewriting under every option, and the registry (on the native fake
-//! engine). Oracles: nothing panics; a module that validates before
-//! rewriting validates after, whatever the options; a loaded module answers
-//! lookups only for its labels and releases once.
+//! engine's verdict, rewriting under every option, and the registry (on the
+//! native fake engine). Oracles:
+//!
+//! - nothing panics;
+//! - whether a stream is refused does not depend on the rewrite options;
+//! - a stream that loads rewrites into a module the engine accepts, under
+//!   every option;
+//! - memory: a load's peak allocation stays within what it reserved
+//!   fallibly plus a few KiB (the counting allocator below);
+//! - a loaded module answers lookups only for its labels and releases once.
 
 #![no_main]
 
-use atomvm_wasm_jit::{module, registry, rewrite, stream};
+use atomvm_wasm_jit::oracle::budget::{self, Counting};
+use atomvm_wasm_jit::{engine, memory, registry, rewrite};
 use libfuzzer_sys::fuzz_target;
 
-fn validates(wasm: &[u8]) -> bool {
-    wasmparser::Validator::new_with_features(module::features())
-        .validate_all(wasm)
-        .is_ok()
-}
+#[global_allocator]
+static ALLOC: Counting = Counting;
 
 fuzz_target!(|data: &[u8]| {
     atomvm_wasm_jit::error::set_logging(false);
-    if let Ok(s) = stream::parse(data) {
-        if let Ok(shape) = module::check(s.wasm, s.num_entries, s.wasm_offset) {
-            let valid = validates(s.wasm);
-            for bits in 0..8u8 {
-                let opts = rewrite::Options {
-                    shared_memory: bits & 1 != 0,
-                    tail_calls: bits & 2 != 0,
-                    direct_primitives: bits & 4 != 0,
-                };
-                let out = rewrite::rewrite(s.wasm, &shape, opts, s.wasm_offset);
-                if valid {
-                    let out = out.expect("a valid module rewrites");
-                    assert!(validates(&out.wasm), "rewriting broke a valid module with {opts:?}");
-                }
+    let mut verdict = None;
+    for bits in 0..8u8 {
+        let opts = rewrite::Options {
+            shared_memory: bits & 1 != 0,
+            tail_calls: bits & 2 != 0,
+            direct_primitives: bits & 4 != 0,
+        };
+        let (prepared, peak) = budget::peak_of(|| registry::prepare(data, opts));
+        let reserved = memory::reserved();
+        assert!(
+            peak <= reserved + budget::SLACK,
+            "a load peaked at {peak} bytes, reserved {reserved}, with {opts:?}"
+        );
+        if let Ok(loaded) = &prepared {
+            if let Err(why) = engine::engine_verdict(&loaded.module.wasm) {
+                panic!("rewriting with {opts:?} made a valid module invalid: {why}");
             }
         }
+        let ok = prepared.is_ok();
+        assert_eq!(
+            *verdict.get_or_insert(ok),
+            ok,
+            "the verdict changed with {opts:?}"
+        );
     }
     if let Ok(id) = registry::load(data) {
         let n = registry::num_entries(id).expect("a loaded module is live");
@@ -42,6 +54,9 @@ fuzz_target!(|data: &[u8]| {
         }
         registry::release(id).expect("first release succeeds");
         assert!(registry::release(id).is_err(), "second release is refused");
-        assert!(registry::entry_point(id, 0).is_err(), "released module resolves");
+        assert!(
+            registry::entry_point(id, 0).is_err(),
+            "released module resolves"
+        );
     }
 });

@@ -10,6 +10,7 @@
 //! Built with the `oracle` feature only (the tests and the fuzz targets
 //! turn it on); the library AtomVM links never contains it.
 
+pub mod budget;
 pub mod diff;
 pub mod gen;
 pub mod model;

@@ -54,6 +54,20 @@ const ModuleNativeInterface module_native_interface = {
     .call_ext = host_call_ext,
     .test_set_module = host_set_module,
     .terminate_context = host_terminate_context,
+    .past_the_end = { 0xDEADBEEF, 0xDEADBEEF, 0xDEADBEEF, 0xDEADBEEF, 0xDEADBEEF, 0xDEADBEEF, 0xDEADBEEF, 0xDEADBEEF },
+};
+
+/* Another interface, which a label may load into local 2: its
+ * terminate_context marks x[1] = 77 instead of ending the process. */
+static Context *alt_terminate_context(Context *ctx, JITState *jit_state)
+{
+    ctx->x[1] = 77;
+    jit_state->continuation = 0;
+    return ctx;
+}
+
+const ModuleNativeInterface host_alt_interface = {
+    .terminate_context = alt_terminate_context,
 };
 
 /* ---- modules ------------------------------------------------------------- */

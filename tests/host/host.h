@@ -28,6 +28,9 @@ typedef struct Process
 } Process;
 
 
+/* An interface other than module_native_interface (see host.c). */
+extern const ModuleNativeInterface host_alt_interface;
+
 /* AtomVM's own module_get_native_entry_point for wasm (spec 6.1). */
 ModuleNativeEntryPoint module_get_native_entry_point(Module *mod, int label);
 

@@ -24,6 +24,7 @@ const struct Nif *jit_stream_wasm_get_nif(const char *name);
 
 static const char *streams_dir;
 static bool direct_primitives_on = true;
+static bool fixed_table; /* --constrained: no table growth, 64 MB at most */
 static const char *fixtures_dir;
 static atomic_int checks_failed;
 static int passed, failed;
@@ -455,6 +456,176 @@ static void test_absurd_sizes_are_refused(void)
     free(bytes);
 }
 
+/* ---- issue 9: valid streams that a rewrite once broke ------------------------ */
+
+/* Runs `name` from label 1 with x[0..2] set; returns the process. */
+static bool run_stream(const char *name, int index, term x0, term x2, Process *p)
+{
+    Module *m = load_stream(name, index);
+    if (!m) return false;
+    process_init(p, m, 1);
+    p->ctx.x[0] = x0;
+    p->ctx.x[2] = x2;
+    bool ok = process_run(p, 100, 10);
+    CHECK(ok, "%s: run: %s", name, last_error());
+    host_unload(m);
+    return ok;
+}
+
+/* A 6 MB stream of 600,000 jumps: its rewrite is 4.3 times larger, which
+ * the load reserves exactly (it once peaked at 9.7 times and aborted). */
+static void test_a_jump_dense_stream_loads(void)
+{
+    size_t size;
+    uint8_t *bytes = host_read_file(path_of(streams_dir, "jump_dense.stream"), &size);
+    CHECK(bytes != NULL, "read");
+    if (!bytes) return;
+    double t0 = emscripten_get_now();
+    const void *nc = sys_map_native_code(bytes, size);
+    double ms = emscripten_get_now() - t0;
+    free(bytes);
+    if (!nc) {
+        /* A program short of memory may refuse it, cleanly. */
+        CHECK(atomvm_wasm_jit_last_error_code() == AtomvmWasmJitErrorKind_Resource, "kind %u: %s",
+            atomvm_wasm_jit_last_error_code(), last_error());
+        printf("  %zu-byte stream refused: %s\n", size, last_error());
+        return;
+    }
+    printf("  %zu-byte stream loaded in %.0f ms, heap in use %zu bytes\n", size, ms, host_heap_in_use());
+    if (!fixed_table) {
+        CHECK(jit_wasm_get_entry_point(nc, 120) != NULL, "place: %s", last_error());
+    }
+    sys_release_native_code(nc);
+}
+
+/* Label 1 loads another interface into local 2 and calls its entry 10,
+ * which marks x[1] and stops the process without ending it. */
+static void test_primitives_through_a_written_local_2(void)
+{
+    Module *m = load_stream("local2_written.stream", 40);
+    if (!m) return;
+    Process p;
+    process_init(&p, m, 1);
+    p.ctx.x[2] = (term) (uintptr_t) &host_alt_interface;
+    CHECK(run_slice(&p, 100), "run: %s", last_error());
+    CHECK(p.ctx.x[1] == 77 && !p.done, "x1=%u done=%d: the call must reach the interface in local 2",
+        (unsigned) p.ctx.x[1], p.done);
+    host_unload(m);
+}
+
+/* Label 1 has a call through entry 80 (past the interface's 77, where the
+ * test host keeps words that are not table indices), not taken. */
+static void test_calls_past_the_interface_are_not_bound(void)
+{
+    Process p;
+    if (!run_stream("past_interface.stream", 41, 0, 0, &p)) return;
+    CHECK(p.done && p.ctx.x[1] == 3, "done=%d x1=%u", p.done, (unsigned) p.ctx.x[1]);
+}
+
+/* Label 1 calls label 2, which jumps to label 4: label 4 runs after label 1
+ * returns to the loop, not inside the call. */
+static void test_a_jump_in_a_called_function(void)
+{
+    Process p;
+    if (!run_stream("called_jump.stream", 42, 0, 0, &p)) return;
+    CHECK(p.done && p.ctx.x[1] == 99, "done=%d x1=%u, expected 99", p.done, (unsigned) p.ctx.x[1]);
+}
+
+/* A function with 50,000 locals, and a 1.8 MB body of jumps: valid for V8,
+ * and still valid after the rewrite (which leaves their jumps unlinked). */
+static void test_functions_at_the_engine_limits(void)
+{
+    static const char *names[] = { "many_locals.stream", "big_body.stream" };
+    for (int i = 0; i < 2; i++) {
+        Process p;
+        if (!run_stream(names[i], 43 + i, 0, 0, &p)) continue;
+        CHECK(p.done && p.ctx.x[1] == 2, "%s: done=%d x1=%u", names[i], p.done, (unsigned) p.ctx.x[1]);
+    }
+}
+
+/* Calls label 1's lookup of `m` (placing it) from JavaScript. */
+EMSCRIPTEN_KEEPALIVE const void *host_lookup(Module *m, int label)
+{
+    return jit_wasm_get_entry_point(m->native_code, label);
+}
+
+EMSCRIPTEN_KEEPALIVE const void *host_load(const uint8_t *bytes, size_t size)
+{
+    return sys_map_native_code(bytes, size);
+}
+
+EMSCRIPTEN_KEEPALIVE void host_release(const void *native_code)
+{
+    sys_release_native_code(native_code);
+}
+
+/* A JavaScript exception passing through the runtime (a stack overflow deep
+ * in a recursion that the embedder catches) must not wedge the thread. First
+ * an exception thrown by the JS side's next call, then a real stack overflow
+ * of recursive loads. */
+static void test_a_javascript_exception_leaves_the_runtime_usable(void)
+{
+    Module *m = load_stream("chain200.stream", 15);
+    if (!m) return;
+    int caught = EM_ASM_INT({
+        var real = AVMJIT.state;
+        AVMJIT.state = function() {
+            AVMJIT.state = real;
+            throw new RangeError('Maximum call stack size exceeded (injected)');
+        };
+        var sp = stackSave();
+        try {
+            Module['_host_lookup']($0, 1);
+            return 0;
+        } catch (e) {
+            stackRestore(sp);
+            return e instanceof RangeError ? 1 : 2;
+        } finally {
+            AVMJIT.state = real;
+        }
+    }, m);
+    CHECK(caught == 1, "the injected exception did not come through (%d)", caught);
+    CHECK(jit_wasm_get_entry_point(m->native_code, 1) != NULL, "lookup after the exception: %s", last_error());
+    Process p;
+    process_init(&p, m, 1);
+    p.ctx.x[0] = 50;
+    CHECK(process_run(&p, 100, 10) && p.ctx.x[1] == 50, "run after the exception: %s", last_error());
+    host_unload(m);
+
+    size_t size;
+    uint8_t *bytes = host_read_file(path_of(streams_dir, "countdown.stream"), &size);
+    if (!bytes) return;
+    unsigned live = atomvm_wasm_jit_live_modules();
+    int depth = EM_ASM_INT({
+        var depth = 0;
+        function deeper() {
+            depth++;
+            var h = Module['_host_load']($0, $1);
+            if (h) Module['_host_release'](h);
+            deeper();
+        }
+        var sp = stackSave();
+        try {
+            deeper();
+        } catch (e) {
+            stackRestore(sp);
+            if (!(e instanceof RangeError)) return -depth;
+        }
+        return depth;
+    }, bytes, size);
+    printf("  stack overflow after %d nested loads\n", depth);
+    CHECK(depth > 10, "not a stack overflow (depth %d)", depth);
+    const void *nc = sys_map_native_code(bytes, size);
+    CHECK(nc != NULL, "load after the overflow: %s", last_error());
+    if (nc) {
+        CHECK(jit_wasm_get_entry_point(nc, 1) != NULL, "lookup after the overflow: %s", last_error());
+        sys_release_native_code(nc);
+    }
+    /* At most the load interrupted by the overflow is left live. */
+    CHECK(atomvm_wasm_jit_live_modules() <= live + 1, "live %u -> %u", live, atomvm_wasm_jit_live_modules());
+    free(bytes);
+}
+
 /* ---- threads ----------------------------------------------------------------- */
 
 #ifdef __EMSCRIPTEN_PTHREADS__
@@ -652,6 +823,78 @@ static void test_release_on_one_thread_frees_another(void)
     CHECK(crossed_after == NULL, "released module still resolves on the other thread");
     CHECK(crossed_slot_null, "slot %d of the other thread not cleared", crossed_slot);
 }
+
+/* A placement that fails on a thread that did not load the module leaves
+ * that thread's JS side holding nothing (issue 9, defect 8). */
+static Module *failing_module;
+static int failed_held = -1, failed_kind;
+
+static void *fail_placement(void *arg)
+{
+    (void) arg;
+    EM_ASM({
+        var real = AVMJIT.alloc;
+        AVMJIT.alloc = function() {
+            AVMJIT.alloc = real;
+            throw new RangeError('table full (injected)');
+        };
+    });
+    const void *e = jit_wasm_get_entry_point(failing_module->native_code, 1);
+    failed_kind = e == NULL ? (int) atomvm_wasm_jit_last_error_code() : 0;
+    failed_held = EM_ASM_INT({ return AVMJIT.state().placed.size; });
+    return NULL;
+}
+
+static void test_a_failed_placement_on_a_worker_leaves_nothing(void)
+{
+    failing_module = load_stream("chain200.stream", 16);
+    if (!failing_module) return;
+    pthread_t t;
+    pthread_create(&t, NULL, fail_placement, NULL);
+    pthread_join(t, NULL);
+    CHECK(failed_kind == AtomvmWasmJitErrorKind_Resource, "kind %d", failed_kind);
+    CHECK(failed_held == 0, "the worker's JS side holds %d module(s)", failed_held);
+    host_unload(failing_module);
+}
+
+/* A thread that loads modules that another thread releases keeps nothing of
+ * them (issue 9, defect 9). */
+static _Atomic(uintptr_t) handed;
+static atomic_int handed_back;
+
+static void *only_load(void *arg)
+{
+    (void) arg;
+    for (int i = 0; i < 20; i++) {
+        const void *nc = sys_map_native_code(worker_stream, worker_stream_size);
+        CHECK(nc != NULL, "load %d: %s", i, last_error());
+        atomic_store(&handed, (uintptr_t) nc);
+        while (atomic_load(&handed_back) != i + 1) {
+        }
+    }
+    int held = EM_ASM_INT({ return AVMJIT.state().placed.size; });
+    CHECK(held == 0, "the loading thread's JS side holds %d module(s)", held);
+    CHECK(atomvm_wasm_jit_thread_modules() == 0, "it holds %u module(s)", atomvm_wasm_jit_thread_modules());
+    return NULL;
+}
+
+static void test_a_thread_that_only_loads_keeps_nothing(void)
+{
+    worker_stream = host_read_file(path_of(streams_dir, "countdown.stream"), &worker_stream_size);
+    if (!worker_stream) return;
+    pthread_t t;
+    pthread_create(&t, NULL, only_load, NULL);
+    for (int i = 0; i < 20; i++) {
+        uintptr_t nc;
+        while (!(nc = atomic_exchange(&handed, 0))) {
+        }
+        CHECK(jit_wasm_get_entry_point((const void *) nc, 1) != NULL, "main lookup: %s", last_error());
+        sys_release_native_code((const void *) nc);
+        atomic_store(&handed_back, i + 1);
+    }
+    pthread_join(t, NULL);
+    free(worker_stream);
+}
 #endif
 
 /* ---- runner ------------------------------------------------------------------ */
@@ -673,7 +916,7 @@ int main(int argc, char **argv)
 {
     /* Options first: --no-tail-calls, --no-direct-primitives. */
     int arg = 1;
-    bool tail_calls = true, direct = true, fixed_table = false; /* --constrained */
+    bool tail_calls = true, direct = true;
     for (; arg < argc && strncmp(argv[arg], "--", 2) == 0; arg++) {
         if (strcmp(argv[arg], "--no-tail-calls") == 0) tail_calls = false;
         else if (strcmp(argv[arg], "--no-direct-primitives") == 0) direct = false;
@@ -697,6 +940,7 @@ int main(int argc, char **argv)
         /* This build has no -sALLOW_TABLE_GROWTH and at most 64 MB. */
         run("a table that cannot grow is an error", test_a_table_that_cannot_grow_is_an_error);
         run("short memory is an error", test_short_memory_is_an_error);
+        run("a jump-dense 6 MB stream loads or is refused", test_a_jump_dense_stream_loads);
         printf("%d passed, %d failed\n", passed, failed);
         return failed == 0 ? 0 : 1;
     }
@@ -713,10 +957,18 @@ int main(int argc, char **argv)
     run("fixtures register every label", test_fixtures_register_every_label);
     run("a trap leaves the runtime intact", test_a_trap_leaves_the_runtime_intact);
     run("absurd sizes are refused", test_absurd_sizes_are_refused);
+    run("a jump-dense 6 MB stream loads", test_a_jump_dense_stream_loads);
+    run("primitive calls through a written local 2", test_primitives_through_a_written_local_2);
+    run("calls past the interface are not bound", test_calls_past_the_interface_are_not_bound);
+    run("a jump in a called function returns first", test_a_jump_in_a_called_function);
+    run("functions at the engine's limits still load", test_functions_at_the_engine_limits);
+    run("a JavaScript exception leaves the runtime usable", test_a_javascript_exception_leaves_the_runtime_usable);
 #ifdef __EMSCRIPTEN_PTHREADS__
     run("four threads load, run and release", test_four_threads_load_run_release);
     run("release on one thread frees another's slots", test_release_on_one_thread_frees_another);
     run("stress: load, run, release on four threads", test_stress_load_run_release_on_four_threads);
+    run("a failed placement on a worker leaves nothing", test_a_failed_placement_on_a_worker_leaves_nothing);
+    run("a thread that only loads keeps nothing", test_a_thread_that_only_loads_keeps_nothing);
 #endif
     printf("%d passed, %d failed\n", passed, failed);
     return failed == 0 ? 0 : 1;
