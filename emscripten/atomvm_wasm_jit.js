@@ -15,9 +15,13 @@
  * exception interrupts, leaves no record behind. Registering an id already
  * placed returns its base; releasing an unknown id does nothing.
  *
- * Uses only what Emscripten 3.1.x through 4.x all provide: wasmMemory,
- * wasmTable and $setWasmTableEntry (which keeps Emscripten's mirror of the
- * table in sync).
+ * Uses only what Emscripten 3.1.x through 6.x all provide, and nothing
+ * Emscripten marks internal (a link with -Werror stays clean): wasmMemory,
+ * wasmTable and the WebAssembly API. Table slots are written with
+ * wasmTable.set; where the program keeps Emscripten's cache of table entries
+ * (wasmTableMirror, read by its invoke_* and dynCall wrappers), the slot's
+ * cache entry is refreshed too, found at run time so that no dependency on
+ * an internal symbol is declared.
  */
 
 var AtomVMWasmJitLibrary = {
@@ -107,6 +111,14 @@ var AtomVMWasmJitLibrary = {
         return t.apply(null, args);
       };
     },
+    // Writes table slot `i`, keeping Emscripten's cache of table entries (if
+    // the program has one) in step, as its own setWasmTableEntry does.
+    setSlot: function(i, f) {
+      wasmTable.set(i, f);
+      if (typeof wasmTableMirror !== 'undefined') {
+        wasmTableMirror[i] = f === null ? null : wasmTable.get(i);
+      }
+    },
     // One contiguous range of `n` slots: the first free range that fits, or
     // one table growth at the end.
     alloc: function(s, n) {
@@ -155,7 +167,7 @@ var AtomVMWasmJitLibrary = {
     }
   },
 
-  atomvm_wasm_jit_js_register__deps: ['$AVMJIT', '$setWasmTableEntry'],
+  atomvm_wasm_jit_js_register__deps: ['$AVMJIT'],
   atomvm_wasm_jit_js_register__sig: 'iiiiiiiiii',
   atomvm_wasm_jit_js_register: function(id, ptr, len, n, iface, trampPtr, trampLen, err, errLen) {
     var s = AVMJIT.state();
@@ -189,19 +201,19 @@ var AtomVMWasmJitLibrary = {
       } catch (e) {
         return AVMJIT.fail(-2, e, what, err, errLen);
       }
-      for (; set < n; set++) setWasmTableEntry(base + set, funcs[set]);
+      for (; set < n; set++) AVMJIT.setSlot(base + set, funcs[set]);
       s.placed.set(id, { instance: instance, module: mod, base: base, n: n });
       return base;
     } catch (e) {
       if (base >= 0) {
-        for (var j = 0; j < set; j++) setWasmTableEntry(base + j, null);
+        for (var j = 0; j < set; j++) AVMJIT.setSlot(base + j, null);
         AVMJIT.freeRange(s, base, n);
       }
       return AVMJIT.fail(-1, e, what, err, errLen);
     }
   },
 
-  atomvm_wasm_jit_js_release__deps: ['$AVMJIT', '$setWasmTableEntry'],
+  atomvm_wasm_jit_js_release__deps: ['$AVMJIT'],
   atomvm_wasm_jit_js_release__sig: 'vi',
   atomvm_wasm_jit_js_release: function(id) {
     var s = AVMJIT.state();
@@ -209,7 +221,7 @@ var AtomVMWasmJitLibrary = {
     var placed = s.placed.get(id);
     if (!placed) return;
     s.placed.delete(id);
-    for (var i = 0; i < placed.n; i++) setWasmTableEntry(placed.base + i, null);
+    for (var i = 0; i < placed.n; i++) AVMJIT.setSlot(placed.base + i, null);
     AVMJIT.freeRange(s, placed.base, placed.n);
   },
 

@@ -456,6 +456,29 @@ static void test_absurd_sizes_are_refused(void)
     free(bytes);
 }
 
+/* Emscripten caches table entries for its invoke_* and dynCall wrappers
+ * (wasmTableMirror, read by getWasmTableEntry, which this test program
+ * includes). A slot reused by another module must not be served from that
+ * cache with the released module's function. */
+static void test_a_reused_slot_is_not_served_stale(void)
+{
+    Module *a = load_stream("chain200.stream", 17);
+    if (!a) return;
+    int slot = (int) (uintptr_t) jit_wasm_get_entry_point(a->native_code, 0);
+    int cached = EM_ASM_INT({ return typeof getWasmTableEntry($0) === 'function' ? 1 : 0; }, slot);
+    CHECK(cached == 1, "slot %d not readable through Emscripten's cache", slot);
+    host_unload(a);
+    int cleared = EM_ASM_INT({ return getWasmTableEntry($0) === null ? 1 : 0; }, slot);
+    CHECK(cleared == 1, "released slot %d still served by Emscripten's cache", slot);
+    Module *b = load_stream("chain200.stream", 18);
+    if (!b) return;
+    int again = (int) (uintptr_t) jit_wasm_get_entry_point(b->native_code, 0);
+    CHECK(again == slot, "slot %d not reused (got %d)", slot, again);
+    int fresh = EM_ASM_INT({ return getWasmTableEntry($0) === wasmTable.get($0) ? 1 : 0; }, slot);
+    CHECK(fresh == 1, "Emscripten's cache serves slot %d stale", slot);
+    host_unload(b);
+}
+
 /* ---- issue 9: valid streams that a rewrite once broke ------------------------ */
 
 /* Runs `name` from label 1 with x[0..2] set; returns the process. */
@@ -957,6 +980,7 @@ int main(int argc, char **argv)
     run("fixtures register every label", test_fixtures_register_every_label);
     run("a trap leaves the runtime intact", test_a_trap_leaves_the_runtime_intact);
     run("absurd sizes are refused", test_absurd_sizes_are_refused);
+    run("a reused slot is not served stale by Emscripten's cache", test_a_reused_slot_is_not_served_stale);
     run("a jump-dense 6 MB stream loads", test_a_jump_dense_stream_loads);
     run("primitive calls through a written local 2", test_primitives_through_a_written_local_2);
     run("calls past the interface are not bound", test_calls_past_the_interface_are_not_bound);
