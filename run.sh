@@ -211,6 +211,7 @@ compat_tests() {
     fi
     log "node end-to-end with $(chroot "$R" emcc --version | head -1 | sed 's/ (.*) / /;s/ ()//'), node $(chroot "$R" node --version)"
     local flags="-O3 -std=gnu11 -Iinclude -Itests/host -Itests/host/atomvm --js-library emscripten/atomvm_wasm_jit.js"
+    flags="$flags -sDEFAULT_LIBRARY_FUNCS_TO_INCLUDE=\\\$getWasmTableEntry"
     flags="$flags -sALLOW_TABLE_GROWTH -sALLOW_MEMORY_GROWTH -sWASM_ASYNC_COMPILATION=0 -sNODERAWFS -sEXIT_RUNTIME=1"
     local srcs="tests/host/tests.c tests/host/host.c c_shim/jit_stream_wasm_shim.c"
     chroot "$R" sh -c "cd /work && emcc $flags -sENVIRONMENT=node $srcs lib/libst.a -o st.js 2>link.log &&
@@ -232,7 +233,7 @@ web_build() {
     local W=$B/web
     mkdir -p "$W"
     local flags=(-std=gnu11 -Wall -Iinclude -Itests/host -Itests/host/atomvm
-        --js-library emscripten/atomvm_wasm_jit.js -sALLOW_TABLE_GROWTH -sALLOW_MEMORY_GROWTH
+        --js-library emscripten/atomvm_wasm_jit.js '-sDEFAULT_LIBRARY_FUNCS_TO_INCLUDE=$getWasmTableEntry' -sALLOW_TABLE_GROWTH -sALLOW_MEMORY_GROWTH
         -pthread -sPROXY_TO_PTHREAD -sENVIRONMENT=web,worker -sEXIT_RUNTIME=1 -sPTHREAD_POOL_SIZE=8
         --preload-file "$B/streams@/streams")
     [ -d "$FIXTURES" ] && flags+=(--preload-file "$FIXTURES@/fixtures")
