@@ -12,6 +12,7 @@
 #   ./run.sh browser the -pthread suite and the demo page in headless Chromium
 #   ./run.sh build   build the two static libraries and the test programs
 #   ./run.sh lint    cargo fmt and clippy, host and wasm
+#   ./run.sh lib     build the library as AtomVM links it: target/atomvm/
 #   ./run.sh deps    only install the Debian packages
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -69,6 +70,17 @@ wasm_cargo() {
 lib_fixup() {
     cargo run -q --release --bin jit-objfeatures -- "$1" bulk-memory-opt >/dev/null
     emranlib "$1"
+}
+
+# The library as AtomVM links it (-pthread), where the CMake lines of
+# atomvm/integration/ expect it: target/atomvm/libatomvm_wasm_jit.a.
+lib() {
+    deps
+    wasm_cargo wasm-mt "$MT_FLAGS" build
+    lib_fixup "$(lib_mt)"
+    mkdir -p "$ROOT/target/atomvm"
+    cp "$(lib_mt)" "$ROOT/target/atomvm/libatomvm_wasm_jit.a"
+    echo "$ROOT/target/atomvm/libatomvm_wasm_jit.a"
 }
 
 lib_st() { echo "$ROOT/target/wasm-st/$TARGET/release/libatomvm_wasm_jit.a"; }
@@ -337,6 +349,7 @@ test_all() {
 
 case "${1:-}" in
 deps) deps ;;
+lib) lib ;;
 lint) lint ;;
 build) build ;;
 demo) demo ;;
@@ -352,7 +365,7 @@ browser)
     ;;
 test) test_all ;;
 *)
-    sed -n '2,17p' "$0"
+    sed -n '2,18p' "$0"
     exit 2
     ;;
 esac

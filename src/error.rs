@@ -72,6 +72,15 @@ impl Error {
         )
     }
 
+    /// A malformed module, in our own words, at stream offset `at`.
+    #[cold]
+    pub fn module_text(what: impl std::fmt::Display, at: usize) -> Error {
+        Error::new(
+            ErrorKind::BadModule,
+            format!("invalid WebAssembly module: {what} (at stream offset {at})"),
+        )
+    }
+
     pub fn kind(&self) -> ErrorKind {
         self.kind
     }

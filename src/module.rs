@@ -353,6 +353,12 @@ pub fn check(wasm: &[u8], num_entries: u32, base: usize) -> Result<Shape<'_>> {
                 ))
             }
             Payload::CodeSectionStart { count, .. } => code_count = Some(count),
+            Payload::UnknownSection { id, range, .. } => {
+                return Err(Error::module_text(
+                    format!("unknown section id {id}"),
+                    at(range.start),
+                ))
+            }
             _ => {}
         }
     }

@@ -309,3 +309,18 @@ fn without_tail_calls_no_return_call_is_emitted() {
         }
     }
 }
+
+#[test]
+fn an_unknown_section_is_refused_as_such() {
+    let wasm = small().encode();
+    let mut bad = wasm.clone();
+    bad[8] = 0x0e; // the type section's id
+    let bytes = testgen::stream(4, 1, &bad, &[]);
+    let err = load_checks(&bytes).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::BadModule, "{err}");
+    assert!(
+        err.message()
+            .contains("unknown section id 14 (at stream offset 26)"),
+        "{err}"
+    );
+}

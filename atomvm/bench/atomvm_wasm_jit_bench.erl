@@ -3,9 +3,10 @@
 %% timed; its result is checked against a value computed independently.
 %%
 %% Prints one line per case, `BENCH <case> <microseconds> ok|bad`, then
-%% `BENCH done`. `start/0` runs every case; `run/1` runs a list of cases.
+%% `BENCH done`. `start/0` runs every case; `run/1` runs a list of cases;
+%% `profile/1` repeats one case for about 4 s (for a profiler).
 -module(atomvm_wasm_jit_bench).
--export([start/0, run/1, cases/0]).
+-export([start/0, run/1, cases/0, profile/1]).
 
 -record(point, {x = 0, y = 0, z = 0, tag = none}).
 
@@ -27,6 +28,21 @@ measure(Case) ->
         false -> bad
     end,
     io:format("BENCH ~p ~p ~p~n", [Case, T1 - T0, Status]).
+
+profile(Case) ->
+    _ = work(Case),
+    Until = erlang:monotonic_time(millisecond) + 4000,
+    Runs = profile_loop(Case, Until, 0),
+    io:format("BENCH ~p profiled ~p runs~nBENCH done~n", [Case, Runs]).
+
+profile_loop(Case, Until, Runs) ->
+    case erlang:monotonic_time(millisecond) < Until of
+        true ->
+            _ = work(Case),
+            profile_loop(Case, Until, Runs + 1);
+        false ->
+            Runs
+    end.
 
 %% ---- the cases -------------------------------------------------------------
 
