@@ -13,6 +13,7 @@
 #   ./run.sh build   build the two static libraries and the test programs
 #   ./run.sh lint    cargo fmt and clippy, host and wasm
 #   ./run.sh lib     build the library as AtomVM links it: target/atomvm/
+#   ./run.sh atomvm [STAGE...] build AtomVM 0.7 with it and run it (atomvm/lane.sh)
 #   ./run.sh deps    only install the Debian packages
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -200,8 +201,9 @@ fuzz_target() {
 # debootstrap from the same package registry, at -O3 as AtomVM links (emcc
 # then runs binaryen 120's wasm-opt with a flag for every target feature the
 # objects declare: see lib_fixup).
-compat_tests() {
-    local R=$B/trixie
+# The Debian 13 (trixie) chroot with Emscripten 3.1.69, made once.
+trixie() {
+    R=$B/trixie
     if [ ! -x "$R/usr/bin/emcc" ]; then
         log "making a Debian 13 (trixie) chroot with Emscripten 3.1.69"
         dpkg -s debootstrap >/dev/null 2>&1 || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq debootstrap >/dev/null
@@ -209,6 +211,11 @@ compat_tests() {
         debootstrap --variant=minbase trixie "$R" http://deb.debian.org/debian >/dev/null
         chroot "$R" sh -c 'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends emscripten nodejs >/dev/null'
     fi
+}
+
+compat_tests() {
+    local R
+    trixie
     local W=$R/work
     rm -rf "$W"
     mkdir -p "$W/lib"
@@ -348,6 +355,13 @@ test_all() {
 }
 
 case "${1:-}" in
+atomvm)
+    # AtomVM in the loop (see atomvm/lane.sh); needs AtomVM's sources.
+    lib
+    trixie
+    shift
+    exec "$ROOT/atomvm/lane.sh" "$@"
+    ;;
 deps) deps ;;
 lib) lib ;;
 lint) lint ;;
@@ -365,7 +379,7 @@ browser)
     ;;
 test) test_all ;;
 *)
-    sed -n '2,18p' "$0"
+    sed -n '2,19p' "$0"
     exit 2
     ;;
 esac

@@ -894,12 +894,21 @@ pub fn trampoline_module() -> Vec<u8> {
         sink.call_indirect(0, s).end();
         code.function(&f);
     }
+    // Names, so that profiles show `t4` rather than `wasm-function[4]`.
+    let mut names = wasm_encoder::NameMap::new();
+    for s in 0..count {
+        names.append(s, &format!("t{s}"));
+    }
+    let mut name_section = wasm_encoder::NameSection::new();
+    name_section.module("atomvm_wasm_jit_trampolines");
+    name_section.functions(&names);
     let mut module = wasm_encoder::Module::new();
     module
         .section(&types)
         .section(&imports)
         .section(&funcs)
         .section(&exports)
-        .section(&code);
+        .section(&code)
+        .section(&name_section);
     module.finish()
 }

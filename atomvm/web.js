@@ -1,0 +1,178 @@
+// AtomVM's own Emscripten test pages (src/platforms/emscripten/tests/src:
+// test_atomvm, test_call, test_html5) in headless Chromium, with the checks
+// of AtomVM's cypress specs (tests/cypress/e2e/*.spec.cy.js) rewritten for
+// playwright, on the web build with this library; then the time each page
+// takes to become ready, loads alternating between this library's build and
+// upstream's.
+//
+//   NODE_PATH=tests/browser/node_modules node web.js LANE_DIR OUT.json
+//
+// The server lays files out as AtomVM's wasm_webserver does for cypress,
+// cross-origin isolated: /AtomVM.* from the build, /tests/src/ the pages,
+// /tests/build/ their modules, /build/ AtomVM's Erlang side. A JIT build has
+// no interpreter, so the pages' list of libraries is replaced by the one
+// that carries the JIT compiler and precompiled estdlib
+// (atomvmlib-emscripten-wasm32.avm).
+'use strict';
+const http = require('http');
+const fs = require('fs');
+const path = require('path');
+const { chromium } = require('playwright-core');
+
+const [lane, out] = process.argv.slice(2);
+const TYPES = { '.html': 'text/html', '.js': 'text/javascript', '.mjs': 'text/javascript', '.wasm': 'application/wasm' };
+const JIT_LIBS = "'/build/libs/atomvmlib-emscripten-wasm32.avm'";
+
+function serve(variant) {
+  const roots = [
+    ['/tests/src/', path.join(lane, 'src/AtomVM/src/platforms/emscripten/tests/src/')],
+    ['/tests/build/', path.join(lane, 'build/web-tests/')],
+    ['/build/', path.join(lane, 'build/erlang-wasm32/')],
+    ['/', path.join(lane, 'build', variant, 'src/')],
+  ];
+  const server = http.createServer((req, res) => {
+    const url = decodeURIComponent(req.url.split('?')[0]);
+    const [prefix, dir] = roots.find(([p]) => url.startsWith(p));
+    const file = path.join(dir, url.slice(prefix.length));
+    if (!file.startsWith(dir) || !fs.existsSync(file) || fs.statSync(file).isDirectory()) {
+      res.writeHead(404);
+      res.end();
+      return;
+    }
+    let body = fs.readFileSync(file);
+    if (file.endsWith('.html')) {
+      body = body
+        .toString()
+        .replace(/(arguments:\s*\[\s*['"][^'"]+['"])[^\]]*\]/, `$1, ${JIT_LIBS}]`);
+    }
+    res.writeHead(200, {
+      'Content-Type': TYPES[path.extname(file)] || 'application/octet-stream',
+      'Cross-Origin-Opener-Policy': 'same-origin',
+      'Cross-Origin-Embedder-Policy': 'require-corp',
+      'Cache-Control': 'no-store',
+    });
+    res.end(body);
+  });
+  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
+}
+
+const T = 60000; // a JIT build compiles the pages' modules when they load
+const checks = {
+  atomvm: [
+    ['should return platform', async (p) => p.locator('#platform').filter({ hasText: 'emscripten' }).waitFor({ timeout: T })],
+    ['should compute pi with a reasonable error', async (p) => p.locator('#pierror').filter({ hasText: 'true' }).waitFor({ timeout: T })],
+  ],
+  call: [
+    ['should resolve an integer', (p) => call(p, 'main', 'resolve-42', '#result', '42')],
+    ['should resolve a string', (p) => call(p, 'main', 'resolve-ok', '#result', 'ok')],
+    ['should reject an integer', (p) => call(p, 'main', 'reject-42', '#error', '42')],
+    ['should reject a string', (p) => call(p, 'main', 'reject-ok', '#error', 'ok')],
+    ['should reject an unknown process', (p) => call(p, 'unknown', 'resolve-ok', '#error', 'noproc')],
+    ['should reject a garbage collected promise', (p) => call(p, 'main', 'ignore', '#error', 'noproc')],
+  ],
+  html5: [
+    ['should process several events', async (p) => {
+      await p.click('#register-and-loop', { timeout: T });
+      await expectCount(p, '#result span.timestamp', 1);
+      await p.click('#register-once-and-exit', { timeout: T });
+      await expectCount(p, '#result span.timestamp', 2);
+    }],
+    ['should not crash or leak when process dies', async (p) => {
+      await p.click('#memory-binary', { timeout: T });
+      await p.click('#register-once-and-exit', { timeout: T });
+      await expectCount(p, '#result span.timestamp', 1);
+      await p.click('#register-once-and-exit', { timeout: T });
+      await expectCount(p, '#result span.timestamp', 1);
+      await p.click('#memory-binary', { timeout: T });
+      await expectCount(p, '#result span.binary', 2);
+      const [first, last] = await p.$$eval('#result span.binary', (s) => [s[0].textContent, s[s.length - 1].textContent]);
+      if (!(parseInt(last.trim()) < parseInt(first.trim()))) throw new Error(`binary memory ${first} -> ${last}`);
+    }],
+  ],
+};
+
+async function call(p, target, message, where, text) {
+  await p.locator('#call-button:enabled').waitFor({ timeout: T });
+  await p.fill('#target-input', target);
+  await p.fill('#message-input', message);
+  await p.click('#call-button');
+  await p.locator(where).filter({ hasText: text }).waitFor({ timeout: T });
+}
+
+async function expectCount(p, selector, n) {
+  await p.waitForFunction(([s, n]) => document.querySelectorAll(s).length === n, [selector, n], { timeout: T });
+}
+
+async function newPage(browser) {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  const log = [];
+  page.on('console', (m) => log.push(m.text()));
+  page.on('pageerror', (e) => log.push(String(e)));
+  return { context, page, log };
+}
+
+// Milliseconds from navigation to the page being usable.
+const READY = {
+  atomvm: (p) => p.locator('#pierror').filter({ hasText: /true|false/ }).waitFor({ timeout: T }),
+  call: (p) => p.locator('#call-button:enabled').waitFor({ timeout: T }),
+};
+
+(async () => {
+  const browser = await chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync'],
+  });
+  const results = { checks: [], ready: {} };
+  const server = await serve('web-jit');
+  const base = `http://127.0.0.1:${server.address().port}`;
+  let failed = 0;
+  for (const [spec, list] of Object.entries(checks)) {
+    for (const [name, check] of list) {
+      const { context, page, log } = await newPage(browser);
+      let error = null;
+      try {
+        await page.goto(`${base}/tests/src/test_${spec}.html`);
+        await check(page);
+      } catch (e) {
+        error = String(e).split('\n')[0];
+      }
+      await context.close();
+      results.checks.push({ spec, name, ok: !error, error });
+      if (error) failed++;
+      console.log(`${error ? 'FAIL' : 'ok  '} ${spec}: ${name}${error ? `: ${error} | ${log.slice(-3).join(' | ')}` : ''}`);
+    }
+  }
+  server.close();
+  console.log(`${results.checks.length - failed} passed, ${failed} failed`);
+
+  // Page readiness, loads alternating between the two builds.
+  const servers = { 'web-jit': await serve('web-jit'), 'web-upstream': await serve('web-upstream') };
+  for (const page of Object.keys(READY)) {
+    for (let i = 0; i < 6; i++) {
+      for (const [variant, srv] of Object.entries(servers)) {
+        const { context, page: p } = await newPage(browser);
+        const t0 = Date.now();
+        let ms = NaN;
+        try {
+          await p.goto(`http://127.0.0.1:${srv.address().port}/tests/src/test_${page}.html`);
+          await READY[page](p);
+          ms = Date.now() - t0;
+        } catch (e) {
+          console.log(`${variant} test_${page}: not ready: ${String(e).split('\n')[0]}`);
+        }
+        await context.close();
+        ((results.ready[page] = results.ready[page] || {})[variant] = results.ready[page][variant] || []).push(ms);
+      }
+    }
+  }
+  const median = (xs) => { const s = xs.filter(Number.isFinite).sort((a, b) => a - b); return s.length ? s[Math.floor((s.length - 1) / 2)] : NaN; };
+  console.log('time to ready, ms (median of 6 alternating loads): page, this library, upstream');
+  for (const [page, by] of Object.entries(results.ready)) {
+    console.log(`  test_${page}: ${median(by['web-jit'])} ${median(by['web-upstream'])}   (samples: ${JSON.stringify(by)})`);
+  }
+  for (const s of Object.values(servers)) s.close();
+  await browser.close();
+  fs.writeFileSync(out, JSON.stringify(results, null, 1));
+  process.exitCode = failed ? 1 : 0;
+})();
