@@ -81,7 +81,10 @@ export_source() {
         if [ "$(cat "$dest/.lane-commit" 2>/dev/null)" != "$commit" ]; then
             rm -rf "$dest"
             mkdir -p "$dest"
-            git --git-dir="$from" archive "$commit" -- "$@" | tar -x -C "$dest"
+            # (git names blobs missing from a snapshot even when a pathspec
+            # leaves them out; the archive is complete without them.)
+            git --git-dir="$from" archive "$commit" -- "$@" 2> >(grep -v "^error: invalid object .* for 'tests/" >&2) |
+                tar -x -C "$dest"
             echo "$commit" >"$dest/.lane-commit"
         fi
         echo "$name: $ref ($commit)"
@@ -214,8 +217,9 @@ suite() {
     local out=$RES/suite-$variant-$name.log
     in_chroot sh -c "cd /lane/build/$variant && node /lane/jit/atomvm/run-until.js '$pattern' $timeout node src/AtomVM.mjs $*" >"$out" 2>&1 || true
     local result seconds compiled
-    result=$(grep -E "$pattern" "$out" | head -1 | cut -c1-110)
-    seconds=$(grep -oE '^RESULT [a-z]+( -?[0-9]+)? [0-9.]+' "$out" | awk '{print $NF}')
+    # A run without a result line is a result too: no grep may stop the lane.
+    result=$(grep -E "$pattern" "$out" | head -1 | cut -c1-110 || true)
+    seconds=$(grep -oE '^RESULT [a-z]+( -?[0-9]+)? [0-9.]+' "$out" | awk '{print $NF}' || true)
     compiled=$(grep -c "^+*Compilation of" "$out" || true)
     printf '%-14s %-12s %7ss %3s compiled  %s\n' "$variant" "$name" "$seconds" "$compiled" "${result:-NO RESULT LINE}"
 }
@@ -228,9 +232,12 @@ suites() {
         suite $v test_alisp '^\[\{test_alisp' 300 "$E/tests/libs/alisp/test_alisp.avm"
         suite $v test_etest 'Tests.*Failures' 300 "$E/tests/libs/etest/test_etest.avm"
         suite $v test_estdlib '^\[\{test_' 900 "$E/tests/libs/estdlib/test_estdlib.avm"
-        local bad
-        bad=$(grep -oE '\{test_[a-z_]+,[a-z_]+' "$RES/suite-$v-test_estdlib.log" | grep -vc ',ok$' || true)
-        echo "$v test_estdlib: $(grep -oE '\{test_[a-z_]+,ok' "$RES/suite-$v-test_estdlib.log" | wc -l) ok, $bad not ok"
+        # Counted in the result line only: crash reports the tests provoke
+        # on purpose name test modules too.
+        local line
+        line=$(grep -E '^\[\{test_' "$RES/suite-$v-test_estdlib.log" | head -1 || true)
+        echo "$v test_estdlib: $(echo "$line" | grep -oE '\{test_[a-z_]+,ok\}' | wc -l) ok," \
+            "$(echo "$line" | grep -oE '\{test_[a-z_]+,[^}]*\}' | grep -vc ',ok}$' || true) not ok"
     done
     corrupted
 }

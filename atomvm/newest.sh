@@ -16,7 +16,9 @@ if [ ! -x "$S/usr/bin/emcc" ]; then
     dpkg -s debootstrap >/dev/null 2>&1 || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq debootstrap >/dev/null
     rm -rf "$S"
     debootstrap --variant=minbase sid "$S" http://deb.debian.org/debian >/dev/null
-    chroot "$S" sh -c 'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends emscripten nodejs cmake ninja-build gperf erlang-nox make >/dev/null'
+    # (A mirror's sid may be past its Release file's validity date.)
+    chroot "$S" sh -c 'apt-get -o Acquire::Check-Valid-Until=false update -qq &&
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends emscripten nodejs cmake ninja-build gperf erlang-nox make >/dev/null'
 fi
 mkdir -p "$S/lane"
 mountpoint -q "$S/lane" || mount --bind "$L" "$S/lane"
