@@ -319,3 +319,11 @@ pub extern "C" fn atomvm_wasm_jit_tail_calls_supported() -> bool {
 pub extern "C" fn atomvm_wasm_jit_set_direct_primitives(on: bool) {
     crate::engine::set_direct_primitives(on)
 }
+
+/// Whether modules loaded from now on return to a label of their own without
+/// going through the dispatch loop, where they get tail-linked jumps
+/// (default: yes).
+#[unsafe(no_mangle)]
+pub extern "C" fn atomvm_wasm_jit_set_inline_returns(on: bool) {
+    crate::engine::set_inline_returns(on)
+}

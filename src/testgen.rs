@@ -57,8 +57,14 @@ pub const SCRATCH: u32 = 3;
 
 impl Body {
     pub fn new() -> Body {
+        Body::with_locals(3 + 8)
+    }
+
+    /// A body with `locals` i32 locals in all (parameters included, at
+    /// least [`SCRATCH`] + 8).
+    pub fn with_locals(locals: u32) -> Body {
         Body {
-            f: Function::new([(8, ValType::I32)]),
+            f: Function::new([(locals - SCRATCH, ValType::I32)]),
         }
     }
 
@@ -709,6 +715,35 @@ pub fn invalid_but_rewritable() -> Vec<(&'static str, ModuleSpec)> {
     ]
 }
 
+/// Returns (`do_return` after setting `cp`), for the inline returns: label 1
+/// sets x[1] = 1, sets `cp` as `cp_of` says and returns; label 3 (of this or
+/// the other module) adds 10 to x[1] and terminates. `cp_of` is
+/// `(module index or None for this module's, label)`.
+pub fn returning(cp_to: (Option<u32>, u32), n: u32) -> ModuleSpec {
+    returning_with_locals(cp_to, n, 3 + 8)
+}
+
+/// [`returning`] with `locals` locals in label 1, parameters included.
+pub fn returning_with_locals(cp_to: (Option<u32>, u32), n: u32, locals: u32) -> ModuleSpec {
+    let mut l1 = Body::with_locals(locals);
+    l1.store_x(1, &[I::I32Const(1)]);
+    match cp_to {
+        (None, label) => l1.set_cp(label),
+        (Some(module), label) => l1.ops(&[
+            I::LocalGet(0),
+            I::I32Const(((module << 24) | (label * 16)) as i32),
+            I::I32Store(mem(abi::CONTEXT_CP)),
+        ]),
+    };
+    l1.tail_primitive(prim::DO_RETURN);
+    let mut l3 = Body::new();
+    l3.add_x(1, 10).tail_primitive(prim::TERMINATE_CONTEXT);
+    let mut bodies: Vec<Function> = (0..n).map(|_| stub()).collect();
+    bodies[1] = l1.finish();
+    bodies[3] = l3.finish();
+    ModuleSpec::standard(bodies)
+}
+
 /// Every program the C test host runs, by file name: used by the
 /// `jit-streamgen` tool to write them out.
 pub fn host_streams() -> Vec<(String, Vec<u8>)> {
@@ -727,6 +762,8 @@ pub fn host_streams() -> Vec<(String, Vec<u8>)> {
         ("local2_written.stream", stream_of(&local2_written())),
         ("past_interface.stream", stream_of(&past_interface())),
         ("called_jump.stream", stream_of(&called_jump())),
+        ("return_here.stream", stream_of(&returning((None, 3), 5))),
+        ("return_past.stream", stream_of(&returning((None, 7), 5))),
         ("many_locals.stream", stream_of(&many_locals(50_000))),
         ("big_body.stream", stream_of(&big_body(1_800_000))),
         ("jump_dense.stream", stream_of(&jump_dense(120, 5000))),

@@ -49,12 +49,7 @@ fn fixtures_parse_check_rewrite_and_validate() {
         let shape = module::check(s.wasm, s.num_entries, s.wasm_offset)
             .unwrap_or_else(|e| panic!("{name}: {e}"));
         assert!(shape.memory.shared && shape.memory.initial == 256, "{name}");
-        for bits in 0..8 {
-            let opts = rewrite::Options {
-                shared_memory: bits & 1 != 0,
-                tail_calls: bits & 2 != 0,
-                direct_primitives: bits & 4 != 0,
-            };
+        for opts in rewrite::Options::every(false).chain(rewrite::Options::every(true)) {
             let out = rewrite::rewrite(s.wasm, &shape, opts, s.wasm_offset)
                 .unwrap_or_else(|e| panic!("{name}: {e}"));
             wasmparser::Validator::new_with_features(module::features())

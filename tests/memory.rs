@@ -10,11 +10,7 @@ use atomvm_wasm_jit::{memory, registry, rewrite, testgen};
 #[global_allocator]
 static ALLOC: Counting = Counting;
 
-const ALL: rewrite::Options = rewrite::Options {
-    shared_memory: true,
-    tail_calls: true,
-    direct_primitives: true,
-};
+const ALL: rewrite::Options = rewrite::Options::all(true);
 
 /// Prepares `bytes`; returns (ok, peak, reserved).
 fn measured(bytes: &[u8]) -> (bool, usize, usize) {

@@ -169,15 +169,9 @@ fn garbage_module_is_refused_with_its_stream_offset() {
 }
 
 fn all_options() -> Vec<rewrite::Options> {
-    let mut all = Vec::new();
-    for bits in 0..8 {
-        all.push(rewrite::Options {
-            shared_memory: bits & 1 != 0,
-            tail_calls: bits & 2 != 0,
-            direct_primitives: bits & 4 != 0,
-        });
-    }
-    all
+    rewrite::Options::every(false)
+        .chain(rewrite::Options::every(true))
+        .collect()
 }
 
 fn rewritten(bytes: &[u8], opts: rewrite::Options) -> rewrite::Rewritten {
@@ -214,11 +208,7 @@ fn every_program_validates_under_every_option() {
 #[test]
 fn jumps_are_linked_and_primitives_bound() {
     let bytes = testgen::stream_of(&testgen::chain(10));
-    let opts = rewrite::Options {
-        shared_memory: true,
-        tail_calls: true,
-        direct_primitives: true,
-    };
+    let opts = rewrite::Options::all(true);
     let out = rewritten(&bytes, opts);
     assert_eq!(out.linked_jumps, 9, "labels 1..9 each jump once");
     assert_eq!(out.direct_calls, 9, "each label can terminate");
@@ -256,9 +246,8 @@ fn jumps_in_functions_that_write_their_parameters_are_not_linked() {
     let out = rewritten(
         &testgen::stream_of(&spec),
         rewrite::Options {
-            shared_memory: false,
             tail_calls: true,
-            direct_primitives: false,
+            ..rewrite::Options::plain(false)
         },
     );
     assert_eq!(out.linked_jumps, 2, "labels 2 and 3 only");
@@ -275,7 +264,9 @@ fn uses_return_call(wasm: &[u8]) -> bool {
         if let wasmparser::Payload::CodeSectionEntry(body) = payload.unwrap() {
             let mut ops = body.get_operators_reader().unwrap();
             while !ops.eof() {
-                if let wasmparser::Operator::ReturnCall { .. } = ops.read().unwrap() {
+                if let wasmparser::Operator::ReturnCall { .. }
+                | wasmparser::Operator::ReturnCallIndirect { .. } = ops.read().unwrap()
+                {
                     return true;
                 }
             }
@@ -289,22 +280,18 @@ fn without_tail_calls_no_return_call_is_emitted() {
     for (name, bytes) in testgen::host_streams() {
         for direct in [false, true] {
             let opts = rewrite::Options {
-                shared_memory: false,
-                tail_calls: false,
                 direct_primitives: direct,
+                inline_returns: true,
+                ..rewrite::Options::plain(false)
             };
             assert!(
                 !uses_return_call(&rewritten(&bytes, opts).wasm),
                 "{name} direct={direct}"
             );
         }
-        let opts = rewrite::Options {
-            shared_memory: false,
-            tail_calls: true,
-            direct_primitives: true,
-        };
+        let opts = rewrite::Options::all(false);
         let out = rewritten(&bytes, opts);
-        if out.linked_jumps > 0 {
+        if out.linked_jumps + out.linked_returns > 0 {
             assert!(uses_return_call(&out.wasm), "{name} with tail calls");
         }
     }

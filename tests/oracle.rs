@@ -23,6 +23,7 @@ fn generated_programs_agree() {
             inconclusive += u32::from(a.inconclusive);
             totals.events += a.events;
             totals.linked_jumps += a.linked_jumps;
+            totals.linked_returns += a.linked_returns;
             totals.direct_calls += a.direct_calls;
             totals.trampolined_calls += a.trampolined_calls;
         }
@@ -30,6 +31,7 @@ fn generated_programs_agree() {
     eprintln!("{runs} comparisons ({inconclusive} inconclusive, {unloadable} scenarios unloadable): {totals:?}");
     assert_eq!(unloadable, 0, "the generator makes valid modules");
     assert!(inconclusive * 20 < runs, "too many runs out of fuel");
+    assert!(totals.linked_jumps > 0 && totals.linked_returns > 0 && totals.direct_calls > 0);
 }
 
 fn fixtures_dir() -> Option<std::path::PathBuf> {
@@ -68,7 +70,7 @@ fn fixture_functions_agree() {
             .iter()
             .map(|o| (*o, model::prepare(&streams, Some(*o)).unwrap()))
             .collect();
-        let (mut compared, mut linked, mut direct, mut events) = (0, 0, 0, 0);
+        let (mut compared, mut linked, mut returns, mut direct, mut events) = (0, 0, 0, 0, 0);
         for label in (1..n).step_by(step) {
             let mut src = gen::Source::seeded(u64::from(label));
             let scenario = atomvm_wasm_jit::oracle::fixture_scenario(&bytes, label, &mut src)
@@ -78,11 +80,12 @@ fn fixture_functions_agree() {
             for a in agreements {
                 compared += u32::from(!a.inconclusive);
                 linked = linked.max(a.linked_jumps);
+                returns = returns.max(a.linked_returns);
                 direct = direct.max(a.direct_calls);
                 events += a.events;
             }
         }
-        eprintln!("{name}: {compared} comparisons, {events} events; {linked} jumps linked, {direct} calls bound");
+        eprintln!("{name}: {compared} comparisons, {events} events; {linked} jumps and {returns} returns linked, {direct} calls bound");
         assert!(compared > 0 && linked > 0 && direct > 0, "{name}");
     }
 }

@@ -10,18 +10,10 @@ use atomvm_wasm_jit::rewrite::Options;
 use atomvm_wasm_jit::testgen::{self, ModuleSpec};
 
 fn options() -> impl Iterator<Item = Options> {
-    (0..8u8).map(|bits| Options {
-        shared_memory: bits & 1 != 0,
-        tail_calls: bits & 2 != 0,
-        direct_primitives: bits & 4 != 0,
-    })
+    Options::every(false).chain(Options::every(true))
 }
 
-const ALL: Options = Options {
-    shared_memory: true,
-    tail_calls: true,
-    direct_primitives: true,
-};
+const ALL: Options = Options::all(true);
 
 fn prepared(spec: &ModuleSpec, opts: Options) -> Loaded {
     registry::prepare(&testgen::stream_of(spec), opts).unwrap_or_else(|e| panic!("{opts:?}: {e}"))
@@ -30,8 +22,13 @@ fn prepared(spec: &ModuleSpec, opts: Options) -> Loaded {
 /// Runs `spec` as module 0 from label 1 with x[i] = `x[i]`, as generated and
 /// rewritten; returns x[1] at the end after checking they agree.
 fn run_agreeing(spec: &ModuleSpec, x: &[(usize, u32)]) -> u32 {
+    run_agreeing_with(&[spec], x).0
+}
+
+/// [`run_agreeing`] with modules 0, 1, ...; also returns how the run ended.
+fn run_agreeing_with(specs: &[&ModuleSpec], x: &[(usize, u32)]) -> (u32, model::Outcome) {
     let mut scenario = gen::scenario(&mut gen::Source::seeded(1));
-    scenario.streams = vec![testgen::stream_of(spec)];
+    scenario.streams = specs.iter().map(|s| testgen::stream_of(s)).collect();
     scenario.iface_types = gen::iface_types();
     scenario.entry_module = 0;
     scenario.entry_label = 1;
@@ -45,7 +42,10 @@ fn run_agreeing(spec: &ModuleSpec, x: &[(usize, u32)]) -> u32 {
     let prepared = model::prepare(&scenario.streams, None).unwrap();
     let run = model::with_stack(|| model::run(&prepared, &scenario).unwrap());
     let at = (model::CTX + 0x18 + 4) as usize;
-    u32::from_le_bytes(run.memory[at..at + 4].try_into().unwrap())
+    (
+        u32::from_le_bytes(run.memory[at..at + 4].try_into().unwrap()),
+        run.outcome,
+    )
 }
 
 #[test]
@@ -99,6 +99,23 @@ fn a_function_at_the_locals_limit_is_not_linked() {
 }
 
 #[test]
+fn a_return_without_room_for_its_locals_is_not_linked() {
+    // The fast path needs three locals: the entry module, cp and label.
+    for (locals, linked) in [(49_998, 0), (49_997, 1)] {
+        let spec = testgen::returning_with_locals((None, 3), 5, locals);
+        for opts in options() {
+            let out = prepared(&spec, opts).module;
+            let expect = if opts.tail_calls && opts.inline_returns {
+                linked
+            } else {
+                0
+            };
+            assert_eq!(out.linked_returns, expect, "{locals} locals, {opts:?}");
+        }
+    }
+}
+
+#[test]
 fn a_body_that_linking_would_make_too_large_is_not_linked() {
     // 1.8 MB of jumps: linked, about 8 MB, past V8's 7,654,321 bytes.
     let big = testgen::big_body(1_800_000);
@@ -139,4 +156,54 @@ fn every_stream_gets_the_same_verdict_under_every_option() {
             "{name}: {verdicts:?}"
         );
     }
+}
+
+#[test]
+fn returns_within_the_module_are_linked_and_others_are_not() {
+    use atomvm_wasm_jit::testgen::returning;
+    let here = returning((None, 3), 5);
+    assert_eq!(prepared(&here, ALL).module.linked_returns, 1);
+    assert_eq!(
+        prepared(
+            &here,
+            Options {
+                inline_returns: false,
+                ..ALL
+            }
+        )
+        .module
+        .linked_returns,
+        0,
+        "switched off"
+    );
+    assert_eq!(
+        prepared(
+            &here,
+            Options {
+                tail_calls: false,
+                ..ALL
+            }
+        )
+        .module
+        .linked_returns,
+        0,
+        "needs tail calls"
+    );
+    let (x1, outcome) = run_agreeing_with(&[&here], &[]);
+    assert_eq!(
+        (x1, outcome),
+        (11, model::Outcome::Terminated),
+        "label 3 after the return"
+    );
+    // A cp past the module's labels: the guard on the label sends it to
+    // do_return and the loop, which finds no such label.
+    let past = returning((None, 7), 5);
+    let (x1, outcome) = run_agreeing_with(&[&past], &[]);
+    assert_eq!((x1, outcome), (1, model::Outcome::Ended));
+    // A cp in module 1: the guard on the module index sends it to the loop,
+    // which runs module 1's label 3.
+    let away = returning((Some(1), 3), 5);
+    let other = returning((None, 3), 5);
+    let (x1, outcome) = run_agreeing_with(&[&away, &other], &[]);
+    assert_eq!((x1, outcome), (11, model::Outcome::Terminated));
 }

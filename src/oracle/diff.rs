@@ -29,30 +29,31 @@ pub struct Agreement {
     pub inconclusive: bool,
     /// Events compared.
     pub events: usize,
-    /// What the rewrite did: jumps linked, calls bound directly.
+    /// What the rewrite did: jumps and returns linked, calls bound directly.
     pub linked_jumps: u32,
+    pub linked_returns: u32,
     pub direct_calls: u32,
     pub trampolined_calls: u32,
 }
 
-/// The options the rewritten side is tried with: each rewrite alone and
-/// both (memory not shared: wasmi has no threads).
-pub const OPTIONS: [Options; 3] = [
+/// The options the rewritten side is tried with: each rewrite alone (inline
+/// returns with the tail calls they need) and all of them (memory not
+/// shared: wasmi has no threads).
+pub const OPTIONS: [Options; 4] = [
     Options {
-        shared_memory: false,
         tail_calls: true,
-        direct_primitives: false,
+        ..Options::plain(false)
     },
     Options {
-        shared_memory: false,
-        tail_calls: false,
         direct_primitives: true,
+        ..Options::plain(false)
     },
     Options {
-        shared_memory: false,
         tail_calls: true,
-        direct_primitives: true,
+        inline_returns: true,
+        ..Options::plain(false)
     },
+    Options::all(false),
 ];
 
 /// Runs `scenario` as generated, then rewritten with each of `options`, and
@@ -104,6 +105,7 @@ fn agree(a: &Run, b: &Run, stats: &[Rewritten], options: Options) -> Result<Agre
     let mut agreement = Agreement::default();
     for s in stats {
         agreement.linked_jumps += s.linked_jumps;
+        agreement.linked_returns += s.linked_returns;
         agreement.direct_calls += s.direct_calls;
         agreement.trampolined_calls += s.trampolined_calls;
     }

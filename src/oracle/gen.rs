@@ -314,13 +314,27 @@ impl Gen<'_, '_> {
             6 => self.computed(f),
             7 => self.call_helper(f),
             8 => {
-                // set cp for a later do_return
-                let label = 1 + self.src.below(self.normal - 1);
+                // set cp for a later do_return: a label of this module (as
+                // the generator does), sometimes of the other module, or
+                // past the labels
+                let (module, label) = match self.src.below(8) {
+                    0 | 1 => (
+                        Some(self.other_module),
+                        1 + self.src.below(self.other_normal - 1),
+                    ),
+                    2 | 3 => (None, self.n + self.src.below(3)),
+                    _ => (None, 1 + self.src.below(self.normal - 1)),
+                };
+                f.push(I::LocalGet(0));
+                match module {
+                    Some(m) => f.push(I::I32Const(m as i32)),
+                    None => f.extend([
+                        I::LocalGet(1),
+                        I::I32Load(mem(abi::JIT_STATE_MODULE)),
+                        I::I32Load(mem(0)),
+                    ]),
+                }
                 f.extend([
-                    I::LocalGet(0),
-                    I::LocalGet(1),
-                    I::I32Load(mem(abi::JIT_STATE_MODULE)),
-                    I::I32Load(mem(0)),
                     I::I32Const(24),
                     I::I32Shl,
                     I::I32Const((label * 16) as i32),

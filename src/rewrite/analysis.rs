@@ -147,6 +147,27 @@ impl<'a> wasmparser::VisitOperator<'a> for Decoder {
     wasmparser::for_each_visit_operator!(define_visit);
 }
 
+/// An instruction that pushed one of a call's first arguments.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Arg {
+    /// `local.get` of this local.
+    Local(u32),
+    /// `i32.const` of this value.
+    Const(i32),
+    /// Anything else.
+    Other,
+}
+
+impl Arg {
+    fn of(op: Op) -> Arg {
+        match op {
+            Op::LocalGet(l) => Arg::Local(l),
+            Op::I32Const(v) => Arg::Const(v),
+            _ => Arg::Other,
+        }
+    }
+}
+
 /// A place in a body that a rewrite may change, at module offsets.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Site {
@@ -156,7 +177,9 @@ pub enum Site {
     Jump { at: usize, label: u32 },
     /// `local.get 2; i32.load offset=O; call_indirect (type ty) (table 0)`
     /// from `start`; the `call_indirect` is at `[call, call_end)`. If a
-    /// `return` follows at once, `ret_end` is the offset after it.
+    /// `return` follows at once, `ret_end` is the offset after it. `args`
+    /// are the two instructions just before `start`, with their offsets
+    /// (for a call of two arguments, what pushed them).
     Primitive {
         start: usize,
         offset: u64,
@@ -164,6 +187,7 @@ pub enum Site {
         call_end: usize,
         ty: u32,
         ret_end: Option<usize>,
+        args: [(Arg, usize); 2],
     },
     /// Any other `call_indirect` on table 0, at `[start, end)`.
     Computed { start: usize, end: usize, ty: u32 },
@@ -242,6 +266,7 @@ pub fn scan(
             call,
             call_end,
             ty,
+            args,
             ..
         }) = pending.take()
         {
@@ -253,6 +278,7 @@ pub fn scan(
                 call_end,
                 ty,
                 ret_end,
+                args,
             })?;
         }
         match op {
@@ -272,6 +298,10 @@ pub fn scan(
                         call_end: end,
                         ty,
                         ret_end: None,
+                        args: [
+                            (Arg::of(window[1].0), window[1].1),
+                            (Arg::of(window[2].0), window[2].1),
+                        ],
                     })
                 }
                 _ => on_site(Site::Computed {

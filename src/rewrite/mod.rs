@@ -8,6 +8,7 @@
 //! | this one | the memory import matches the program's memory (shared only in `-pthread` builds), minimum 0 pages | always |
 //! | `jumps.rs` | a jump gets a guarded `return_call` to its label | [`Options::tail_calls`] |
 //! | `primitives.rs` | primitive calls become imports bound to AtomVM's interface; the module drops its table import | [`Options::direct_primitives`] |
+//! | `returns.rs` | a return within the module gets a guarded `return_call_indirect` to its label | [`Options::inline_returns`] (with tail calls) |
 //!
 //! A rewrite is decided per function, and per module, from what the
 //! analysis proves; where it cannot prove the rewrite exact, or where the
@@ -25,6 +26,7 @@
 pub mod analysis;
 mod jumps;
 mod primitives;
+mod returns;
 mod trampolines;
 
 pub use primitives::INTERFACE_ENTRIES;
@@ -51,6 +53,9 @@ pub struct Options {
     pub tail_calls: bool,
     /// Bind primitives as imports and drop the table import when possible.
     pub direct_primitives: bool,
+    /// Return within the module without the dispatch loop (needs
+    /// `tail_calls`).
+    pub inline_returns: bool,
 }
 
 impl Options {
@@ -60,7 +65,29 @@ impl Options {
             shared_memory,
             tail_calls: false,
             direct_primitives: false,
+            inline_returns: false,
         }
+    }
+
+    /// Every rewrite on.
+    pub const fn all(shared_memory: bool) -> Options {
+        Options {
+            shared_memory,
+            tail_calls: true,
+            direct_primitives: true,
+            inline_returns: true,
+        }
+    }
+
+    /// The 8 combinations of the three rewrites (inline returns take
+    /// effect only with tail calls), for tests.
+    pub fn every(shared_memory: bool) -> impl Iterator<Item = Options> {
+        (0..8u8).map(move |bits| Options {
+            shared_memory,
+            tail_calls: bits & 1 != 0,
+            direct_primitives: bits & 2 != 0,
+            inline_returns: bits & 4 != 0,
+        })
     }
 }
 
@@ -74,6 +101,8 @@ pub struct Rewritten {
     pub linked_functions: u32,
     /// Jumps given a `return_call` fast path.
     pub linked_jumps: u32,
+    /// Returns given a `return_call_indirect` fast path.
+    pub linked_returns: u32,
     /// Primitive calls turned into calls of imports.
     pub direct_calls: u32,
     /// Computed `call_indirect`s sent through trampolines.
@@ -124,22 +153,35 @@ pub struct FnFacts {
     pub entered_by_loop: bool,
     /// It has jump sequences.
     pub has_jumps: bool,
+    /// It has returns that may get a fast path (`returns.rs`).
+    pub has_returns: bool,
     /// It never writes locals 0-2.
     pub params_read_only: bool,
     /// It writes local 2 (the native interface).
     pub writes_p: bool,
-    /// One more local keeps it within the engine's limit.
+    /// [`JUMP_LOCALS`] more locals keep it within the engine's limit.
     pub locals_room: bool,
+    /// [`JUMP_LOCALS`] + [`RETURN_LOCALS`] more locals do too.
+    pub returns_room: bool,
 }
+
+/// Locals a linked function gets: the entry module.
+pub const JUMP_LOCALS: u32 = 1;
+/// Locals a function whose returns get fast paths gets besides: the
+/// returns' scratch `cp` and label.
+pub const RETURN_LOCALS: u32 = 2;
 
 impl FnFacts {
     fn of(facts: &BodyFacts) -> FnFacts {
         FnFacts {
             entered_by_loop: true, // set from the call targets when read back
             has_jumps: facts.has_jumps,
+            has_returns: false, // set by the planner from the sites
             params_read_only: facts.params_written == 0,
             writes_p: facts.writes_param(2),
-            locals_room: facts.num_locals < limits::MAX_FUNCTION_LOCALS,
+            locals_room: facts.num_locals + u64::from(JUMP_LOCALS) <= limits::MAX_FUNCTION_LOCALS,
+            returns_room: facts.num_locals + u64::from(JUMP_LOCALS + RETURN_LOCALS)
+                <= limits::MAX_FUNCTION_LOCALS,
         }
     }
 
@@ -148,6 +190,8 @@ impl FnFacts {
             | u8::from(self.params_read_only) << 1
             | u8::from(self.writes_p) << 2
             | u8::from(self.locals_room) << 3
+            | u8::from(self.has_returns) << 4
+            | u8::from(self.returns_room) << 5
     }
 
     fn from_byte(b: u8, entered_by_loop: bool) -> FnFacts {
@@ -157,6 +201,8 @@ impl FnFacts {
             params_read_only: b & 2 != 0,
             writes_p: b & 4 != 0,
             locals_room: b & 8 != 0,
+            has_returns: b & 16 != 0,
+            returns_room: b & 32 != 0,
         }
     }
 }
@@ -178,6 +224,12 @@ struct Plan<'a> {
     bodies: Vec<u32>,
     /// Per function: [`FnFacts`] as bytes.
     flags: Vec<u8>,
+    /// The module defines tables, globals or element segments of its own:
+    /// the rewrites that add their own leave it as it is.
+    defines_items: bool,
+    /// Index of the table of the module's own label functions, if returns
+    /// are inlined.
+    own_table: Option<u32>,
 }
 
 impl Plan<'_> {
@@ -241,14 +293,26 @@ fn plan<'a>(wasm: &'a [u8], shape: &Shape<'_>, opts: Options, base: usize) -> Re
         called: BitSet::new(n, "the call target set")?,
         bodies: memory::try_vec(n as usize, "the body sizes")?,
         flags: memory::try_vec(n as usize, "the function facts")?,
+        defines_items: false,
+        own_table: None,
     };
+    for payload in module::parser().parse_all(wasm) {
+        if let Payload::TableSection(_) | Payload::GlobalSection(_) | Payload::ElementSection(_) =
+            payload.map_err(|e| Error::module(&e, base))?
+        {
+            plan.defines_items = true;
+        }
+    }
     for body in bodies(wasm, base) {
         let body = body?;
+        let mut has_returns = false;
         let facts = analysis::scan(&body, n, base, |site| {
             plan.prims.observe(&site);
             if let Site::Call { func, .. } = site {
                 plan.called.insert(func);
             }
+            has_returns |=
+                returns::insertion_point(&site, |ty| plan.prims.is_standard(ty, 1)).is_some();
             Ok(())
         })?;
         plan.prims.end_function(&facts);
@@ -257,15 +321,23 @@ fn plan<'a>(wasm: &'a [u8], shape: &Shape<'_>, opts: Options, base: usize) -> Re
                 "the code section has more bodies than functions",
             ));
         }
-        plan.flags.push(FnFacts::of(&facts).to_byte());
+        plan.flags.push(
+            FnFacts {
+                has_returns,
+                ..FnFacts::of(&facts)
+            }
+            .to_byte(),
+        );
     }
     plan.binding = plan
         .prims
         .binding(opts.direct_primitives, shape.types.len());
+    plan.own_table = own_table(&plan);
     if !size_bodies(&mut plan)? {
         // A body would exceed the engine's limit with renumbered calls
         // alone: keep the module's table and calls.
         plan.binding = Binding::none();
+        plan.own_table = own_table(&plan);
         if !size_bodies(&mut plan)? {
             return Err(Error::shape(
                 "a function body exceeds the engine's size limit",
@@ -273,6 +345,37 @@ fn plan<'a>(wasm: &'a [u8], shape: &Shape<'_>, opts: Options, base: usize) -> Re
         }
     }
     Ok(plan)
+}
+
+/// The index of the table of the module's own label functions, if some
+/// return may get a fast path: after the imported table, if any.
+fn own_table(plan: &Plan<'_>) -> Option<u32> {
+    let o = plan.opts;
+    let wanted = o.tail_calls && o.inline_returns && !plan.defines_items;
+    let any = (0..plan.num_functions).any(|f| returns_fit(plan.facts(f)));
+    (wanted && any).then_some(u32::from(!plan.binding.detached))
+}
+
+/// Whether a function's returns can get fast paths, given a table.
+fn returns_fit(facts: FnFacts) -> bool {
+    facts.has_returns
+        && facts.returns_room
+        && jumps::may_link(&FnFacts {
+            has_jumps: true,
+            ..facts
+        })
+}
+
+/// Whether function `f`'s returns get fast paths if it is linked.
+fn inlines_returns(plan: &Plan<'_>, f: u32) -> bool {
+    plan.own_table.is_some() && returns_fit(plan.facts(f))
+}
+
+/// Whether function `f`'s jumps and returns get fast paths (before the
+/// size check).
+fn links(plan: &Plan<'_>, f: u32) -> bool {
+    let facts = plan.facts(f);
+    plan.opts.tail_calls && (jumps::may_link(&facts) || inlines_returns(plan, f))
 }
 
 /// Sizes every body under the plan's binding, deciding per function whether
@@ -283,7 +386,7 @@ fn size_bodies(plan: &mut Plan<'_>) -> Result<bool> {
     for (f, body) in bodies(plan.wasm, plan.base).enumerate() {
         let body = body?;
         let f = f as u32;
-        let mut link = plan.opts.tail_calls && jumps::may_link(&plan.facts(f));
+        let mut link = links(plan, f);
         let mut size = body_size(plan, &body, f, link)?;
         if link && size > limits::MAX_FUNCTION_SIZE {
             link = false;
@@ -349,12 +452,20 @@ fn write_body(
     }
     let ops_start = at(locals.original_position());
     let mut scratch: Vec<u8> = Vec::with_capacity(64);
+    let returns_table = plan.own_table.filter(|_| link && inlines_returns(plan, f));
     if link {
-        // The groups, one more: the entry module, at index num_locals.
+        // The groups, one more: the entry module at index num_locals, and
+        // the returns' scratch after it.
         let first_group = start + leb_len(groups);
         put_u32(sink, groups + 1)?;
         copy(sink, wasm, first_group..ops_start)?;
-        put_u32(sink, 1)?;
+        let extra = JUMP_LOCALS
+            + if returns_table.is_some() {
+                RETURN_LOCALS
+            } else {
+                0
+            };
+        put_u32(sink, extra)?;
         wasm_encoder::ValType::I32.encode(&mut scratch);
         jumps::entry(&mut scratch, num_locals);
         sink.put(&scratch)?;
@@ -365,9 +476,30 @@ fn write_body(
     let facts = plan.facts(f);
     let p_is_interface = facts.entered_by_loop && !facts.writes_p;
     let tail_calls = plan.opts.tail_calls;
+    let scratch_locals = returns::Scratch {
+        entry: num_locals,
+        cp: num_locals + 1,
+        label: num_locals + 2,
+    };
     let mut pos = ops_start;
     let scanned = analysis::scan(body, plan.num_functions, plan.base, |site| {
         scratch.clear();
+        if let Some(table) = returns_table {
+            if let Some(at) = returns::insertion_point(&site, |ty| plan.prims.is_standard(ty, 1)) {
+                if at < pos {
+                    return Err(Error::shape("internal error: rewrite sites overlap"));
+                }
+                let (n, label_type) = (plan.num_functions, module::LABEL_TYPE);
+                returns::fast_path(&mut scratch, &scratch_locals, n, table, label_type);
+                copy(sink, wasm, pos..at)?;
+                sink.put(&scratch)?;
+                pos = at;
+                scratch.clear();
+                if let Some(s) = stats.as_deref_mut() {
+                    s.linked_returns += 1;
+                }
+            }
+        }
         let (from, to) = match site {
             Site::Jump { at, label } if link => {
                 jumps::fast_path(&mut scratch, label + k, num_locals);
@@ -451,8 +583,14 @@ fn write_module<S: Sink>(
     let k = plan.k();
     sink.put(&wasm[..8])?;
     let mut f = 0u32;
+    // Sections the rewrite adds, written before the first original section
+    // that comes after them in the module's order.
+    let mut added = AddedSections::default();
     for payload in module::parser().parse_all(wasm) {
         let payload = payload.map_err(bad)?;
+        if let Some((id, _)) = payload.as_section() {
+            added.write_before(sink, plan, section_rank(id))?;
+        }
         match &payload {
             Payload::Version { .. } => {}
             Payload::TypeSection(reader) if plan.binding.added_types() > 0 => {
@@ -531,6 +669,82 @@ fn write_module<S: Sink>(
                 }
             }
         }
+    }
+    added.write_before(sink, plan, u8::MAX)
+}
+
+/// A section's place in a module's order (custom sections: anywhere, 0).
+fn section_rank(id: u8) -> u8 {
+    match id {
+        0 => 0,
+        12 => 10, // data count: after elements, before code
+        10 => 11,
+        11 => 12,
+        id => id,
+    }
+}
+
+/// The sections a rewrite adds to a module that has none of their kind
+/// (`Plan::defines_items` keeps the rewrites that need them off otherwise).
+#[derive(Default)]
+struct AddedSections {
+    table: bool,
+    elements: bool,
+}
+
+impl AddedSections {
+    /// Writes the added sections that come before rank `rank`.
+    fn write_before(&mut self, sink: &mut impl Sink, plan: &Plan<'_>, rank: u8) -> Result<()> {
+        let Some(table) = plan.own_table else {
+            return Ok(());
+        };
+        if rank == 0 {
+            return Ok(());
+        }
+        let n = plan.num_functions;
+        if !self.table && rank > 4 {
+            // One funcref table of exactly n entries.
+            let mut payload = vec![1, 0x70, 0x01];
+            n.encode(&mut payload);
+            n.encode(&mut payload);
+            sink.put(&[4])?;
+            put_u32(sink, payload.len() as u32)?;
+            sink.put(&payload)?;
+            self.table = true;
+        }
+        if !self.elements && rank > 9 {
+            // Label functions 0..n at 0.. of that table.
+            let k = plan.k();
+            let mut len = Counter::default();
+            write_elements(&mut len, table, n, k)?;
+            sink.put(&[9])?;
+            put_u32(sink, len.0 as u32)?;
+            write_elements(sink, table, n, k)?;
+            self.elements = true;
+        }
+        Ok(())
+    }
+}
+
+/// One active element segment putting functions `k..k + n` at offset 0 of
+/// table `table`.
+fn write_elements(sink: &mut impl Sink, table: u32, n: u32, k: u32) -> Result<()> {
+    let mut head = vec![1];
+    if table == 0 {
+        head.push(0x00);
+        head.extend_from_slice(&[0x41, 0x00, 0x0B]); // i32.const 0; end
+    } else {
+        head.push(0x02);
+        table.encode(&mut head);
+        head.extend_from_slice(&[0x41, 0x00, 0x0B, 0x00]); // offset; funcref
+    }
+    n.encode(&mut head);
+    sink.put(&head)?;
+    let mut entry = Vec::with_capacity(5);
+    for i in 0..n {
+        entry.clear();
+        (i + k).encode(&mut entry);
+        sink.put(&entry)?;
     }
     Ok(())
 }

@@ -25,6 +25,7 @@ typedef struct Process
     int slices; /* time slices run */
     int yields; /* stops for reductions: dispatch loop or schedule_next_cp */
     int switches; /* module switches inside the dispatch loop */
+    int calls; /* label functions the dispatch loop called */
 } Process;
 
 
@@ -58,6 +59,7 @@ static inline bool dispatch_slice(Process *p, int reductions, ModuleNativeEntryP
     for (;;) {
         JITState jit_state = { .module = mod, .continuation = 0, .remaining_reductions = r };
         Context *new_ctx = entry(&p->ctx, &jit_state, &module_native_interface);
+        p->calls++;
         r = jit_state.remaining_reductions;
         if (new_ctx != &p->ctx) {
             return true; /* switch process: schedule_next_cp saved p */

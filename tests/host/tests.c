@@ -24,6 +24,7 @@ const struct Nif *jit_stream_wasm_get_nif(const char *name);
 
 static const char *streams_dir;
 static bool direct_primitives_on = true;
+static bool tail_calls_on = true;
 static bool fixed_table; /* --constrained: no table growth, 64 MB at most */
 static const char *fixtures_dir;
 static atomic_int checks_failed;
@@ -554,6 +555,33 @@ static void test_a_jump_in_a_called_function(void)
     CHECK(p.done && p.ctx.x[1] == 99, "done=%d x1=%u, expected 99", p.done, (unsigned) p.ctx.x[1]);
 }
 
+/* Label 1 sets cp to its own label 3 and returns: with inline returns (and
+ * tail calls) label 3 runs in the same call from the loop, without them the
+ * loop calls it; both end with x1 = 11. A cp past the module's labels is
+ * left to do_return and the loop, whose lookup then fails either way. */
+static void test_returns_within_a_module_skip_the_loop(void)
+{
+    bool linked = tail_calls_on && atomvm_wasm_jit_tail_calls_supported();
+    for (int inline_returns = 1; inline_returns >= 0; inline_returns--) {
+        atomvm_wasm_jit_set_inline_returns(inline_returns);
+        Process p;
+        if (run_stream("return_here.stream", 43, 0, 0, &p)) {
+            int expected = inline_returns && linked ? 1 : 2;
+            CHECK(p.done && p.ctx.x[1] == 11, "done=%d x1=%u", p.done, (unsigned) p.ctx.x[1]);
+            CHECK(p.calls == expected, "inline returns %d: %d calls from the loop, expected %d", inline_returns,
+                p.calls, expected);
+        }
+        Module *m = load_stream("return_past.stream", 44);
+        if (m) {
+            process_init(&p, m, 1);
+            CHECK(!process_run(&p, 100, 10), "a return to label 7 of 5 ran");
+            CHECK(p.calls == 1 && p.ctx.x[1] == 1, "calls=%d x1=%u", p.calls, (unsigned) p.ctx.x[1]);
+            host_unload(m);
+        }
+    }
+    atomvm_wasm_jit_set_inline_returns(true);
+}
+
 /* A function with 50,000 locals, and a 1.8 MB body of jumps: valid for V8,
  * and still valid after the rewrite (which leaves their jumps unlinked). */
 static void test_functions_at_the_engine_limits(void)
@@ -952,6 +980,7 @@ int main(int argc, char **argv)
     atomvm_wasm_jit_set_tail_calls(tail_calls);
     atomvm_wasm_jit_set_direct_primitives(direct);
     direct_primitives_on = direct;
+    tail_calls_on = tail_calls;
     printf("# tail-linked jumps: %s (engine support: %s), direct primitives: %s\n", tail_calls ? "on" : "off",
         atomvm_wasm_jit_tail_calls_supported() ? "yes" : "no", direct ? "on" : "off");
 #ifdef __EMSCRIPTEN_PTHREADS__
@@ -985,6 +1014,7 @@ int main(int argc, char **argv)
     run("primitive calls through a written local 2", test_primitives_through_a_written_local_2);
     run("calls past the interface are not bound", test_calls_past_the_interface_are_not_bound);
     run("a jump in a called function returns first", test_a_jump_in_a_called_function);
+    run("returns within a module skip the loop", test_returns_within_a_module_skip_the_loop);
     run("functions at the engine's limits still load", test_functions_at_the_engine_limits);
     run("a JavaScript exception leaves the runtime usable", test_a_javascript_exception_leaves_the_runtime_usable);
 #ifdef __EMSCRIPTEN_PTHREADS__
