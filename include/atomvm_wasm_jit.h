@@ -175,10 +175,11 @@ bool atomvm_wasm_jit_tail_calls_supported(void);
 // at instantiation and import no table (default: yes).
 void atomvm_wasm_jit_set_direct_primitives(bool on);
 
-// Whether modules loaded from now on return to a label of their own without
-// going through the dispatch loop, where they get tail-linked jumps
+// Whether modules loaded from now on go straight to a label of their own
+// that a computed continuation names (such as a return within the module)
+// instead of through the dispatch loop, where they get tail-linked jumps
 // (default: yes).
-void atomvm_wasm_jit_set_inline_returns(bool on);
+void atomvm_wasm_jit_set_computed_jumps(bool on);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -28,7 +28,7 @@ use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 
 static WANT_TAIL_CALLS: AtomicBool = AtomicBool::new(true);
 static WANT_DIRECT_PRIMITIVES: AtomicBool = AtomicBool::new(true);
-static WANT_INLINE_RETURNS: AtomicBool = AtomicBool::new(true);
+static WANT_COMPUTED_JUMPS: AtomicBool = AtomicBool::new(true);
 /// Whether the engine runs `return_call`: 0 not asked yet, 1 yes, 2 no.
 static TAIL_CALLS: AtomicU8 = AtomicU8::new(0);
 
@@ -46,8 +46,8 @@ pub fn set_direct_primitives(on: bool) {
 
 /// Whether modules loaded from now on return within a module without the
 /// dispatch loop (with tail calls). On by default.
-pub fn set_inline_returns(on: bool) {
-    WANT_INLINE_RETURNS.store(on, Ordering::Relaxed);
+pub fn set_computed_jumps(on: bool) {
+    WANT_COMPUTED_JUMPS.store(on, Ordering::Relaxed);
 }
 
 /// Whether the engine supports tail calls, asked once.
@@ -70,7 +70,7 @@ pub fn rewrite_options() -> crate::rewrite::Options {
         tail_calls: WANT_TAIL_CALLS.load(Ordering::Relaxed) && tail_calls_supported(),
         direct_primitives: WANT_DIRECT_PRIMITIVES.load(Ordering::Relaxed)
             && imp::native_interface() != 0,
-        inline_returns: WANT_INLINE_RETURNS.load(Ordering::Relaxed),
+        computed_jumps: WANT_COMPUTED_JUMPS.load(Ordering::Relaxed),
     }
 }
 

@@ -320,10 +320,11 @@ pub extern "C" fn atomvm_wasm_jit_set_direct_primitives(on: bool) {
     crate::engine::set_direct_primitives(on)
 }
 
-/// Whether modules loaded from now on return to a label of their own without
-/// going through the dispatch loop, where they get tail-linked jumps
+/// Whether modules loaded from now on go straight to a label of their own
+/// that a computed continuation names (such as a return within the module)
+/// instead of through the dispatch loop, where they get tail-linked jumps
 /// (default: yes).
 #[unsafe(no_mangle)]
-pub extern "C" fn atomvm_wasm_jit_set_inline_returns(on: bool) {
-    crate::engine::set_inline_returns(on)
+pub extern "C" fn atomvm_wasm_jit_set_computed_jumps(on: bool) {
+    crate::engine::set_computed_jumps(on)
 }

@@ -158,6 +158,39 @@ impl Body {
         ])
     }
 
+    /// A return as AtomVM's generator writes it: if `ctx->cp` names the
+    /// module the loop runs, its label + 1 goes to the continuation and ctx
+    /// is returned to the loop; otherwise `do_return` in tail position.
+    pub fn inline_return(&mut self) -> &mut Self {
+        self.ops(&[
+            I::LocalGet(0),
+            I::I32Load(mem(abi::CONTEXT_CP)),
+            I::I32Const(24),
+            I::I32ShrU,
+            I::LocalGet(1),
+            I::I32Load(mem(abi::JIT_STATE_MODULE)),
+            I::I32Load(mem(0)), // Module.module_index
+            I::I32Eq,
+            I::If(wasm_encoder::BlockType::Empty),
+            I::LocalGet(1),
+            I::LocalGet(0),
+            I::I32Load(mem(abi::CONTEXT_CP)),
+            I::I32Const(0xFF_FFFF),
+            I::I32And,
+            I::I32Const(2),
+            I::I32ShrU,
+            I::I32Const(4),
+            I::I32DivU,
+            I::I32Const(1),
+            I::I32Add,
+            I::I32Store(mem(abi::JIT_STATE_CONTINUATION)),
+            I::LocalGet(0),
+            I::Return,
+            I::End,
+        ])
+        .tail_primitive(prim::DO_RETURN)
+    }
+
     /// `r = --jit_state->remaining_reductions; if r == 0 { yield at label }`
     /// where yielding stores the continuation and tail-calls
     /// `schedule_next_cp`, as AtomVM's generator does.
@@ -715,18 +748,51 @@ pub fn invalid_but_rewritable() -> Vec<(&'static str, ModuleSpec)> {
     ]
 }
 
-/// Returns (`do_return` after setting `cp`), for the inline returns: label 1
-/// sets x[1] = 1, sets `cp` as `cp_of` says and returns; label 3 (of this or
-/// the other module) adds 10 to x[1] and terminates. `cp_of` is
-/// `(module index or None for this module's, label)`.
+/// Returns as AtomVM's generator writes them ([`Body::inline_return`]), for
+/// the computed jumps: label 1 sets x[1] = 1, sets `cp` as `cp_to` says and
+/// returns; label 3 (of this or the other module) adds 10 to x[1] and
+/// terminates. `cp_to` is `(module index or None for the module running at
+/// the return, label)`.
 pub fn returning(cp_to: (Option<u32>, u32), n: u32) -> ModuleSpec {
-    returning_with_locals(cp_to, n, 3 + 8)
+    returning_with(cp_to, n, 3 + 8, BeforeReturn::Nothing, 10)
 }
 
-/// [`returning`] with `locals` locals in label 1, parameters included.
-pub fn returning_with_locals(cp_to: (Option<u32>, u32), n: u32, locals: u32) -> ModuleSpec {
+/// What label 1 of [`returning_with`] does right before its return.
+#[derive(Debug, Clone, Copy)]
+pub enum BeforeReturn {
+    Nothing,
+    /// Sets the remaining reductions to 0.
+    SpendReductions,
+    /// Calls the host's `set_module` with this module index.
+    SwitchModule(u32),
+}
+
+/// [`returning`] with `locals` locals in label 1 (parameters included), a
+/// step before the return, and label 3 adding `adds` to x[1].
+pub fn returning_with(
+    cp_to: (Option<u32>, u32),
+    n: u32,
+    locals: u32,
+    before: BeforeReturn,
+    adds: i32,
+) -> ModuleSpec {
     let mut l1 = Body::with_locals(locals);
     l1.store_x(1, &[I::I32Const(1)]);
+    match before {
+        BeforeReturn::Nothing => {}
+        BeforeReturn::SpendReductions => {
+            l1.ops(&[
+                I::LocalGet(1),
+                I::I32Const(0),
+                I::I32Store(mem(abi::JIT_STATE_REDUCTIONS)),
+            ]);
+        }
+        BeforeReturn::SwitchModule(m) => {
+            l1.ops(&[I::LocalGet(0), I::LocalGet(1), I::I32Const(m as i32)])
+                .call_primitive(prim::TEST_SET_MODULE, ty_ret(3))
+                .op(I::Drop);
+        }
+    }
     match cp_to {
         (None, label) => l1.set_cp(label),
         (Some(module), label) => l1.ops(&[
@@ -735,9 +801,9 @@ pub fn returning_with_locals(cp_to: (Option<u32>, u32), n: u32, locals: u32) -> 
             I::I32Store(mem(abi::CONTEXT_CP)),
         ]),
     };
-    l1.tail_primitive(prim::DO_RETURN);
+    l1.inline_return();
     let mut l3 = Body::new();
-    l3.add_x(1, 10).tail_primitive(prim::TERMINATE_CONTEXT);
+    l3.add_x(1, adds).tail_primitive(prim::TERMINATE_CONTEXT);
     let mut bodies: Vec<Function> = (0..n).map(|_| stub()).collect();
     bodies[1] = l1.finish();
     bodies[3] = l3.finish();

@@ -281,7 +281,7 @@ fn without_tail_calls_no_return_call_is_emitted() {
         for direct in [false, true] {
             let opts = rewrite::Options {
                 direct_primitives: direct,
-                inline_returns: true,
+                computed_jumps: true,
                 ..rewrite::Options::plain(false)
             };
             assert!(
@@ -291,7 +291,7 @@ fn without_tail_calls_no_return_call_is_emitted() {
         }
         let opts = rewrite::Options::all(false);
         let out = rewritten(&bytes, opts);
-        if out.linked_jumps + out.linked_returns > 0 {
+        if out.linked_jumps + out.linked_exits > 0 {
             assert!(uses_return_call(&out.wasm), "{name} with tail calls");
         }
     }

@@ -23,7 +23,7 @@ fn generated_programs_agree() {
             inconclusive += u32::from(a.inconclusive);
             totals.events += a.events;
             totals.linked_jumps += a.linked_jumps;
-            totals.linked_returns += a.linked_returns;
+            totals.linked_exits += a.linked_exits;
             totals.direct_calls += a.direct_calls;
             totals.trampolined_calls += a.trampolined_calls;
         }
@@ -31,7 +31,7 @@ fn generated_programs_agree() {
     eprintln!("{runs} comparisons ({inconclusive} inconclusive, {unloadable} scenarios unloadable): {totals:?}");
     assert_eq!(unloadable, 0, "the generator makes valid modules");
     assert!(inconclusive * 20 < runs, "too many runs out of fuel");
-    assert!(totals.linked_jumps > 0 && totals.linked_returns > 0 && totals.direct_calls > 0);
+    assert!(totals.linked_jumps > 0 && totals.linked_exits > 0 && totals.direct_calls > 0);
 }
 
 fn fixtures_dir() -> Option<std::path::PathBuf> {
@@ -80,12 +80,12 @@ fn fixture_functions_agree() {
             for a in agreements {
                 compared += u32::from(!a.inconclusive);
                 linked = linked.max(a.linked_jumps);
-                returns = returns.max(a.linked_returns);
+                returns = returns.max(a.linked_exits);
                 direct = direct.max(a.direct_calls);
                 events += a.events;
             }
         }
-        eprintln!("{name}: {compared} comparisons, {events} events; {linked} jumps and {returns} returns linked, {direct} calls bound");
+        eprintln!("{name}: {compared} comparisons, {events} events; {linked} jumps and {returns} exits linked, {direct} calls bound");
         assert!(compared > 0 && linked > 0 && direct > 0, "{name}");
     }
 }

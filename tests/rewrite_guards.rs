@@ -7,7 +7,7 @@ use atomvm_wasm_jit::error::ErrorKind;
 use atomvm_wasm_jit::oracle::{diff, gen, model};
 use atomvm_wasm_jit::registry::{self, Loaded};
 use atomvm_wasm_jit::rewrite::Options;
-use atomvm_wasm_jit::testgen::{self, ModuleSpec};
+use atomvm_wasm_jit::testgen::{self, BeforeReturn, ModuleSpec};
 
 fn options() -> impl Iterator<Item = Options> {
     Options::every(false).chain(Options::every(true))
@@ -98,19 +98,26 @@ fn a_function_at_the_locals_limit_is_not_linked() {
     // runs this program under V8.)
 }
 
+/// Exits in [`testgen::returning`] besides label 1's: the ends of the three
+/// stub labels (`local.get 0; end`) and label 3's unreachable end.
+const OTHER_EXITS: u32 = 4;
+/// Label 1's: the generator's return and the unreachable end.
+const LABEL_1_EXITS: u32 = 2;
+const ALL_EXITS: u32 = OTHER_EXITS + LABEL_1_EXITS;
+
 #[test]
 fn a_return_without_room_for_its_locals_is_not_linked() {
-    // The fast path needs three locals: the entry module, cp and label.
-    for (locals, linked) in [(49_998, 0), (49_997, 1)] {
-        let spec = testgen::returning_with_locals((None, 3), 5, locals);
+    // The fast path needs two locals: the entry module and the label.
+    for (locals, linked) in [(49_999, 0), (49_998, LABEL_1_EXITS)] {
+        let spec = testgen::returning_with((None, 3), 5, locals, BeforeReturn::Nothing, 10);
         for opts in options() {
             let out = prepared(&spec, opts).module;
-            let expect = if opts.tail_calls && opts.inline_returns {
-                linked
+            let expect = if opts.tail_calls && opts.computed_jumps {
+                OTHER_EXITS + linked
             } else {
                 0
             };
-            assert_eq!(out.linked_returns, expect, "{locals} locals, {opts:?}");
+            assert_eq!(out.linked_exits, expect, "{locals} locals, {opts:?}");
         }
     }
 }
@@ -162,30 +169,18 @@ fn every_stream_gets_the_same_verdict_under_every_option() {
 fn returns_within_the_module_are_linked_and_others_are_not() {
     use atomvm_wasm_jit::testgen::returning;
     let here = returning((None, 3), 5);
-    assert_eq!(prepared(&here, ALL).module.linked_returns, 1);
+    assert_eq!(prepared(&here, ALL).module.linked_exits, ALL_EXITS);
+    let off = Options {
+        computed_jumps: false,
+        ..ALL
+    };
+    assert_eq!(prepared(&here, off).module.linked_exits, 0, "switched off");
+    let plain = Options {
+        tail_calls: false,
+        ..ALL
+    };
     assert_eq!(
-        prepared(
-            &here,
-            Options {
-                inline_returns: false,
-                ..ALL
-            }
-        )
-        .module
-        .linked_returns,
-        0,
-        "switched off"
-    );
-    assert_eq!(
-        prepared(
-            &here,
-            Options {
-                tail_calls: false,
-                ..ALL
-            }
-        )
-        .module
-        .linked_returns,
+        prepared(&here, plain).module.linked_exits,
         0,
         "needs tail calls"
     );
@@ -195,15 +190,46 @@ fn returns_within_the_module_are_linked_and_others_are_not() {
         (11, model::Outcome::Terminated),
         "label 3 after the return"
     );
-    // A cp past the module's labels: the guard on the label sends it to
-    // do_return and the loop, which finds no such label.
-    let past = returning((None, 7), 5);
+}
+
+#[test]
+fn a_continuation_past_the_labels_goes_to_the_loop() {
+    // The generator's return stores label 7 + 1; the guard on the label
+    // leaves it to the loop, which finds no such label.
+    let past = testgen::returning((None, 7), 5);
+    assert_eq!(prepared(&past, ALL).module.linked_exits, ALL_EXITS);
     let (x1, outcome) = run_agreeing_with(&[&past], &[]);
     assert_eq!((x1, outcome), (1, model::Outcome::Ended));
-    // A cp in module 1: the guard on the module index sends it to the loop,
-    // which runs module 1's label 3.
-    let away = returning((Some(1), 3), 5);
-    let other = returning((None, 3), 5);
+}
+
+#[test]
+fn a_return_to_another_module_goes_through_do_return() {
+    // cp in module 1: the generator's own check sends it to do_return and
+    // the loop, which runs module 1's label 3 (adding 100, not 10).
+    let away = testgen::returning((Some(1), 3), 5);
+    let other = testgen::returning_with((None, 3), 5, 11, BeforeReturn::Nothing, 100);
     let (x1, outcome) = run_agreeing_with(&[&away, &other], &[]);
+    assert_eq!((x1, outcome), (101, model::Outcome::Terminated));
+}
+
+#[test]
+fn a_module_switched_before_the_return_goes_to_the_loop() {
+    // Label 1 of module 0 switches to module 1, whose index cp then names:
+    // the continuation is stored, and the guard on the entry module leaves
+    // the call of label 3 to the loop, in module 1.
+    let switching = testgen::returning_with((None, 3), 5, 11, BeforeReturn::SwitchModule(1), 10);
+    let other = testgen::returning_with((None, 3), 5, 11, BeforeReturn::Nothing, 100);
+    assert_eq!(prepared(&switching, ALL).module.linked_exits, ALL_EXITS);
+    let (x1, outcome) = run_agreeing_with(&[&switching, &other], &[]);
+    assert_eq!((x1, outcome), (101, model::Outcome::Terminated));
+}
+
+#[test]
+fn a_return_with_no_reductions_left_goes_to_the_loop() {
+    // The loop ends the slice instead of calling label 3, which runs in the
+    // next slice (the oracle compares the slices' ends too).
+    let spent = testgen::returning_with((None, 3), 5, 11, BeforeReturn::SpendReductions, 10);
+    assert_eq!(prepared(&spent, ALL).module.linked_exits, ALL_EXITS);
+    let (x1, outcome) = run_agreeing_with(&[&spent], &[]);
     assert_eq!((x1, outcome), (11, model::Outcome::Terminated));
 }

@@ -31,7 +31,7 @@ pub struct Agreement {
     pub events: usize,
     /// What the rewrite did: jumps and returns linked, calls bound directly.
     pub linked_jumps: u32,
-    pub linked_returns: u32,
+    pub linked_exits: u32,
     pub direct_calls: u32,
     pub trampolined_calls: u32,
 }
@@ -50,7 +50,7 @@ pub const OPTIONS: [Options; 4] = [
     },
     Options {
         tail_calls: true,
-        inline_returns: true,
+        computed_jumps: true,
         ..Options::plain(false)
     },
     Options::all(false),
@@ -105,7 +105,7 @@ fn agree(a: &Run, b: &Run, stats: &[Rewritten], options: Options) -> Result<Agre
     let mut agreement = Agreement::default();
     for s in stats {
         agreement.linked_jumps += s.linked_jumps;
-        agreement.linked_returns += s.linked_returns;
+        agreement.linked_exits += s.linked_exits;
         agreement.direct_calls += s.direct_calls;
         agreement.trampolined_calls += s.trampolined_calls;
     }

@@ -440,7 +440,7 @@ impl Gen<'_, '_> {
     fn exit(&mut self, f: &mut Vec<I<'static>>) {
         let target = 1 + self.src.below(self.normal - 1);
         self.spend(f);
-        match self.src.below(9) {
+        match self.src.below(11) {
             0..=2 => Self::jump(f, target),
             3 => {
                 // r = --reductions; if r == 0 { yield at target }; jump target
@@ -486,8 +486,59 @@ impl Gen<'_, '_> {
                     Self::jump(f, target);
                 }
             }
+            8 => self.inline_return(f),
+            9 => {
+                // a continuation computed at run time: 0, a label, or none
+                let continuation = match self.src.below(4) {
+                    0 => 0,
+                    1 => self.n + 1 + self.src.below(3),
+                    2 => u32::MAX,
+                    _ => 1 + self.src.below(self.normal),
+                };
+                f.extend([
+                    I::LocalGet(1),
+                    I::I32Const(continuation as i32),
+                    I::LocalTee(SCRATCH + self.src.below(4)),
+                    I::I32Store(mem(abi::JIT_STATE_CONTINUATION)),
+                    I::LocalGet(0),
+                    I::Return,
+                ]);
+            }
             _ => f.extend([I::LocalGet(0), I::Return]),
         }
+    }
+
+    /// A return as AtomVM's generator writes it: if `cp` names the module
+    /// the loop runs, its label is decoded into the continuation and ctx
+    /// returned to the loop; otherwise `do_return` in tail position.
+    fn inline_return(&mut self, f: &mut Vec<I<'static>>) {
+        f.extend([
+            I::LocalGet(0),
+            I::I32Load(mem(abi::CONTEXT_CP)),
+            I::I32Const(24),
+            I::I32ShrU,
+            I::LocalGet(1),
+            I::I32Load(mem(abi::JIT_STATE_MODULE)),
+            I::I32Load(mem(0)),
+            I::I32Eq,
+            I::If(BlockType::Empty),
+            I::LocalGet(1),
+            I::LocalGet(0),
+            I::I32Load(mem(abi::CONTEXT_CP)),
+            I::I32Const(0xFF_FFFF),
+            I::I32And,
+            I::I32Const(2),
+            I::I32ShrU,
+            I::I32Const(4),
+            I::I32DivU,
+            I::I32Const(1),
+            I::I32Add,
+            I::I32Store(mem(abi::JIT_STATE_CONTINUATION)),
+            I::LocalGet(0),
+            I::Return,
+            I::End,
+        ]);
+        Self::tail_primitive(f, prim::DO_RETURN);
     }
 
     fn body(&mut self, label: u32) -> Function {

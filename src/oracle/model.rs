@@ -57,13 +57,6 @@ pub mod prim {
     pub const PREEMPT: u32 = 21;
 }
 
-/// Entries of AtomVM's interface that a rewrite may answer in the module
-/// (inline returns: `do_return`), so that the original calls them where the
-/// rewritten module does not.
-pub fn answered_in_module(n: u32, alt: bool) -> bool {
-    !alt && n == prim::DO_RETURN
-}
-
 /// Table index of model primitive `n` (`alt`: of the other interface).
 pub fn table_index(n: u32, alt: bool) -> u32 {
     1 + n + if alt { N as u32 } else { 0 }
@@ -94,9 +87,6 @@ pub struct Scenario {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Event {
     /// A primitive call: entry `n` of the interface (or of the other one).
-    /// Calls of entries a rewrite may answer in the module instead (see
-    /// [`answered_in_module`]) are not logged: their effects are compared
-    /// through memory.
     Prim { n: u32, alt: bool, args: Vec<i64> },
     /// A time slice ended, with the loop's reductions.
     Slice { end: SliceEnd, reductions: i32 },
@@ -189,14 +179,12 @@ fn primitive(
         .collect();
     let arg = |i: usize| args.get(i).copied().unwrap_or(0) as u32;
     let state = caller.data_mut();
-    if !answered_in_module(n, alt) {
-        state.events.push(Event::Prim {
-            n,
-            alt,
-            args: args.clone(),
-        });
-        state.calls += 1;
-    }
+    state.events.push(Event::Prim {
+        n,
+        alt,
+        args: args.clone(),
+    });
+    state.calls += 1;
     let calls = state.calls;
     let num_modules = state.num_modules;
     let memory = state.memory.ok_or_else(|| model_error("no memory"))?;

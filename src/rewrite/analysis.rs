@@ -147,27 +147,6 @@ impl<'a> wasmparser::VisitOperator<'a> for Decoder {
     wasmparser::for_each_visit_operator!(define_visit);
 }
 
-/// An instruction that pushed one of a call's first arguments.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Arg {
-    /// `local.get` of this local.
-    Local(u32),
-    /// `i32.const` of this value.
-    Const(i32),
-    /// Anything else.
-    Other,
-}
-
-impl Arg {
-    fn of(op: Op) -> Arg {
-        match op {
-            Op::LocalGet(l) => Arg::Local(l),
-            Op::I32Const(v) => Arg::Const(v),
-            _ => Arg::Other,
-        }
-    }
-}
-
 /// A place in a body that a rewrite may change, at module offsets.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Site {
@@ -175,11 +154,12 @@ pub enum Site {
     /// i32.store offset=4; local.get 0` then `return` or the body's end. `at`
     /// is the offset of its `local.get 1`.
     Jump { at: usize, label: u32 },
+    /// Any other return of ctx: `local.get 0` at `at`, then `return` or the
+    /// body's end.
+    Exit { at: usize },
     /// `local.get 2; i32.load offset=O; call_indirect (type ty) (table 0)`
     /// from `start`; the `call_indirect` is at `[call, call_end)`. If a
-    /// `return` follows at once, `ret_end` is the offset after it. `args`
-    /// are the two instructions just before `start`, with their offsets
-    /// (for a call of two arguments, what pushed them).
+    /// `return` follows at once, `ret_end` is the offset after it.
     Primitive {
         start: usize,
         offset: u64,
@@ -187,7 +167,6 @@ pub enum Site {
         call_end: usize,
         ty: u32,
         ret_end: Option<usize>,
-        args: [(Arg, usize); 2],
     },
     /// Any other `call_indirect` on table 0, at `[start, end)`.
     Computed { start: usize, end: usize, ty: u32 },
@@ -217,6 +196,8 @@ pub struct BodyFacts {
     pub uses_table: bool,
     /// The body has at least one jump sequence.
     pub has_jumps: bool,
+    /// The body has at least one other return of ctx.
+    pub has_exits: bool,
 }
 
 impl BodyFacts {
@@ -250,6 +231,7 @@ pub fn scan(
         params_written: 0,
         uses_table: false,
         has_jumps: false,
+        has_exits: false,
     };
     // A primitive call waits here until the next instruction says whether
     // it is in tail position.
@@ -266,7 +248,6 @@ pub fn scan(
             call,
             call_end,
             ty,
-            args,
             ..
         }) = pending.take()
         {
@@ -278,7 +259,6 @@ pub fn scan(
                 call_end,
                 ty,
                 ret_end,
-                args,
             })?;
         }
         match op {
@@ -287,6 +267,9 @@ pub fn scan(
                 if let Some((label, at)) = jump_before(&window, num_functions) {
                     facts.has_jumps = true;
                     on_site(Site::Jump { at, label })?;
+                } else if let (Op::LocalGet(0), at) = window[4] {
+                    facts.has_exits = true;
+                    on_site(Site::Exit { at })?;
                 }
             }
             Op::CallIndirect { ty, table: 0 } => match (window[3], window[4]) {
@@ -298,10 +281,6 @@ pub fn scan(
                         call_end: end,
                         ty,
                         ret_end: None,
-                        args: [
-                            (Arg::of(window[1].0), window[1].1),
-                            (Arg::of(window[2].0), window[2].1),
-                        ],
                     })
                 }
                 _ => on_site(Site::Computed {

@@ -8,7 +8,7 @@
 //! | this one | the memory import matches the program's memory (shared only in `-pthread` builds), minimum 0 pages | always |
 //! | `jumps.rs` | a jump gets a guarded `return_call` to its label | [`Options::tail_calls`] |
 //! | `primitives.rs` | primitive calls become imports bound to AtomVM's interface; the module drops its table import | [`Options::direct_primitives`] |
-//! | `returns.rs` | a return within the module gets a guarded `return_call_indirect` to its label | [`Options::inline_returns`] (with tail calls) |
+//! | `exits.rs` | any other return to the loop gets a guarded `return_call_indirect` to the label it continues at | [`Options::computed_jumps`] (with tail calls) |
 //!
 //! A rewrite is decided per function, and per module, from what the
 //! analysis proves; where it cannot prove the rewrite exact, or where the
@@ -24,9 +24,9 @@
 //! through [`crate::memory`].
 
 pub mod analysis;
+mod exits;
 mod jumps;
 mod primitives;
-mod returns;
 mod trampolines;
 
 pub use primitives::INTERFACE_ENTRIES;
@@ -53,9 +53,10 @@ pub struct Options {
     pub tail_calls: bool,
     /// Bind primitives as imports and drop the table import when possible.
     pub direct_primitives: bool,
-    /// Return within the module without the dispatch loop (needs
-    /// `tail_calls`).
-    pub inline_returns: bool,
+    /// Link returns to the loop with a computed continuation, such as the
+    /// generator's returns within the module, with `return_call_indirect`
+    /// (needs `tail_calls`).
+    pub computed_jumps: bool,
 }
 
 impl Options {
@@ -65,7 +66,7 @@ impl Options {
             shared_memory,
             tail_calls: false,
             direct_primitives: false,
-            inline_returns: false,
+            computed_jumps: false,
         }
     }
 
@@ -75,18 +76,18 @@ impl Options {
             shared_memory,
             tail_calls: true,
             direct_primitives: true,
-            inline_returns: true,
+            computed_jumps: true,
         }
     }
 
-    /// The 8 combinations of the three rewrites (inline returns take
+    /// The 8 combinations of the three rewrites (computed jumps take
     /// effect only with tail calls), for tests.
     pub fn every(shared_memory: bool) -> impl Iterator<Item = Options> {
         (0..8u8).map(move |bits| Options {
             shared_memory,
             tail_calls: bits & 1 != 0,
             direct_primitives: bits & 2 != 0,
-            inline_returns: bits & 4 != 0,
+            computed_jumps: bits & 4 != 0,
         })
     }
 }
@@ -101,8 +102,8 @@ pub struct Rewritten {
     pub linked_functions: u32,
     /// Jumps given a `return_call` fast path.
     pub linked_jumps: u32,
-    /// Returns given a `return_call_indirect` fast path.
-    pub linked_returns: u32,
+    /// Other returns to the loop given a `return_call_indirect` fast path.
+    pub linked_exits: u32,
     /// Primitive calls turned into calls of imports.
     pub direct_calls: u32,
     /// Computed `call_indirect`s sent through trampolines.
@@ -153,34 +154,33 @@ pub struct FnFacts {
     pub entered_by_loop: bool,
     /// It has jump sequences.
     pub has_jumps: bool,
-    /// It has returns that may get a fast path (`returns.rs`).
-    pub has_returns: bool,
+    /// It has other returns to the loop (`exits.rs`).
+    pub has_exits: bool,
     /// It never writes locals 0-2.
     pub params_read_only: bool,
     /// It writes local 2 (the native interface).
     pub writes_p: bool,
     /// [`JUMP_LOCALS`] more locals keep it within the engine's limit.
     pub locals_room: bool,
-    /// [`JUMP_LOCALS`] + [`RETURN_LOCALS`] more locals do too.
-    pub returns_room: bool,
+    /// [`JUMP_LOCALS`] + [`EXIT_LOCALS`] more locals do too.
+    pub exits_room: bool,
 }
 
 /// Locals a linked function gets: the entry module.
 pub const JUMP_LOCALS: u32 = 1;
-/// Locals a function whose returns get fast paths gets besides: the
-/// returns' scratch `cp` and label.
-pub const RETURN_LOCALS: u32 = 2;
+/// Locals a function whose exits get fast paths gets besides: the label.
+pub const EXIT_LOCALS: u32 = 1;
 
 impl FnFacts {
     fn of(facts: &BodyFacts) -> FnFacts {
         FnFacts {
             entered_by_loop: true, // set from the call targets when read back
             has_jumps: facts.has_jumps,
-            has_returns: false, // set by the planner from the sites
+            has_exits: facts.has_exits,
             params_read_only: facts.params_written == 0,
             writes_p: facts.writes_param(2),
             locals_room: facts.num_locals + u64::from(JUMP_LOCALS) <= limits::MAX_FUNCTION_LOCALS,
-            returns_room: facts.num_locals + u64::from(JUMP_LOCALS + RETURN_LOCALS)
+            exits_room: facts.num_locals + u64::from(JUMP_LOCALS + EXIT_LOCALS)
                 <= limits::MAX_FUNCTION_LOCALS,
         }
     }
@@ -190,8 +190,8 @@ impl FnFacts {
             | u8::from(self.params_read_only) << 1
             | u8::from(self.writes_p) << 2
             | u8::from(self.locals_room) << 3
-            | u8::from(self.has_returns) << 4
-            | u8::from(self.returns_room) << 5
+            | u8::from(self.has_exits) << 4
+            | u8::from(self.exits_room) << 5
     }
 
     fn from_byte(b: u8, entered_by_loop: bool) -> FnFacts {
@@ -201,8 +201,8 @@ impl FnFacts {
             params_read_only: b & 2 != 0,
             writes_p: b & 4 != 0,
             locals_room: b & 8 != 0,
-            has_returns: b & 16 != 0,
-            returns_room: b & 32 != 0,
+            has_exits: b & 16 != 0,
+            exits_room: b & 32 != 0,
         }
     }
 }
@@ -227,8 +227,8 @@ struct Plan<'a> {
     /// The module defines tables, globals or element segments of its own:
     /// the rewrites that add their own leave it as it is.
     defines_items: bool,
-    /// Index of the table of the module's own label functions, if returns
-    /// are inlined.
+    /// Index of the table of the module's own label functions, if computed
+    /// jumps are linked.
     own_table: Option<u32>,
 }
 
@@ -305,14 +305,11 @@ fn plan<'a>(wasm: &'a [u8], shape: &Shape<'_>, opts: Options, base: usize) -> Re
     }
     for body in bodies(wasm, base) {
         let body = body?;
-        let mut has_returns = false;
         let facts = analysis::scan(&body, n, base, |site| {
             plan.prims.observe(&site);
             if let Site::Call { func, .. } = site {
                 plan.called.insert(func);
             }
-            has_returns |=
-                returns::insertion_point(&site, |ty| plan.prims.is_standard(ty, 1)).is_some();
             Ok(())
         })?;
         plan.prims.end_function(&facts);
@@ -321,13 +318,7 @@ fn plan<'a>(wasm: &'a [u8], shape: &Shape<'_>, opts: Options, base: usize) -> Re
                 "the code section has more bodies than functions",
             ));
         }
-        plan.flags.push(
-            FnFacts {
-                has_returns,
-                ..FnFacts::of(&facts)
-            }
-            .to_byte(),
-        );
+        plan.flags.push(FnFacts::of(&facts).to_byte());
     }
     plan.binding = plan
         .prims
@@ -348,34 +339,34 @@ fn plan<'a>(wasm: &'a [u8], shape: &Shape<'_>, opts: Options, base: usize) -> Re
 }
 
 /// The index of the table of the module's own label functions, if some
-/// return may get a fast path: after the imported table, if any.
+/// exit may get a fast path: after the imported table, if any.
 fn own_table(plan: &Plan<'_>) -> Option<u32> {
     let o = plan.opts;
-    let wanted = o.tail_calls && o.inline_returns && !plan.defines_items;
-    let any = (0..plan.num_functions).any(|f| returns_fit(plan.facts(f)));
+    let wanted = o.tail_calls && o.computed_jumps && !plan.defines_items;
+    let any = (0..plan.num_functions).any(|f| exits_fit(plan.facts(f)));
     (wanted && any).then_some(u32::from(!plan.binding.detached))
 }
 
-/// Whether a function's returns can get fast paths, given a table.
-fn returns_fit(facts: FnFacts) -> bool {
-    facts.has_returns
-        && facts.returns_room
+/// Whether a function's exits can get fast paths, given a table.
+fn exits_fit(facts: FnFacts) -> bool {
+    facts.has_exits
+        && facts.exits_room
         && jumps::may_link(&FnFacts {
             has_jumps: true,
             ..facts
         })
 }
 
-/// Whether function `f`'s returns get fast paths if it is linked.
-fn inlines_returns(plan: &Plan<'_>, f: u32) -> bool {
-    plan.own_table.is_some() && returns_fit(plan.facts(f))
+/// Whether function `f`'s exits get fast paths if it is linked.
+fn links_exits(plan: &Plan<'_>, f: u32) -> bool {
+    plan.own_table.is_some() && exits_fit(plan.facts(f))
 }
 
-/// Whether function `f`'s jumps and returns get fast paths (before the
+/// Whether function `f`'s jumps and exits get fast paths (before the
 /// size check).
 fn links(plan: &Plan<'_>, f: u32) -> bool {
     let facts = plan.facts(f);
-    plan.opts.tail_calls && (jumps::may_link(&facts) || inlines_returns(plan, f))
+    plan.opts.tail_calls && (jumps::may_link(&facts) || links_exits(plan, f))
 }
 
 /// Sizes every body under the plan's binding, deciding per function whether
@@ -452,16 +443,16 @@ fn write_body(
     }
     let ops_start = at(locals.original_position());
     let mut scratch: Vec<u8> = Vec::with_capacity(64);
-    let returns_table = plan.own_table.filter(|_| link && inlines_returns(plan, f));
+    let exits_table = plan.own_table.filter(|_| link && links_exits(plan, f));
     if link {
         // The groups, one more: the entry module at index num_locals, and
-        // the returns' scratch after it.
+        // the exits' scratch label after it.
         let first_group = start + leb_len(groups);
         put_u32(sink, groups + 1)?;
         copy(sink, wasm, first_group..ops_start)?;
         let extra = JUMP_LOCALS
-            + if returns_table.is_some() {
-                RETURN_LOCALS
+            + if exits_table.is_some() {
+                EXIT_LOCALS
             } else {
                 0
             };
@@ -476,31 +467,28 @@ fn write_body(
     let facts = plan.facts(f);
     let p_is_interface = facts.entered_by_loop && !facts.writes_p;
     let tail_calls = plan.opts.tail_calls;
-    let scratch_locals = returns::Scratch {
-        entry: num_locals,
-        cp: num_locals + 1,
-        label: num_locals + 2,
-    };
     let mut pos = ops_start;
     let scanned = analysis::scan(body, plan.num_functions, plan.base, |site| {
         scratch.clear();
-        if let Some(table) = returns_table {
-            if let Some(at) = returns::insertion_point(&site, |ty| plan.prims.is_standard(ty, 1)) {
-                if at < pos {
-                    return Err(Error::shape("internal error: rewrite sites overlap"));
-                }
-                let (n, label_type) = (plan.num_functions, module::LABEL_TYPE);
-                returns::fast_path(&mut scratch, &scratch_locals, n, table, label_type);
-                copy(sink, wasm, pos..at)?;
-                sink.put(&scratch)?;
-                pos = at;
-                scratch.clear();
-                if let Some(s) = stats.as_deref_mut() {
-                    s.linked_returns += 1;
-                }
-            }
-        }
         let (from, to) = match site {
+            Site::Exit { at } => {
+                let Some(table) = exits_table else {
+                    return Ok(());
+                };
+                let (n, label_type) = (plan.num_functions, module::LABEL_TYPE);
+                exits::fast_path(
+                    &mut scratch,
+                    num_locals,
+                    num_locals + 1,
+                    n,
+                    table,
+                    label_type,
+                );
+                if let Some(s) = stats.as_deref_mut() {
+                    s.linked_exits += 1;
+                }
+                (at, at) // inserted; the original return follows
+            }
             Site::Jump { at, label } if link => {
                 jumps::fast_path(&mut scratch, label + k, num_locals);
                 if let Some(s) = stats.as_deref_mut() {

@@ -84,11 +84,6 @@ impl PrimitiveFacts {
         self.standard_of.get(ty as usize).copied().flatten()
     }
 
-    /// Whether the module's type `ty` is standard type `s`.
-    pub fn is_standard(&self, ty: u32, s: u8) -> bool {
-        self.standard(ty) == Some(s)
-    }
-
     fn computed_call(&mut self, ty: u32) {
         match self.standard(ty) {
             Some(s) => self.computed |= 1 << s,
@@ -256,7 +251,6 @@ impl Binding {
                 call_end,
                 ty,
                 ret_end,
-                ..
             } => {
                 let s = facts.standard(ty)?;
                 match entry_of(offset) {

@@ -555,20 +555,21 @@ static void test_a_jump_in_a_called_function(void)
     CHECK(p.done && p.ctx.x[1] == 99, "done=%d x1=%u, expected 99", p.done, (unsigned) p.ctx.x[1]);
 }
 
-/* Label 1 sets cp to its own label 3 and returns: with inline returns (and
- * tail calls) label 3 runs in the same call from the loop, without them the
- * loop calls it; both end with x1 = 11. A cp past the module's labels is
- * left to do_return and the loop, whose lookup then fails either way. */
+/* Label 1 sets cp to its own label 3 and returns as AtomVM's generator does
+ * (cp decoded into the continuation): with computed jumps (and tail calls)
+ * label 3 runs in the same call from the loop, without them the loop calls
+ * it; both end with x1 = 11. A cp past the module's labels is left to the
+ * loop, whose lookup then fails either way. */
 static void test_returns_within_a_module_skip_the_loop(void)
 {
     bool linked = tail_calls_on && atomvm_wasm_jit_tail_calls_supported();
-    for (int inline_returns = 1; inline_returns >= 0; inline_returns--) {
-        atomvm_wasm_jit_set_inline_returns(inline_returns);
+    for (int computed_jumps = 1; computed_jumps >= 0; computed_jumps--) {
+        atomvm_wasm_jit_set_computed_jumps(computed_jumps);
         Process p;
         if (run_stream("return_here.stream", 43, 0, 0, &p)) {
-            int expected = inline_returns && linked ? 1 : 2;
+            int expected = computed_jumps && linked ? 1 : 2;
             CHECK(p.done && p.ctx.x[1] == 11, "done=%d x1=%u", p.done, (unsigned) p.ctx.x[1]);
-            CHECK(p.calls == expected, "inline returns %d: %d calls from the loop, expected %d", inline_returns,
+            CHECK(p.calls == expected, "computed jumps %d: %d calls from the loop, expected %d", computed_jumps,
                 p.calls, expected);
         }
         Module *m = load_stream("return_past.stream", 44);
@@ -579,7 +580,7 @@ static void test_returns_within_a_module_skip_the_loop(void)
             host_unload(m);
         }
     }
-    atomvm_wasm_jit_set_inline_returns(true);
+    atomvm_wasm_jit_set_computed_jumps(true);
 }
 
 /* A function with 50,000 locals, and a 1.8 MB body of jumps: valid for V8,

@@ -1,0 +1,66 @@
+//! Computed jumps ([`super::Options::computed_jumps`], with tail calls).
+//! Any other return of ctx to the dispatch loop (`local.get 0` then
+//! `return` or the body's end, not a jump of `jumps.rs`) may carry a
+//! continuation the code computed: the generator's return to a label of the
+//! same module is one (`cp` decoded into `jit_state->continuation`, spec
+//! 6.3). In front of its `local.get 0` goes
+//!
+//! ```text
+//! label = jit_state->continuation - 1
+//! if label < <number of labels>                    (so continuation != 0)
+//!    && jit_state->remaining_reductions != 0
+//!    && jit_state->module == <module at function entry>:
+//!     jit_state->continuation = 0
+//!     return_call_indirect <own table>[label](ctx, jit_state, p)
+//! ```
+//!
+//! which is what the loop would do on that return: it gets ctx back, goes
+//! on while the continuation is not 0 and reductions remain, keeps the
+//! module, resets the continuation and calls the label (every label below
+//! the module's count is registered while one of its functions runs). The
+//! module gets a table of its own holding its label functions (it imports
+//! no other table, or keeps table 0).
+//!
+//! Exact under the conditions of tail-linked jumps (`jumps.rs`): the
+//! function is entered by the loop only and never writes locals 0-2, so
+//! that returning ctx from it means returning it to the loop, and the added
+//! locals and code keep it within the engine's limits. The loop's decision
+//! depends only on what it reads back, so what the code stored before the
+//! return, and where, does not matter.
+
+use crate::abi;
+use wasm_encoder::{BlockType, InstructionSink};
+
+/// The fast path inserted before a return of ctx, in a module of `n` labels
+/// whose own table is `table` and label type `label_type`. `entry` holds the
+/// module at function entry, `label` is scratch.
+pub fn fast_path(sink: &mut Vec<u8>, entry: u32, label: u32, n: u32, table: u32, label_type: u32) {
+    InstructionSink::new(sink)
+        .local_get(1)
+        .i32_load(super::mem(abi::JIT_STATE_CONTINUATION))
+        .i32_const(1)
+        .i32_sub()
+        .local_tee(label)
+        .i32_const(n as i32)
+        .i32_lt_u()
+        .local_get(1)
+        .i32_load(super::mem(abi::JIT_STATE_REDUCTIONS))
+        .i32_const(0)
+        .i32_ne()
+        .i32_and()
+        .local_get(1)
+        .i32_load(super::mem(abi::JIT_STATE_MODULE))
+        .local_get(entry)
+        .i32_eq()
+        .i32_and()
+        .if_(BlockType::Empty)
+        .local_get(1)
+        .i32_const(0)
+        .i32_store(super::mem(abi::JIT_STATE_CONTINUATION))
+        .local_get(0)
+        .local_get(1)
+        .local_get(2)
+        .local_get(label)
+        .return_call_indirect(table, label_type)
+        .end();
+}
