@@ -23,6 +23,9 @@
 #   profile  where the time goes with this library, per benchmark case
 #   newest   this library in AtomVM linked by the newest Emscripten Debian
 #            has (sid), and AtomVM's suites on it
+#   keep=NAME  (not in the default) keeps the current node build with this
+#            library as variant wasm-jit@NAME, which later bench stages run
+#            too: before and after a change, in the same interleaved run
 #
 # Inputs (git directories are exported at the given refs; trees used as are):
 #   ATOMVM (or the first argument after the stages: a tree or git dir) at
@@ -283,8 +286,15 @@ bench() {
  {"name": "wasm-interp", "cwd": "/lane/build/wasm-interp", "cmd": ["node", "src/AtomVM.mjs", "$b", "$E/libs/atomvmlib-emscripten.avm"]},
  {"name": "wasm-upstream", "cwd": "/lane/build/wasm-upstream", "cmd": ["node", "src/AtomVM.mjs", "$b", "$E/libs/atomvmlib-emscripten-wasm32.avm"]},
  {"name": "wasm-jit", "cwd": "/lane/build/wasm-jit", "cmd": ["node", "src/AtomVM.mjs", "$b", "$E/libs/atomvmlib-emscripten-wasm32.avm"]}
-]
 EOF
+    local k
+    for k in "$L"/build/keep/*/; do
+        [ -d "$k" ] || continue
+        k=$(basename "$k")
+        printf ',\n {"name": "wasm-jit@%s", "cwd": "/lane/build/keep/%s", "cmd": ["node", "src/AtomVM.mjs", "%s", "%s"]}' \
+            "$k" "$k" "$b" "$E/libs/atomvmlib-emscripten-wasm32.avm" >>"$L/bench/variants.json"
+    done
+    printf '\n]\n' >>"$L/bench/variants.json"
     in_chroot node /lane/jit/atomvm/bench.js /lane/bench/variants.json "$ROUNDS" /lane/results/bench.json |
         tee "$RES/bench.txt"
 }
@@ -302,6 +312,13 @@ profile() {
     in_chroot node /lane/jit/atomvm/profile.js "$dir" | tee "$RES/profile.txt"
 }
 
+# keep NAME: a copy of the node build with this library, for bench.
+keep() {
+    log "keeping the current wasm-jit build as wasm-jit@$1"
+    mkdir -p "$L/build/keep/$1/src"
+    cp "$L/build/wasm-jit/src/AtomVM.mjs" "$L/build/wasm-jit/src/AtomVM.wasm" "$L/build/keep/$1/src/"
+}
+
 newest() {
     log "this library in AtomVM linked by the newest Emscripten in Debian (sid)"
     "$JIT/atomvm/newest.sh" "$L"
@@ -311,6 +328,7 @@ STAGES=()
 for arg in "$@"; do
     case "$arg" in
     build | suites | web | bench | profile | newest) STAGES+=("$arg") ;;
+    keep=?*) STAGES+=("keep ${arg#keep=}") ;;
     *) ATOMVM=$arg ;;
     esac
 done
@@ -318,4 +336,4 @@ done
 mounts
 packages
 sources
-for s in "${STAGES[@]}"; do "$s"; done
+for s in "${STAGES[@]}"; do $s; done
