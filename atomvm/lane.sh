@@ -21,6 +21,8 @@
 #            headless Chromium with the checks of its cypress specs
 #   bench    the Erlang benchmark set on the five variants, interleaved
 #   profile  where the time goes with this library, per benchmark case
+#   cache    the native-code cache: test_estdlib twice on one directory,
+#            hello_world cold, warm and with damaged entries
 #   newest   this library in AtomVM linked by the newest Emscripten Debian
 #            has (sid), and AtomVM's suites on it
 #   keep=NAME  (not in the default) keeps the current node build with this
@@ -218,7 +220,8 @@ suite() {
     local variant=$1 name=$2 pattern=$3 timeout=$4
     shift 4
     local out=$RES/suite-$variant-$name.log
-    in_chroot sh -c "cd /lane/build/$variant && node /lane/jit/atomvm/run-until.js '$pattern' $timeout node src/AtomVM.mjs $*" >"$out" 2>&1 || true
+    in_chroot env ${SUITE_ENV:-ATOMVM_WASM_JIT_CACHE=off} sh -c \
+        "cd /lane/build/$variant && node /lane/jit/atomvm/run-until.js '$pattern' $timeout node src/AtomVM.mjs $*" >"$out" 2>&1 || true
     local result seconds compiled
     # A run without a result line is a result too: no grep may stop the lane.
     result=$(grep -E "$pattern" "$out" | head -1 | cut -c1-110 || true)
@@ -243,6 +246,36 @@ suites() {
             "$(echo "$line" | grep -oE '\{test_[a-z_]+,[^}]*\}' | grep -vc ',ok}$' || true) not ok"
     done
     corrupted
+}
+
+# The native-code cache (issue 12), in a directory of its own: test_estdlib
+# twice (the second run compiles nothing), hello_world cold and warm.
+cache() {
+    log "the native-code cache: test_estdlib twice, hello_world cold and warm"
+    local libs=$E/libs/atomvmlib-emscripten-wasm32.avm run
+    rm -rf "$L/cache-test"
+    for run in cold warm; do
+        SUITE_ENV=ATOMVM_WASM_JIT_CACHE_DIR=/lane/cache-test \
+            suite wasm-jit "test_estdlib-$run" '^\[\{test_' 900 "$E/tests/libs/estdlib/test_estdlib.avm"
+        local line
+        line=$(grep -E '^\[\{test_' "$RES/suite-wasm-jit-test_estdlib-$run.log" | head -1 || true)
+        echo "  $run: $(echo "$line" | grep -oE '\{test_[a-z_]+,ok\}' | wc -l) ok," \
+            "$(ls "$L/cache-test" 2>/dev/null | grep -c '\.avmjit$' || true) entries," \
+            "$(du -sk "$L/cache-test" 2>/dev/null | cut -f1) kB"
+    done
+    rm -rf "$L/cache-test"
+    for run in cold warm; do
+        SUITE_ENV=ATOMVM_WASM_JIT_CACHE_DIR=/lane/cache-test \
+            suite wasm-jit "hello_world-$run" '^hello_world' 300 "$E/examples/erlang/hello_world.beam $libs"
+    done
+    # An entry damaged on disk: refused with a message, compiled again.
+    local f
+    for f in "$L"/cache-test/*.avmjit; do
+        printf 'damaged' | dd of="$f" bs=1 seek=100 conv=notrunc status=none
+    done
+    SUITE_ENV=ATOMVM_WASM_JIT_CACHE_DIR=/lane/cache-test \
+        suite wasm-jit "hello_world-damaged" '^hello_world' 300 "$E/examples/erlang/hello_world.beam $libs"
+    grep -m2 "atomvm_wasm_jit:" "$RES/suite-wasm-jit-hello_world-damaged.log" | cut -c1-160 | sed 's/^/  /' || true
 }
 
 # A precompiled module whose stream is damaged (queue's, in a copy of
@@ -327,12 +360,12 @@ newest() {
 STAGES=()
 for arg in "$@"; do
     case "$arg" in
-    build | suites | web | bench | profile | newest) STAGES+=("$arg") ;;
+    build | suites | cache | web | bench | profile | newest) STAGES+=("$arg") ;;
     keep=?*) STAGES+=("keep ${arg#keep=}") ;;
     *) ATOMVM=$arg ;;
     esac
 done
-[ ${#STAGES[@]} -gt 0 ] || STAGES=(build suites web bench profile newest)
+[ ${#STAGES[@]} -gt 0 ] || STAGES=(build suites cache web bench profile newest)
 mounts
 packages
 sources

@@ -10,6 +10,10 @@
  *  - atomvm_wasm_jit_native_interface: the address of AtomVM's
  *    module_native_interface, so that the runtime can bind primitive calls
  *    of JIT modules to its entries when it instantiates them.
+ *  - sys_get_cache_native_code / sys_set_cache_native_code: the native-code
+ *    cache, keyed by the module's BEAM binary (Module.binary) and by this
+ *    build of AtomVM (its version and JIT format version; the Rust side adds
+ *    the content of the native interface and its own formats).
  */
 
 #include <string.h>
@@ -20,10 +24,27 @@
 #include "nifs.h"
 #include "sys.h"
 #include "term.h"
+#include "module.h"
 #include "utils.h"
+
+#if __has_include("avm_version.h")
+#include "avm_version.h"
+#endif
+#ifndef ATOMVM_VERSION
+#define ATOMVM_VERSION "unknown"
+#endif
 
 /* Defined in the Rust library (include/atomvm_wasm_jit.h). */
 void atomvm_wasm_jit_record_error(const char *message);
+const void *atomvm_wasm_jit_map_runtime_stream(const uint8_t *code, size_t size);
+const void *atomvm_wasm_jit_cache_get(const uint8_t *beam, size_t beam_size, const char *build,
+    uint16_t *version, uint32_t *labels);
+bool atomvm_wasm_jit_cache_put(const uint8_t *beam, size_t beam_size, const char *build, uint16_t version,
+    const void *native_code, uint32_t labels);
+
+#define SHIM_STR2(x) #x
+#define SHIM_STR(x) SHIM_STR2(x)
+static const char cache_build[] = "AtomVM " ATOMVM_VERSION " jit-format " SHIM_STR(JIT_FORMAT_VERSION) " wasm32";
 
 ModuleNativeEntryPoint jit_stream_entry_point(Context *ctx, term stream)
 {
@@ -32,7 +53,32 @@ ModuleNativeEntryPoint jit_stream_entry_point(Context *ctx, term stream)
         atomvm_wasm_jit_record_error("jit_stream_entry_point: the JIT stream is not a binary");
         return NULL;
     }
-    return sys_map_native_code((const uint8_t *) term_binary_data(stream), term_binary_size(stream));
+    return (ModuleNativeEntryPoint) atomvm_wasm_jit_map_runtime_stream(
+        (const uint8_t *) term_binary_data(stream), term_binary_size(stream));
+}
+
+bool sys_get_cache_native_code(GlobalContext *global, Module *mod, uint16_t *version,
+    ModuleNativeEntryPoint *entry_point, uint32_t *labels)
+{
+    UNUSED(global);
+    const void *native_code = atomvm_wasm_jit_cache_get(mod->binary, mod->binary_size, cache_build, version, labels);
+    if (native_code == NULL) {
+        return false;
+    }
+    if (*version != JIT_FORMAT_VERSION) {
+        /* AtomVM would not use it: do not keep it loaded. */
+        sys_release_native_code((ModuleNativeEntryPoint) native_code);
+        return false;
+    }
+    *entry_point = (ModuleNativeEntryPoint) native_code;
+    return true;
+}
+
+void sys_set_cache_native_code(GlobalContext *global, Module *mod, uint16_t version,
+    ModuleNativeEntryPoint entry_point, uint32_t labels)
+{
+    UNUSED(global);
+    atomvm_wasm_jit_cache_put(mod->binary, mod->binary_size, cache_build, version, (const void *) entry_point, labels);
 }
 
 const void *atomvm_wasm_jit_native_interface(void)

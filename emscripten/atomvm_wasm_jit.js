@@ -253,6 +253,97 @@ var AtomVMWasmJitLibrary = {
     }
   },
 
+  // The native-code cache. src/cache.rs reads and writes its entries with
+  // the C library's file system: on node with NODERAWFS that is the real
+  // directory; in a browser, a directory kept in IndexedDB (IDBFS, linked
+  // with -lidbfs.js), mounted and loaded before main and saved after writes.
+  atomvm_wasm_jit_js_cache_dir__deps: ['$AVMJIT_CACHE'],
+  atomvm_wasm_jit_js_cache_dir__sig: 'iii',
+  atomvm_wasm_jit_js_cache_dir__postset: 'AVMJIT_CACHE.preload();',
+  atomvm_wasm_jit_js_cache_dir: function(ptr, cap) {
+    var dir = AVMJIT_CACHE.dir();
+    if (!dir) return -1;
+    var encoded = new TextEncoder().encode(dir);
+    if (encoded.length > cap) return -1;
+    new Uint8Array(wasmMemory.buffer, ptr, encoded.length).set(encoded);
+    return encoded.length;
+  },
+
+  atomvm_wasm_jit_js_cache_max_bytes__deps: ['$AVMJIT_CACHE'],
+  atomvm_wasm_jit_js_cache_max_bytes__sig: 'd',
+  atomvm_wasm_jit_js_cache_max_bytes: function() {
+    var env = AVMJIT_CACHE.env();
+    var max = env ? Number(env.ATOMVM_WASM_JIT_CACHE_MAX_BYTES) : 0;
+    return max > 0 ? max : 0;
+  },
+
+  // Runs on the main thread, where the browser's file system lives.
+  atomvm_wasm_jit_js_cache_written__deps: ['$AVMJIT_CACHE'],
+  atomvm_wasm_jit_js_cache_written__sig: 'v',
+  atomvm_wasm_jit_js_cache_written__proxy: 'async',
+  atomvm_wasm_jit_js_cache_written: function() {
+    AVMJIT_CACHE.save();
+  },
+
+  $AVMJIT_CACHE: {
+    mount: '/atomvm-wasm-jit-cache',
+    timer: null,
+    env: function() {
+      var node = typeof process == 'object' && process.versions && process.versions.node;
+      return node ? process.env : null;
+    },
+    // Where the cache is, or null for none.
+    dir: function() {
+      var env = AVMJIT_CACHE.env();
+      if (env) {
+        if (env.ATOMVM_WASM_JIT_CACHE === 'off') return null;
+        if (env.ATOMVM_WASM_JIT_CACHE_DIR) return env.ATOMVM_WASM_JIT_CACHE_DIR;
+        var base = env.XDG_CACHE_HOME || (env.HOME && env.HOME + '/.cache') || env.LOCALAPPDATA;
+        return base ? base + '/atomvm-wasm-jit' : null;
+      }
+      return AVMJIT_CACHE.browser() ? AVMJIT_CACHE.mount : null;
+    },
+    browser: function() {
+      return typeof IDBFS != 'undefined' && typeof FS != 'undefined' && typeof indexedDB != 'undefined' &&
+        Module['atomvmWasmJitCache'] !== false;
+    },
+    // In a browser, on the main thread: mount the directory and load it
+    // from IndexedDB before main runs.
+    preload: function() {
+      if (AVMJIT_CACHE.env() || !AVMJIT_CACHE.browser()) return;
+      if (typeof ENVIRONMENT_IS_PTHREAD != 'undefined' && ENVIRONMENT_IS_PTHREAD) return;
+      var pre = Module['preRun'] || [];
+      if (typeof pre == 'function') pre = [pre];
+      pre.push(function() {
+        var dir = AVMJIT_CACHE.mount;
+        try {
+          FS.mkdir(dir);
+          FS.mount(IDBFS, {}, dir);
+        } catch (e) {
+          return;
+        }
+        var dep = typeof addRunDependency == 'function';
+        if (dep) addRunDependency('atomvm-wasm-jit-cache');
+        FS.syncfs(true, function(e) {
+          if (e) err('atomvm_wasm_jit: cache: cannot load from IndexedDB: ' + e);
+          if (dep) removeRunDependency('atomvm-wasm-jit-cache');
+        });
+      });
+      Module['preRun'] = pre;
+    },
+    // In a browser: save the directory to IndexedDB soon, once for a burst
+    // of writes.
+    save: function() {
+      if (AVMJIT_CACHE.env() || !AVMJIT_CACHE.browser() || AVMJIT_CACHE.timer) return;
+      AVMJIT_CACHE.timer = setTimeout(function() {
+        AVMJIT_CACHE.timer = null;
+        FS.syncfs(false, function(e) {
+          if (e) err('atomvm_wasm_jit: cache: cannot save to IndexedDB: ' + e);
+        });
+      }, 100);
+    },
+  },
+
   atomvm_wasm_jit_js_calls__deps: ['$AVMJIT'],
   atomvm_wasm_jit_js_calls__sig: 'd',
   atomvm_wasm_jit_js_calls: function() {

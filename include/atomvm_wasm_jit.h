@@ -40,6 +40,9 @@ enum AtomvmWasmJitErrorKind
   AtomvmWasmJitErrorKind_Reentrant = 8,
   // A NULL or otherwise unusable argument crossed the C ABI.
   AtomvmWasmJitErrorKind_BadArgument = 9,
+  // A native-code cache entry was refused, or the cache directory could
+  // not be used (the module is then compiled as without a cache).
+  AtomvmWasmJitErrorKind_Cache = 10,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
@@ -86,26 +89,57 @@ const void *jit_wasm_get_entry_point(const void *native_code, int label);
 // handle is not a live module (spec section 5).
 const uint8_t *jit_wasm_get_lines_metadata(const void *native_code);
 
-// The native code cache (spec section 5): this runtime keeps none and always
-// reports a miss, which AtomVM handles by loading the stream.
+// `jit_stream_entry_point`'s work (the C shim hands over the bytes of the
+// Erlang binary): loads a stream compiled at run time, like
+// [`sys_map_native_code`], and keeps a copy of it for the
+// `sys_set_cache_native_code` that follows, if a cache is on.
 //
 // # Safety
-// No pointer is dereferenced.
-bool sys_get_cache_native_code(void *global,
-                               void *module,
-                               uint16_t *version,
-                               const void **entry_point,
-                               uint32_t *labels);
+// As [`sys_map_native_code`].
+const void *atomvm_wasm_jit_map_runtime_stream(const uint8_t *code, size_t size);
 
-// The native code cache (spec section 5): nothing is stored.
+// `sys_get_cache_native_code`'s work: the module whose BEAM binary is
+// `beam` from the cache, as a `native_code` handle with the version and
+// labels count stored with it; NULL on a miss, when the cache is off, or
+// when the entry was refused (then removed, with a message). `build` names
+// AtomVM's build (the C shim passes its version and JIT format version).
 //
 // # Safety
-// No pointer is dereferenced.
-void sys_set_cache_native_code(void *global,
-                               void *module,
+// `beam` must point to `beam_size` readable bytes, `build` to a
+// NUL-terminated string, `version` and `labels` to writable values; any
+// may be NULL, which is a miss.
+const void *atomvm_wasm_jit_cache_get(const uint8_t *beam,
+                                      size_t beam_size,
+                                      const char *build,
+                                      uint16_t *version,
+                                      uint32_t *labels);
+
+// `sys_set_cache_native_code`'s work: stores the stream of `native_code`
+// (remembered by [`atomvm_wasm_jit_map_runtime_stream`]) for the module
+// whose BEAM binary is `beam`. True if an entry was written; false if the
+// cache is off, the handle is not this thread's last run-time compilation,
+// or the write failed (with a message).
+//
+// # Safety
+// As [`atomvm_wasm_jit_cache_get`].
+bool atomvm_wasm_jit_cache_put(const uint8_t *beam,
+                               size_t beam_size,
+                               const char *build,
                                uint16_t version,
-                               const void *entry_point,
+                               const void *native_code,
                                uint32_t labels);
+
+// Sets the cache directory for what follows: NULL switches the cache off,
+// an empty string goes back to the platform's default (see README).
+// `max_bytes` 0 keeps the default bound.
+//
+// # Safety
+// `dir` is NULL or a NUL-terminated string.
+void atomvm_wasm_jit_set_cache_dir(const char *dir, uint64_t max_bytes);
+
+// Removes every entry of the cache in force; returns how many files, or -1
+// with a message.
+int atomvm_wasm_jit_cache_clear(void);
 
 // The message of the calling thread's last failure, or NULL. Valid until the
 // next failure on this thread.

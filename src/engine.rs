@@ -402,3 +402,75 @@ pub fn calls_on_this_thread() -> u64 {
         imp::TABLE.with_borrow(|t| t.calls)
     }
 }
+
+/// The content of AtomVM's native interface (its entries are table indices,
+/// which change when AtomVM's C code does), for the cache's build key.
+pub fn interface_fingerprint() -> Vec<u8> {
+    #[cfg(target_os = "emscripten")]
+    {
+        let base = imp::native_interface() as *const u32;
+        let n = crate::rewrite::INTERFACE_ENTRIES as usize;
+        (0..n)
+            // SAFETY: `native_interface` is the address of AtomVM's
+            // `module_native_interface`, a global of `n` function pointers
+            // (spec section 2), readable for the program's lifetime.
+            .flat_map(|i| unsafe { base.add(i).read_unaligned() }.to_le_bytes())
+            .collect()
+    }
+    #[cfg(not(target_os = "emscripten"))]
+    {
+        Vec::new()
+    }
+}
+
+/// The platform's default cache directory and size bound (None: no cache):
+/// on node, `ATOMVM_WASM_JIT_CACHE_DIR` or the per-user cache directory,
+/// unless `ATOMVM_WASM_JIT_CACHE=off`; in a browser, the IndexedDB-backed
+/// directory the JS library mounts. Natively (tests), only the variable.
+pub fn default_cache() -> (Option<std::path::PathBuf>, Option<u64>) {
+    #[cfg(target_os = "emscripten")]
+    {
+        extern "C" {
+            fn atomvm_wasm_jit_js_cache_dir(buf: *mut u8, len: usize) -> i32;
+            fn atomvm_wasm_jit_js_cache_max_bytes() -> f64;
+        }
+        let mut buf = [0u8; 1024];
+        // SAFETY: the JS side writes at most `buf.len()` bytes into `buf`
+        // and returns how many, or a negative number for "no cache".
+        let n = unsafe { atomvm_wasm_jit_js_cache_dir(buf.as_mut_ptr(), buf.len()) };
+        // SAFETY: no arguments.
+        let max = unsafe { atomvm_wasm_jit_js_cache_max_bytes() };
+        let dir = usize::try_from(n)
+            .ok()
+            .filter(|n| *n > 0 && *n <= buf.len())
+            .and_then(|n| std::str::from_utf8(&buf[..n]).ok())
+            .map(std::path::PathBuf::from);
+        (dir, (max >= 1.0).then_some(max as u64))
+    }
+    #[cfg(not(target_os = "emscripten"))]
+    {
+        if std::env::var("ATOMVM_WASM_JIT_CACHE").is_ok_and(|v| v == "off") {
+            return (None, None);
+        }
+        let max = std::env::var("ATOMVM_WASM_JIT_CACHE_MAX_BYTES")
+            .ok()
+            .and_then(|v| v.parse().ok());
+        (
+            std::env::var_os("ATOMVM_WASM_JIT_CACHE_DIR").map(Into::into),
+            max,
+        )
+    }
+}
+
+/// Tells the platform that a cache entry was written (the browser then
+/// saves its directory to IndexedDB, later and off this thread).
+pub fn cache_written() {
+    #[cfg(target_os = "emscripten")]
+    {
+        extern "C" {
+            fn atomvm_wasm_jit_js_cache_written();
+        }
+        // SAFETY: no arguments; the JS side only schedules work.
+        unsafe { atomvm_wasm_jit_js_cache_written() }
+    }
+}

@@ -29,6 +29,9 @@ pub enum ErrorKind {
     Reentrant = 8,
     /// A NULL or otherwise unusable argument crossed the C ABI.
     BadArgument = 9,
+    /// A native-code cache entry was refused, or the cache directory could
+    /// not be used (the module is then compiled as without a cache).
+    Cache = 10,
 }
 
 /// The runtime's error: a kind and a message meant for a person.

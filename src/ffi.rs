@@ -41,6 +41,19 @@ fn entry(index: u32) -> *const c_void {
     ptr::without_provenance(index as usize)
 }
 
+/// The `size` bytes at `code`, empty if NULL.
+///
+/// # Safety
+/// `code` is NULL or points to `size` bytes readable for `'a`.
+unsafe fn bytes_or_empty<'a>(code: *const u8, size: usize) -> &'a [u8] {
+    if code.is_null() || size == 0 {
+        &[]
+    } else {
+        // SAFETY: the caller guarantees `size` readable bytes at `code`.
+        unsafe { std::slice::from_raw_parts(code, size) }
+    }
+}
+
 /// Loads a JIT stream stored in a module file (spec section 5). Returns the
 /// module's `native_code` handle, or NULL with a message.
 ///
@@ -49,12 +62,8 @@ fn entry(index: u32) -> *const c_void {
 /// (it may be NULL only with `size` 0). The bytes are copied.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn sys_map_native_code(code: *const u8, size: usize) -> *const c_void {
-    let bytes: &[u8] = if code.is_null() || size == 0 {
-        &[]
-    } else {
-        // SAFETY: the caller guarantees `size` readable bytes at `code`.
-        unsafe { std::slice::from_raw_parts(code, size) }
-    };
+    // SAFETY: the caller guarantees `size` readable bytes at `code`.
+    let bytes = unsafe { bytes_or_empty(code, size) };
     let loaded = registry::load(bytes).map(|id| ptr::without_provenance(id.to_handle()));
     or_record(loaded, ptr::null())
 }
@@ -97,36 +106,134 @@ pub extern "C" fn jit_wasm_get_lines_metadata(native_code: *const c_void) -> *co
     or_record(handle(native_code).and_then(registry::lines), ptr::null())
 }
 
-/// The native code cache (spec section 5): this runtime keeps none and always
-/// reports a miss, which AtomVM handles by loading the stream.
+/// `jit_stream_entry_point`'s work (the C shim hands over the bytes of the
+/// Erlang binary): loads a stream compiled at run time, like
+/// [`sys_map_native_code`], and keeps a copy of it for the
+/// `sys_set_cache_native_code` that follows, if a cache is on.
 ///
 /// # Safety
-/// No pointer is dereferenced.
+/// As [`sys_map_native_code`].
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn sys_get_cache_native_code(
-    global: *mut c_void,
-    module: *mut c_void,
-    version: *mut u16,
-    entry_point: *mut *const c_void,
-    labels: *mut u32,
-) -> bool {
-    let _ = (global, module, version, entry_point, labels);
-    false
+pub unsafe extern "C" fn atomvm_wasm_jit_map_runtime_stream(
+    code: *const u8,
+    size: usize,
+) -> *const c_void {
+    // SAFETY: the caller's guarantee is the same.
+    let bytes = unsafe { bytes_or_empty(code, size) };
+    match registry::load(bytes) {
+        Ok(id) => {
+            crate::cache::remember(id.to_handle(), bytes);
+            ptr::without_provenance(id.to_handle())
+        }
+        Err(e) => or_record(Err(e), ptr::null()),
+    }
 }
 
-/// The native code cache (spec section 5): nothing is stored.
+/// `sys_get_cache_native_code`'s work: the module whose BEAM binary is
+/// `beam` from the cache, as a `native_code` handle with the version and
+/// labels count stored with it; NULL on a miss, when the cache is off, or
+/// when the entry was refused (then removed, with a message). `build` names
+/// AtomVM's build (the C shim passes its version and JIT format version).
 ///
 /// # Safety
-/// No pointer is dereferenced.
+/// `beam` must point to `beam_size` readable bytes, `build` to a
+/// NUL-terminated string, `version` and `labels` to writable values; any
+/// may be NULL, which is a miss.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn sys_set_cache_native_code(
-    global: *mut c_void,
-    module: *mut c_void,
+pub unsafe extern "C" fn atomvm_wasm_jit_cache_get(
+    beam: *const u8,
+    beam_size: usize,
+    build: *const c_char,
+    version: *mut u16,
+    labels: *mut u32,
+) -> *const c_void {
+    if beam.is_null() || build.is_null() || version.is_null() || labels.is_null() {
+        return ptr::null();
+    }
+    // SAFETY: non-NULL, and the caller guarantees the sizes and the NUL.
+    let (beam, build) = unsafe {
+        (
+            std::slice::from_raw_parts(beam, beam_size),
+            std::ffi::CStr::from_ptr(build).to_bytes(),
+        )
+    };
+    match crate::cache::load(beam, build) {
+        Some((handle, v, n)) => {
+            // SAFETY: non-NULL and writable, as the caller guarantees.
+            unsafe {
+                version.write(v);
+                labels.write(n);
+            }
+            ptr::without_provenance(handle)
+        }
+        None => ptr::null(),
+    }
+}
+
+/// `sys_set_cache_native_code`'s work: stores the stream of `native_code`
+/// (remembered by [`atomvm_wasm_jit_map_runtime_stream`]) for the module
+/// whose BEAM binary is `beam`. True if an entry was written; false if the
+/// cache is off, the handle is not this thread's last run-time compilation,
+/// or the write failed (with a message).
+///
+/// # Safety
+/// As [`atomvm_wasm_jit_cache_get`].
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn atomvm_wasm_jit_cache_put(
+    beam: *const u8,
+    beam_size: usize,
+    build: *const c_char,
     version: u16,
-    entry_point: *const c_void,
+    native_code: *const c_void,
     labels: u32,
-) {
-    let _ = (global, module, version, entry_point, labels);
+) -> bool {
+    if beam.is_null() || build.is_null() {
+        return false;
+    }
+    // SAFETY: non-NULL, and the caller guarantees the size and the NUL.
+    let (beam, build) = unsafe {
+        (
+            std::slice::from_raw_parts(beam, beam_size),
+            std::ffi::CStr::from_ptr(build).to_bytes(),
+        )
+    };
+    let stored = crate::cache::store(beam, build, version, native_code as usize, labels);
+    or_record(stored, false)
+}
+
+/// Sets the cache directory for what follows: NULL switches the cache off,
+/// an empty string goes back to the platform's default (see README).
+/// `max_bytes` 0 keeps the default bound.
+///
+/// # Safety
+/// `dir` is NULL or a NUL-terminated string.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn atomvm_wasm_jit_set_cache_dir(dir: *const c_char, max_bytes: u64) {
+    if dir.is_null() {
+        crate::cache::configure(None, None);
+        return;
+    }
+    // SAFETY: non-NULL and NUL-terminated, as the caller guarantees.
+    let dir = unsafe { std::ffi::CStr::from_ptr(dir) }.to_string_lossy();
+    if dir.is_empty() {
+        crate::cache::reset();
+    } else {
+        let max = (max_bytes > 0).then_some(max_bytes);
+        crate::cache::configure(Some(dir.into_owned().into()), max);
+    }
+}
+
+/// Removes every entry of the cache in force; returns how many files, or -1
+/// with a message.
+#[unsafe(no_mangle)]
+pub extern "C" fn atomvm_wasm_jit_cache_clear() -> c_int {
+    let Some(cache) = crate::cache::current() else {
+        return 0;
+    };
+    let cleared = cache
+        .clear()
+        .map(|n| c_int::try_from(n).unwrap_or(c_int::MAX));
+    or_record(cleared, -1)
 }
 
 /// The message of the calling thread's last failure, or NULL. Valid until the

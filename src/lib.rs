@@ -26,6 +26,7 @@
 //! The JavaScript side is `emscripten/atomvm_wasm_jit.js`.
 
 pub mod abi;
+pub mod cache;
 pub mod engine;
 pub mod error;
 pub mod ffi;

@@ -16,6 +16,8 @@ use crate::error::{Error, Result};
 
 /// Size of the fixed header (three u32).
 pub const HEADER_SIZE: usize = 12;
+/// The stream format this parser reads (spec section 3).
+pub const FORMAT_VERSION: u8 = 1;
 
 /// `num_entries` must be below this (labels are 24-bit in a `cp`).
 pub const MAX_ENTRIES: u32 = 1 << 24;

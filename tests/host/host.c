@@ -96,18 +96,23 @@ uint8_t *host_read_file(const char *path, size_t *size)
     return bytes;
 }
 
+Module *host_adopt(const void *native_code, int index)
+{
+    Module *mod = calloc(1, sizeof(Module));
+    mod->module_index = index;
+    mod->native_code = native_code;
+    atomvm_wasm_jit_bind_module(mod, native_code);
+    modules_by_index[index & 0xFF] = mod;
+    return mod;
+}
+
 Module *host_load_bytes(const uint8_t *bytes, size_t size, int index)
 {
     const void *native_code = sys_map_native_code(bytes, size);
     if (!native_code) {
         return NULL;
     }
-    Module *mod = malloc(sizeof(Module));
-    mod->module_index = index;
-    mod->native_code = native_code;
-    atomvm_wasm_jit_bind_module(mod, native_code);
-    modules_by_index[index & 0xFF] = mod;
-    return mod;
+    return host_adopt(native_code, index);
 }
 
 Module *host_load_file(const char *path, int index)

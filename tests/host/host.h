@@ -38,6 +38,8 @@ ModuleNativeEntryPoint module_get_native_entry_point(Module *mod, int label);
 uint8_t *host_read_file(const char *path, size_t *size);
 /* Loads a stream as module `index` (bound for cp returns); NULL on error. */
 Module *host_load_bytes(const uint8_t *bytes, size_t size, int index);
+/* A module for a handle already loaded (e.g. from the cache). */
+Module *host_adopt(const void *native_code, int index);
 Module *host_load_file(const char *path, int index);
 void host_unload(Module *mod);
 

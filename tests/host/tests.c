@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
 #include <unistd.h>
 
 #include "host.h"
@@ -21,6 +22,11 @@
 const char *host_atom_name(term atom);
 ModuleNativeEntryPoint jit_stream_entry_point(Context *ctx, term stream);
 const struct Nif *jit_stream_wasm_get_nif(const char *name);
+/* The shim's cache hooks (AtomVM's sys.h declares them). */
+bool sys_get_cache_native_code(GlobalContext *global, Module *mod, uint16_t *version,
+    ModuleNativeEntryPoint *entry_point, uint32_t *labels);
+void sys_set_cache_native_code(GlobalContext *global, Module *mod, uint16_t version,
+    ModuleNativeEntryPoint entry_point, uint32_t labels);
 
 static const char *streams_dir;
 static bool direct_primitives_on = true;
@@ -260,10 +266,9 @@ static void test_handles_labels_and_release(void)
     const uint8_t *lines = jit_wasm_get_lines_metadata(nc);
     CHECK(lines != NULL && lines[0] == 1 && lines[1] == 0, "lines metadata");
     uint16_t version = 7;
-    const void *ep = NULL;
+    ModuleNativeEntryPoint ep = NULL;
     uint32_t labels = 0;
-    CHECK(!sys_get_cache_native_code(NULL, m, &version, &ep, &labels), "cache reports a miss");
-    sys_set_cache_native_code(NULL, m, 1, nc, 200);
+    CHECK(!sys_get_cache_native_code(NULL, m, &version, &ep, &labels), "no binary: a cache miss");
     int slot = (int) (uintptr_t) e5;
     sys_release_native_code(nc);
     CHECK(host_table_slot_is_null(slot), "slot %d still set after release", slot);
@@ -297,6 +302,83 @@ static void test_shim_entry_point_and_nif(void)
         CHECK(strcmp(host_atom_name(atom), "jit_stream_binary") == 0, "atom %s", host_atom_name(atom));
     }
     CHECK(jit_stream_wasm_get_nif("jit:other/0") == NULL, "unknown nif");
+    free(bytes);
+}
+
+/* The native-code cache through AtomVM's hooks as the shim implements them:
+ * a stream compiled at run time (jit_stream_entry_point), stored by
+ * sys_set_cache_native_code, is what sys_get_cache_native_code gives for the
+ * same module binary, and it runs; another binary misses; a damaged entry
+ * is a miss with a message and is removed; with the cache off nothing is
+ * stored. */
+static void test_native_code_cache_through_the_hooks(void)
+{
+    char dir[] = "/tmp/avmjit-cache-XXXXXX";
+    if (!mkdtemp(dir)) {
+        CHECK(false, "mkdtemp");
+        return;
+    }
+    atomvm_wasm_jit_set_cache_dir(dir, 0);
+    size_t size;
+    uint8_t *bytes = host_read_file(path_of(streams_dir, "countdown.stream"), &size);
+    uint8_t beam[] = "FOR1\0\0\0\0BEAM countdown";
+    uint8_t other[] = "FOR1\0\0\0\0BEAM another";
+    Module mod = { .module_index = 3, .binary = beam, .binary_size = sizeof(beam) };
+    Module mod2 = { .module_index = 4, .binary = other, .binary_size = sizeof(other) };
+    uint16_t version = 0;
+    uint32_t labels = 0;
+    ModuleNativeEntryPoint ep = NULL;
+    CHECK(!sys_get_cache_native_code(NULL, &mod, &version, &ep, &labels), "first load: a miss");
+    struct TestBinary bin = { size, bytes };
+    Context ctx = { 0 };
+    ModuleNativeEntryPoint nc = jit_stream_entry_point(&ctx, term_from_test_binary(&bin));
+    CHECK(nc != NULL, "run-time stream: %s", last_error());
+    sys_set_cache_native_code(NULL, &mod, JIT_FORMAT_VERSION, nc, 4);
+    sys_release_native_code((const void *) nc);
+    CHECK(!sys_get_cache_native_code(NULL, &mod2, &version, &ep, &labels), "another module: a miss");
+    bool hit = sys_get_cache_native_code(NULL, &mod, &version, &ep, &labels);
+    CHECK(hit && ep != NULL && version == JIT_FORMAT_VERSION && labels == 4, "hit=%d version=%u labels=%u: %s", hit,
+        (unsigned) version, (unsigned) labels, last_error());
+    if (hit) {
+        Module *m = host_adopt((const void *) ep, 3);
+        Process p;
+        process_init(&p, m, 1);
+        p.ctx.x[0] = 1000;
+        CHECK(process_run(&p, 100, 1000), "run from the cache: %s", last_error());
+        CHECK(p.ctx.x[0] == 0 && p.ctx.x[1] == 1000, "x0=%u x1=%u", (unsigned) p.ctx.x[0], (unsigned) p.ctx.x[1]);
+        host_unload(m);
+    }
+    /* Damage every entry: a miss, a message, no entry left. */
+    bool damaged = false;
+    DIR *d = opendir(dir);
+    for (struct dirent *e; d && (e = readdir(d));) {
+        if (e->d_name[0] == '.') continue;
+        char path[512];
+        snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+        FILE *f = fopen(path, "r+b");
+        if (f) {
+            fseek(f, 60, SEEK_SET);
+            int c = fgetc(f);
+            fseek(f, 60, SEEK_SET);
+            fputc(c ^ 0x10, f);
+            fclose(f);
+            damaged = true;
+        }
+    }
+    if (d) closedir(d);
+    CHECK(damaged, "no entry written in %s", dir);
+    CHECK(!sys_get_cache_native_code(NULL, &mod, &version, &ep, &labels), "damaged entry used");
+    CHECK(strstr(last_error(), "cache entry refused") != NULL, "message: %s", last_error());
+    CHECK(atomvm_wasm_jit_cache_clear() == 0, "the damaged entry was not removed");
+    /* Off: nothing stored. */
+    atomvm_wasm_jit_set_cache_dir(NULL, 0);
+    nc = jit_stream_entry_point(&ctx, term_from_test_binary(&bin));
+    sys_set_cache_native_code(NULL, &mod, JIT_FORMAT_VERSION, nc, 4);
+    sys_release_native_code((const void *) nc);
+    atomvm_wasm_jit_set_cache_dir(dir, 0);
+    CHECK(!sys_get_cache_native_code(NULL, &mod, &version, &ep, &labels), "stored while off");
+    atomvm_wasm_jit_set_cache_dir(NULL, 0);
+    rmdir(dir);
     free(bytes);
 }
 
@@ -1007,6 +1089,7 @@ int main(int argc, char **argv)
     run("bad streams give NULL and a message", test_bad_streams_give_null_and_a_message);
     run("handles, labels and release", test_handles_labels_and_release);
     run("shim: binary term entry point and NIF", test_shim_entry_point_and_nif);
+    run("native-code cache through the hooks: hit, miss, damage, off", test_native_code_cache_through_the_hooks);
     run("fixtures register every label", test_fixtures_register_every_label);
     run("a trap leaves the runtime intact", test_a_trap_leaves_the_runtime_intact);
     run("absurd sizes are refused", test_absurd_sizes_are_refused);

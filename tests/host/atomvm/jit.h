@@ -7,6 +7,8 @@
 #include "context.h"
 #include "module.h"
 
+#define JIT_FORMAT_VERSION 1
+
 typedef struct JITState JITState;
 struct JITState
 {

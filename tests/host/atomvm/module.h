@@ -1,10 +1,15 @@
 /* Test stand-in for AtomVM's Module: module_index first (spec section 2). */
 #ifndef TEST_ATOMVM_MODULE_H
 #define TEST_ATOMVM_MODULE_H
+#include <stddef.h>
+#include <stdint.h>
 typedef struct Module Module;
 struct Module
 {
     int module_index;
     const void *native_code;
+    /* The module's BEAM file, hashed by the native-code cache. */
+    uint8_t *binary;
+    size_t binary_size;
 };
 #endif
