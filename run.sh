@@ -7,7 +7,7 @@
 #                    the single-thread and -pthread variants
 #   ./run.sh bench   measure against the C runtime's design; prints a table
 #                    and writes bench-results.json
-#   ./run.sh fuzz [S] fuzz loading and the differential oracle, S seconds each (default 60)
+#   ./run.sh fuzz [S] fuzz loading, the differential oracle and cache entries, S seconds each (default 60)
 #   ./run.sh compat  the end-to-end suite linked by Emscripten 3.1.69 (Debian 13)
 #   ./run.sh browser the -pthread suite and the demo page in headless Chromium
 #   ./run.sh build   build the two static libraries and the test programs
@@ -158,7 +158,7 @@ bench() {
 # targets for S seconds each: `load` (parsing, checks, verdict, rewriting
 # under every option, the memory budget, the registry), seeded by the test
 # generator and the fixtures; `diff` (the differential oracle on generated
-# programs and the fixtures' functions).
+# programs and the fixtures' functions); `cache` (reading cache entries).
 fuzz() {
     local seconds=${1:-60}
     deps
@@ -167,7 +167,7 @@ fuzz() {
         cargo install -q cargo-fuzz --locked
     }
     local corpus=$ROOT/fuzz/corpus
-    mkdir -p "$corpus/load" "$corpus/diff"
+    mkdir -p "$corpus/load" "$corpus/diff" "$corpus/cache"
     cargo run -q --bin jit-streamgen -- "$B/streams"
     find "$B/streams" "$B/streams/bad" -maxdepth 1 -name '*.stream' -size -1M -exec cp {} "$corpus/load/" \;
     [ -d "$FIXTURES" ] && cp "$FIXTURES"/*.stream "$corpus/load/"
@@ -177,6 +177,8 @@ fuzz() {
     done
     fuzz_target load "$seconds"
     fuzz_target diff "$seconds"
+    [ -n "$(ls "$corpus/cache")" ] || head -c 128 /dev/urandom >"$corpus/cache/seed"
+    fuzz_target cache "$seconds"
 }
 
 fuzz_target() {
