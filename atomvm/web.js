@@ -171,6 +171,38 @@ const READY = {
   for (const [page, by] of Object.entries(results.ready)) {
     console.log(`  test_${page}: ${median(by['web-jit'])} ${median(by['web-upstream'])}   (samples: ${JSON.stringify(by)})`);
   }
+  // The native-code cache: loads of test_call in one browser profile, whose
+  // IndexedDB persists between them. The first compiles the page's modules;
+  // the later ones must compile nothing.
+  {
+    const context = await browser.newContext();
+    const loads = [];
+    for (let i = 0; i < 6; i++) {
+      const p = await context.newPage();
+      const log = [];
+      p.on('console', (m) => log.push(m.text()));
+      const t0 = Date.now();
+      let ms = NaN;
+      try {
+        await p.goto(`http://127.0.0.1:${servers['web-jit'].address().port}/tests/src/test_call.html`);
+        await READY.call(p);
+        ms = Date.now() - t0;
+      } catch (e) {
+        console.log(`cache: load ${i}: not ready: ${String(e).split('\n')[0]}`);
+      }
+      await p.waitForTimeout(1500); // the cache is saved to IndexedDB after writes
+      await p.close();
+      loads.push({ ms, compiled: log.filter((l) => l.includes('Compilation of')).length, refused: log.filter((l) => l.includes('cache entry refused')).length });
+    }
+    await context.close();
+    results.cache = loads;
+    const warm = loads.slice(1);
+    const ok = loads[0].compiled > 0 && warm.every((l) => l.compiled === 0 && l.refused === 0);
+    if (!ok) failed++;
+    console.log(`${ok ? 'ok  ' : 'FAIL'} cache: test_call first load ${loads[0].ms} ms, ${loads[0].compiled} compiled; ` +
+      `reloads ${median(warm.map((l) => l.ms))} ms median, ${warm.map((l) => l.compiled).join('/')} compiled ` +
+      `(upstream, no cache: ${median(results.ready.call['web-upstream'])} ms)`);
+  }
   for (const s of Object.values(servers)) s.close();
   await browser.close();
   fs.writeFileSync(out, JSON.stringify(results, null, 1));
