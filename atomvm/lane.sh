@@ -219,7 +219,7 @@ build() {
 suite() {
     local variant=$1 name=$2 pattern=$3 timeout=$4
     shift 4
-    local out=$RES/suite-$variant-$name.log
+    local out=$RES/suite-${SUITE_LABEL:-$variant}-$name.log
     in_chroot env ${SUITE_ENV:-ATOMVM_WASM_JIT_CACHE=off} sh -c \
         "cd /lane/build/$variant && node /lane/jit/atomvm/run-until.js '$pattern' $timeout node src/AtomVM.mjs $*" >"$out" 2>&1 || true
     local result seconds compiled
@@ -227,7 +227,7 @@ suite() {
     result=$(grep -E "$pattern" "$out" | head -1 | cut -c1-110 || true)
     seconds=$(grep -oE '^RESULT [a-z]+( -?[0-9]+)? [0-9.]+' "$out" | awk '{print $NF}' || true)
     compiled=$(grep -c "^+*Compilation of" "$out" || true)
-    printf '%-14s %-12s %7ss %3s compiled  %s\n' "$variant" "$name" "$seconds" "$compiled" "${result:-NO RESULT LINE}"
+    printf '%-14s %-12s %7ss %3s compiled  %s\n' "${SUITE_LABEL:-$variant}" "$name" "$seconds" "$compiled" "${result:-NO RESULT LINE}"
 }
 
 suites() {
@@ -245,6 +245,18 @@ suites() {
         echo "$v test_estdlib: $(echo "$line" | grep -oE '\{test_[a-z_]+,ok\}' | wc -l) ok," \
             "$(echo "$line" | grep -oE '\{test_[a-z_]+,[^}]*\}' | grep -vc ',ok}$' || true) not ok"
     done
+    # This library with each rewrite switched off in turn.
+    local off
+    for off in tail_calls direct_primitives computed_jumps; do
+        export SUITE_LABEL="wasm-jit-no-$off" SUITE_ENV="ATOMVM_WASM_JIT_CACHE=off ATOMVM_WASM_JIT_OFF=$off"
+        suite wasm-jit hello_world '^hello_world' 300 "$E/examples/erlang/hello_world.beam $libs"
+        suite wasm-jit test_alisp '^\[\{test_alisp' 300 "$E/tests/libs/alisp/test_alisp.avm"
+        suite wasm-jit test_etest 'Tests.*Failures' 300 "$E/tests/libs/etest/test_etest.avm"
+        suite wasm-jit test_estdlib '^\[\{test_' 900 "$E/tests/libs/estdlib/test_estdlib.avm"
+        line=$(grep -E '^\[\{test_' "$RES/suite-$SUITE_LABEL-test_estdlib.log" | head -1 || true)
+        echo "$SUITE_LABEL test_estdlib: $(echo "$line" | grep -oE '\{test_[a-z_]+,ok\}' | wc -l) ok"
+    done
+    unset SUITE_LABEL SUITE_ENV
     corrupted
 }
 

@@ -344,6 +344,23 @@ var AtomVMWasmJitLibrary = {
     },
   },
 
+  // A variable of node's environment (the C library's getenv does not see
+  // it): its length, written into [buf, buf + cap), or -1 if unset or in a
+  // browser.
+  atomvm_wasm_jit_js_env__deps: ['$AVMJIT_CACHE'],
+  atomvm_wasm_jit_js_env__sig: 'iiiii',
+  atomvm_wasm_jit_js_env: function(namePtr, nameLen, buf, cap) {
+    var env = AVMJIT_CACHE.env();
+    if (!env) return -1;
+    var name = new TextDecoder().decode(new Uint8Array(wasmMemory.buffer, namePtr, nameLen).slice());
+    var value = env[name];
+    if (value === undefined) return -1;
+    var encoded = new TextEncoder().encode(String(value));
+    if (encoded.length > cap) return -1;
+    new Uint8Array(wasmMemory.buffer, buf, encoded.length).set(encoded);
+    return encoded.length;
+  },
+
   atomvm_wasm_jit_js_calls__deps: ['$AVMJIT'],
   atomvm_wasm_jit_js_calls__sig: 'd',
   atomvm_wasm_jit_js_calls: function() {

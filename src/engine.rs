@@ -63,14 +63,44 @@ pub fn tail_calls_supported() -> bool {
     }
 }
 
+/// Rewrites the environment switches off: bit 0 tail calls, bit 1 direct
+/// primitives, bit 2 computed jumps; bit 7 once asked.
+static SWITCHED_OFF: AtomicU8 = AtomicU8::new(0);
+
+/// The rewrites switched off by `ATOMVM_WASM_JIT_OFF` (node's environment,
+/// or the process's natively): a comma-separated list of `tail_calls`,
+/// `direct_primitives`, `computed_jumps`. Read once.
+fn switched_off() -> u8 {
+    let v = SWITCHED_OFF.load(Ordering::Relaxed);
+    if v & 0x80 != 0 {
+        return v;
+    }
+    let list = imp::env_var("ATOMVM_WASM_JIT_OFF").unwrap_or_default();
+    let mut mask = 0x80;
+    for name in list.split(',').map(str::trim) {
+        mask |= match name {
+            "tail_calls" => 1,
+            "direct_primitives" => 2,
+            "computed_jumps" => 4,
+            _ => 0,
+        };
+    }
+    SWITCHED_OFF.store(mask, Ordering::Relaxed);
+    mask
+}
+
 /// How to rewrite modules for this program and engine.
 pub fn rewrite_options() -> crate::rewrite::Options {
+    let off = switched_off();
     crate::rewrite::Options {
         shared_memory: cfg!(target_feature = "atomics"),
-        tail_calls: WANT_TAIL_CALLS.load(Ordering::Relaxed) && tail_calls_supported(),
+        tail_calls: WANT_TAIL_CALLS.load(Ordering::Relaxed)
+            && off & 1 == 0
+            && tail_calls_supported(),
         direct_primitives: WANT_DIRECT_PRIMITIVES.load(Ordering::Relaxed)
+            && off & 2 == 0
             && imp::native_interface() != 0,
-        computed_jumps: WANT_COMPUTED_JUMPS.load(Ordering::Relaxed),
+        computed_jumps: WANT_COMPUTED_JUMPS.load(Ordering::Relaxed) && off & 4 == 0,
     }
 }
 
@@ -114,6 +144,24 @@ mod imp {
     pub fn engine_has_tail_calls() -> bool {
         // SAFETY: no arguments; asks the engine to validate a tiny module.
         unsafe { atomvm_wasm_jit_js_tail_calls() == 1 }
+    }
+
+    /// A variable of node's environment (Emscripten's `getenv` does not see
+    /// it); None in a browser.
+    pub fn env_var(name: &str) -> Option<String> {
+        extern "C" {
+            fn atomvm_wasm_jit_js_env(name: *const u8, len: usize, buf: *mut u8, cap: usize)
+                -> i32;
+        }
+        let mut buf = [0u8; 1024];
+        // SAFETY: the JS side reads `name.len()` bytes at `name` and writes
+        // at most `buf.len()` bytes into `buf`, returning how many, or a
+        // negative number if the variable is not set.
+        let n = unsafe {
+            atomvm_wasm_jit_js_env(name.as_ptr(), name.len(), buf.as_mut_ptr(), buf.len())
+        };
+        let n = usize::try_from(n).ok().filter(|n| *n <= buf.len())?;
+        String::from_utf8(buf[..n].to_vec()).ok()
     }
 
     pub fn native_interface() -> usize {
@@ -244,6 +292,10 @@ mod imp {
 
     pub fn engine_has_tail_calls() -> bool {
         true
+    }
+
+    pub fn env_var(name: &str) -> Option<String> {
+        std::env::var(name).ok()
     }
 
     /// Natively there is no interface to bind to; pretend there is one so

@@ -1,0 +1,16 @@
+//! `ATOMVM_WASM_JIT_OFF` switches rewrites off for the whole process (read
+//! once, on the first load): its own test binary, so that no other test has
+//! loaded before.
+
+use atomvm_wasm_jit::engine;
+
+#[test]
+fn the_environment_switches_the_named_rewrites_off() {
+    std::env::set_var("ATOMVM_WASM_JIT_OFF", "computed_jumps, tail_calls,unknown");
+    let o = engine::rewrite_options();
+    assert!(!o.tail_calls && !o.computed_jumps, "{o:?}");
+    assert!(o.direct_primitives, "{o:?}");
+    // Read once: a later change is not seen.
+    std::env::set_var("ATOMVM_WASM_JIT_OFF", "");
+    assert_eq!(engine::rewrite_options(), o);
+}
