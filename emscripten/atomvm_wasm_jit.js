@@ -285,9 +285,127 @@ var AtomVMWasmJitLibrary = {
     AVMJIT_CACHE.save();
   },
 
+  atomvm_wasm_jit_js_on_node__deps: ['$AVMJIT_CACHE'],
+  atomvm_wasm_jit_js_on_node__sig: 'i',
+  atomvm_wasm_jit_js_on_node: function() {
+    return AVMJIT_CACHE.env() ? 1 : 0;
+  },
+
+  // The cache's file operations (src/engine.rs, `files`): op, path, second
+  // path, buffer, message buffer. Returns a size, a count or 0; -1 with a
+  // message; -2 not found (size, read); -3 exists (write_new). On node they
+  // use node's fs on the calling thread; in a browser, the _main variant
+  // runs them on the main thread, on Emscripten's file system.
+  atomvm_wasm_jit_js_cache_fs__deps: ['$AVMJIT_CACHE'],
+  atomvm_wasm_jit_js_cache_fs__sig: 'diiiiiiiii',
+  atomvm_wasm_jit_js_cache_fs: function(op, p1, l1, p2, l2, buf, cap, msg, msgCap) {
+    return AVMJIT_CACHE.op(op, p1, l1, p2, l2, buf, cap, msg, msgCap);
+  },
+  atomvm_wasm_jit_js_cache_fs_main__deps: ['$AVMJIT_CACHE'],
+  atomvm_wasm_jit_js_cache_fs_main__sig: 'diiiiiiiii',
+  atomvm_wasm_jit_js_cache_fs_main__proxy: 'sync',
+  atomvm_wasm_jit_js_cache_fs_main: function(op, p1, l1, p2, l2, buf, cap, msg, msgCap) {
+    return AVMJIT_CACHE.op(op, p1, l1, p2, l2, buf, cap, msg, msgCap);
+  },
+
+  $AVMJIT_CACHE__deps: ['$AVMJIT'],
   $AVMJIT_CACHE: {
     mount: '/atomvm-wasm-jit-cache',
     timer: null,
+    text: function(ptr, len) {
+      return new TextDecoder().decode(new Uint8Array(wasmMemory.buffer, ptr, len).slice());
+    },
+    // node's fs, or Emscripten's FS behind the same few calls.
+    files: function() {
+      if (AVMJIT_CACHE.fsImpl) return AVMJIT_CACHE.fsImpl;
+      var impl;
+      if (AVMJIT_CACHE.env()) {
+        var fs = (process.getBuiltinModule && process.getBuiltinModule('fs')) ||
+          (typeof require == 'function' && require('fs'));
+        impl = {
+          missing: function(e) { return e && e.code === 'ENOENT'; },
+          exists: function(e) { return e && e.code === 'EEXIST'; },
+          mkdirAll: function(p) { fs.mkdirSync(p, { recursive: true }); },
+          stat: function(p) { var st = fs.statSync(p); return { size: st.size, mtime: st.mtimeMs, file: st.isFile() }; },
+          read: function(p) { return fs.readFileSync(p); },
+          writeNew: function(p, data) { fs.writeFileSync(p, data, { flag: 'wx' }); },
+          rename: function(a, b) { fs.renameSync(a, b); },
+          unlink: function(p) { fs.unlinkSync(p); },
+          touch: function(p) { var now = new Date(); fs.utimesSync(p, now, now); },
+          readdir: function(p) { return fs.readdirSync(p); },
+        };
+      } else {
+        var code = function(e) { return e && (e.code || (typeof ERRNO_CODES == 'object' && Object.keys(ERRNO_CODES).find(function(k) { return ERRNO_CODES[k] === e.errno; }))); };
+        impl = {
+          missing: function(e) { return code(e) === 'ENOENT'; },
+          exists: function(e) { return code(e) === 'EEXIST'; },
+          mkdirAll: function(p) { FS.mkdirTree(p); },
+          stat: function(p) {
+            if (!FS.analyzePath(p).exists) { var e = new Error('no such file'); e.code = 'ENOENT'; throw e; }
+            var st = FS.stat(p);
+            return { size: st.size, mtime: new Date(st.mtime).getTime(), file: FS.isFile(st.mode) };
+          },
+          read: function(p) { return FS.readFile(p); },
+          writeNew: function(p, data) {
+            if (FS.analyzePath(p).exists) { var e = new Error('exists'); e.code = 'EEXIST'; throw e; }
+            FS.writeFile(p, data);
+          },
+          rename: function(a, b) { FS.rename(a, b); },
+          unlink: function(p) { FS.unlink(p); },
+          touch: function(p) { var now = Date.now(); FS.utime(p, now, now); },
+          readdir: function(p) { return FS.readdir(p).filter(function(n) { return n !== '.' && n !== '..'; }); },
+        };
+      }
+      return (AVMJIT_CACHE.fsImpl = impl);
+    },
+    op: function(op, p1, l1, p2, l2, buf, cap, msg, msgCap) {
+      var f, path = AVMJIT_CACHE.text(p1, l1);
+      try {
+        f = AVMJIT_CACHE.files();
+        switch (op) {
+          case 0: f.mkdirAll(path); return 0;
+          case 1:
+            try { return f.stat(path).size; } catch (e) { if (f.missing(e)) return -2; throw e; }
+          case 2: {
+            var data;
+            try { data = f.read(path); } catch (e) { if (f.missing(e)) return -2; throw e; }
+            var n = Math.min(data.length, cap);
+            new Uint8Array(wasmMemory.buffer, buf, n).set(data.subarray(0, n));
+            return n;
+          }
+          case 3:
+            try {
+              f.writeNew(path, new Uint8Array(wasmMemory.buffer, buf, cap).slice());
+              return 0;
+            } catch (e) {
+              if (f.exists(e)) return -3;
+              try { f.unlink(path); } catch (e2) {}
+              throw e;
+            }
+          case 4: f.rename(path, AVMJIT_CACHE.text(p2, l2)); return 0;
+          case 5: f.unlink(path); return 0;
+          case 6: f.touch(path); return 0;
+          case 7: {
+            var names;
+            try { names = f.readdir(path); } catch (e) { if (f.missing(e)) return 0; throw e; }
+            var lines = '';
+            names.forEach(function(name) {
+              try {
+                var st = f.stat(path + '/' + name);
+                if (st.file) lines += name + '\t' + st.size + '\t' + Math.floor(st.mtime) + '\n';
+              } catch (e) {}
+            });
+            var encoded = new TextEncoder().encode(lines);
+            if (encoded.length <= cap) new Uint8Array(wasmMemory.buffer, buf, encoded.length).set(encoded);
+            return encoded.length;
+          }
+        }
+        throw new Error('unknown operation ' + op);
+      } catch (e) {
+        AVMJIT.writeMessage((e && e.message) || String(e), msg, msgCap);
+        return -1;
+      }
+    },
     env: function() {
       var node = typeof process == 'object' && process.versions && process.versions.node;
       return node ? process.env : null;

@@ -29,9 +29,8 @@
 //! write, the least recently used entries (by modification time; a hit
 //! touches its entry) go until the directory holds at most the size bound.
 
+use crate::engine::files;
 use crate::error::{Error, ErrorKind, Result};
-use std::fs;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
@@ -115,7 +114,7 @@ fn bad(message: String) -> Error {
     Error::new(ErrorKind::Cache, format!("cache entry refused: {message}"))
 }
 
-fn io(what: &str, path: &Path, e: std::io::Error) -> Error {
+fn io(what: &str, path: &Path, e: String) -> Error {
     Error::new(
         ErrorKind::Cache,
         format!("cache: {what} {}: {e}", path.display()),
@@ -244,7 +243,7 @@ impl Cache {
         };
         match decode(&bytes, key) {
             Ok(entry) => {
-                touch(&path);
+                files::touch(&path);
                 Lookup::Hit(entry)
             }
             Err(e) => {
@@ -256,17 +255,17 @@ impl Cache {
 
     /// Removes the entry for `key`, if any.
     pub fn remove(&self, key: &Key) {
-        let _ = fs::remove_file(self.path_of(key));
+        let _ = files::remove(&self.path_of(key));
     }
 
     /// Stores `entry` for `key` atomically, then evicts down to the bound.
     pub fn put(&self, key: &Key, entry: &Entry) -> Result<()> {
         let bytes = encode(key, entry)?;
-        fs::create_dir_all(&self.dir).map_err(|e| io("cannot create", &self.dir, e))?;
+        files::mkdir_all(&self.dir).map_err(|e| io("cannot create", &self.dir, e))?;
         let path = self.path_of(key);
         let temp = self.write_temp(&bytes)?;
-        if let Err(e) = fs::rename(&temp, &path) {
-            let _ = fs::remove_file(&temp);
+        if let Err(e) = files::rename(&temp, &path) {
+            let _ = files::remove(&temp);
             return Err(io("cannot rename into", &path, e));
         }
         self.evict()
@@ -283,21 +282,11 @@ impl Cache {
                 &std::process::id().to_le_bytes(),
             ]);
             let temp = self.dir.join(format!(".{nonce:016x}.tmp"));
-            let mut file = match fs::OpenOptions::new()
-                .write(true)
-                .create_new(true)
-                .open(&temp)
-            {
-                Ok(f) => f,
-                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
-                Err(e) => return Err(io("cannot create", &temp, e)),
-            };
-            if let Err(e) = file.write_all(bytes).and_then(|()| file.flush()) {
-                drop(file);
-                let _ = fs::remove_file(&temp);
-                return Err(io("cannot write", &temp, e));
+            match files::write_new(&temp, bytes) {
+                Ok(true) => return Ok(temp),
+                Ok(false) => continue,
+                Err(e) => return Err(io("cannot write", &temp, e)),
             }
-            return Ok(temp);
         }
         Err(Error::new(
             ErrorKind::Cache,
@@ -308,26 +297,21 @@ impl Cache {
     /// Removes least recently used entries until the directory holds at
     /// most `max_bytes`, and temporary files left by dead writers.
     pub fn evict(&self) -> Result<()> {
+        let now = SystemTime::now();
+        let listed = files::list(&self.dir).map_err(|e| io("cannot list", &self.dir, e))?;
         let mut entries = Vec::new();
         let mut total: u64 = 0;
-        let now = SystemTime::now();
-        let list = fs::read_dir(&self.dir).map_err(|e| io("cannot list", &self.dir, e))?;
-        for item in list.flatten() {
-            let path = item.path();
-            let Ok(meta) = item.metadata() else { continue };
-            let modified = meta.modified().unwrap_or(SystemTime::UNIX_EPOCH);
-            let name = item.file_name();
-            let name = name.to_string_lossy();
-            if name.starts_with('.') && name.ends_with(".tmp") {
-                let age = now.duration_since(modified).unwrap_or_default();
-                if age > STALE_TEMP {
-                    let _ = fs::remove_file(&path);
+        for f in listed {
+            let path = self.dir.join(&f.name);
+            if is_temp(&f.name) {
+                if now.duration_since(f.modified).unwrap_or_default() > STALE_TEMP {
+                    let _ = files::remove(&path);
                 }
                 continue;
             }
-            if meta.is_file() && path.extension().is_some_and(|e| e == EXTENSION) {
-                total = total.saturating_add(meta.len());
-                entries.push((modified, meta.len(), path));
+            if is_entry(&f.name) {
+                total = total.saturating_add(f.len);
+                entries.push((f.modified, f.len, path));
             }
         }
         entries.sort();
@@ -335,7 +319,7 @@ impl Cache {
             if total <= self.max_bytes {
                 break;
             }
-            if fs::remove_file(&path).is_ok() {
+            if files::remove(&path).is_ok() {
                 total -= len;
             }
         }
@@ -344,23 +328,23 @@ impl Cache {
 
     /// Removes every entry (and temporary file); returns how many files.
     pub fn clear(&self) -> Result<usize> {
-        let list = match fs::read_dir(&self.dir) {
-            Ok(list) => list,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(0),
-            Err(e) => return Err(io("cannot list", &self.dir, e)),
-        };
-        let mut removed = 0;
-        for item in list.flatten() {
-            let name = item.file_name();
-            let name = name.to_string_lossy();
-            let ours = name.ends_with(&format!(".{EXTENSION}"))
-                || (name.starts_with('.') && name.ends_with(".tmp"));
-            if ours && fs::remove_file(item.path()).is_ok() {
-                removed += 1;
-            }
-        }
-        Ok(removed)
+        let listed = files::list(&self.dir).map_err(|e| io("cannot list", &self.dir, e))?;
+        Ok(listed
+            .iter()
+            .filter(|f| is_entry(&f.name) || is_temp(&f.name))
+            .filter(|f| files::remove(&self.dir.join(&f.name)).is_ok())
+            .count())
     }
+}
+
+fn is_entry(name: &str) -> bool {
+    name.len() > EXTENSION.len() + 1
+        && name.ends_with(EXTENSION)
+        && name.as_bytes()[name.len() - EXTENSION.len() - 1] == b'.'
+}
+
+fn is_temp(name: &str) -> bool {
+    name.starts_with('.') && name.ends_with(".tmp")
 }
 
 fn now_nanos() -> u128 {
@@ -372,35 +356,14 @@ fn now_nanos() -> u128 {
 
 /// The file's bytes, None if it does not exist; refused if too large.
 fn read_bounded(path: &Path) -> Result<Option<Vec<u8>>> {
-    use std::io::Read;
-    let mut file = match fs::File::open(path) {
-        Ok(f) => f,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(io("cannot open", path, e)),
-    };
-    let len = file
-        .metadata()
-        .map_err(|e| io("cannot stat", path, e))?
-        .len();
-    if len > MAX_ENTRY {
-        let _ = fs::remove_file(path);
-        return Err(bad(format!("{len} bytes, more than {MAX_ENTRY}")));
+    let bytes = files::read(path, MAX_ENTRY).map_err(|e| io("cannot read", path, e))?;
+    if let Some(b) = &bytes {
+        if b.len() as u64 > MAX_ENTRY {
+            let _ = files::remove(path);
+            return Err(bad(format!("more than {MAX_ENTRY} bytes")));
+        }
     }
-    let mut bytes = Vec::new();
-    bytes
-        .try_reserve_exact(len as usize)
-        .map_err(|_| out_of_memory())?;
-    Read::take(&mut file, MAX_ENTRY + 1)
-        .read_to_end(&mut bytes)
-        .map_err(|e| io("cannot read", path, e))?;
-    Ok(Some(bytes))
-}
-
-/// Marks an entry used (its modification time is its LRU age).
-fn touch(path: &Path) {
-    if let Ok(f) = fs::OpenOptions::new().append(true).open(path) {
-        let _ = f.set_modified(SystemTime::now());
-    }
+    Ok(bytes)
 }
 
 // ---------------------------------------------------------------------------

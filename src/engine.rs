@@ -526,3 +526,295 @@ pub fn cache_written() {
         unsafe { atomvm_wasm_jit_js_cache_written() }
     }
 }
+
+/// The file operations of the native-code cache ([`crate::cache`]). In the
+/// wasm build they are the JS library's, on node's `fs` directly (from any
+/// thread), in a browser on Emscripten's file system on the main thread,
+/// where the IndexedDB-backed directory is mounted: the C library's file
+/// calls are not used, because Rust's view of `struct stat` does not match
+/// every Emscripten's. Natively, `std::fs`. Errors are messages.
+pub mod files {
+    use std::time::SystemTime;
+
+    /// A file of a directory: name, size in bytes, modification time.
+    pub struct Listed {
+        pub name: String,
+        pub len: u64,
+        pub modified: SystemTime,
+    }
+
+    pub use imp::{list, mkdir_all, read, remove, rename, touch, write_new};
+
+    #[cfg(not(target_os = "emscripten"))]
+    mod imp {
+        use super::Listed;
+        use std::fs;
+        use std::io::{ErrorKind, Read, Write};
+        use std::path::Path;
+        use std::time::SystemTime;
+
+        fn text(e: std::io::Error) -> String {
+            e.to_string()
+        }
+
+        pub fn mkdir_all(dir: &Path) -> Result<(), String> {
+            fs::create_dir_all(dir).map_err(text)
+        }
+
+        /// The file's bytes (at most `max` + 1 of them), None if missing.
+        pub fn read(path: &Path, max: u64) -> Result<Option<Vec<u8>>, String> {
+            let mut file = match fs::File::open(path) {
+                Ok(f) => f,
+                Err(e) if e.kind() == ErrorKind::NotFound => return Ok(None),
+                Err(e) => return Err(text(e)),
+            };
+            let len = file.metadata().map_err(text)?.len().min(max + 1);
+            let mut bytes = Vec::new();
+            bytes
+                .try_reserve_exact(len as usize)
+                .map_err(|_| "out of memory".to_string())?;
+            Read::take(&mut file, max + 1)
+                .read_to_end(&mut bytes)
+                .map_err(text)?;
+            Ok(Some(bytes))
+        }
+
+        /// Creates `path` with `bytes`; false if it exists already.
+        pub fn write_new(path: &Path, bytes: &[u8]) -> Result<bool, String> {
+            let mut file = match fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(path)
+            {
+                Ok(f) => f,
+                Err(e) if e.kind() == ErrorKind::AlreadyExists => return Ok(false),
+                Err(e) => return Err(text(e)),
+            };
+            match file.write_all(bytes).and_then(|()| file.flush()) {
+                Ok(()) => Ok(true),
+                Err(e) => {
+                    drop(file);
+                    let _ = fs::remove_file(path);
+                    Err(text(e))
+                }
+            }
+        }
+
+        pub fn rename(from: &Path, to: &Path) -> Result<(), String> {
+            fs::rename(from, to).map_err(text)
+        }
+
+        pub fn remove(path: &Path) -> Result<(), String> {
+            fs::remove_file(path).map_err(text)
+        }
+
+        pub fn touch(path: &Path) {
+            if let Ok(f) = fs::OpenOptions::new().append(true).open(path) {
+                let _ = f.set_modified(SystemTime::now());
+            }
+        }
+
+        /// The files of `dir` (none if it does not exist).
+        pub fn list(dir: &Path) -> Result<Vec<Listed>, String> {
+            let items = match fs::read_dir(dir) {
+                Ok(items) => items,
+                Err(e) if e.kind() == ErrorKind::NotFound => return Ok(Vec::new()),
+                Err(e) => return Err(text(e)),
+            };
+            let mut out = Vec::new();
+            for item in items.flatten() {
+                let Ok(meta) = item.metadata() else { continue };
+                if meta.is_file() {
+                    out.push(Listed {
+                        name: item.file_name().to_string_lossy().into_owned(),
+                        len: meta.len(),
+                        modified: meta.modified().unwrap_or(SystemTime::UNIX_EPOCH),
+                    });
+                }
+            }
+            Ok(out)
+        }
+    }
+
+    #[cfg(target_os = "emscripten")]
+    mod imp {
+        //! One JS function, `atomvm_wasm_jit_js_cache_fs(op, ...)`, in two
+        //! imports: run on the calling thread (node), or proxied to the main
+        //! thread (browser).
+        use super::Listed;
+        use std::path::Path;
+        use std::time::{Duration, SystemTime};
+
+        const MKDIR_ALL: i32 = 0;
+        const SIZE: i32 = 1;
+        const READ: i32 = 2;
+        const WRITE_NEW: i32 = 3;
+        const RENAME: i32 = 4;
+        const REMOVE: i32 = 5;
+        const TOUCH: i32 = 6;
+        const LIST: i32 = 7;
+        /// Returned for a missing file (SIZE) or an existing one (WRITE_NEW).
+        const NOT_FOUND: f64 = -2.0;
+        const EXISTS: f64 = -3.0;
+
+        extern "C" {
+            fn atomvm_wasm_jit_js_cache_fs(
+                op: i32,
+                p1: *const u8,
+                l1: usize,
+                p2: *const u8,
+                l2: usize,
+                buf: *mut u8,
+                cap: usize,
+                msg: *mut u8,
+                msg_cap: usize,
+            ) -> f64;
+            fn atomvm_wasm_jit_js_cache_fs_main(
+                op: i32,
+                p1: *const u8,
+                l1: usize,
+                p2: *const u8,
+                l2: usize,
+                buf: *mut u8,
+                cap: usize,
+                msg: *mut u8,
+                msg_cap: usize,
+            ) -> f64;
+        }
+
+        fn bytes(p: &Path) -> &[u8] {
+            p.as_os_str().as_encoded_bytes()
+        }
+
+        /// Calls `op`; Ok(result >= 0 or a status) or Err(message).
+        fn call(
+            op: i32,
+            p1: &Path,
+            p2: Option<&Path>,
+            buf: *mut u8,
+            cap: usize,
+        ) -> Result<f64, String> {
+            let (a, b) = (bytes(p1), p2.map(bytes).unwrap_or_default());
+            let mut msg = [0u8; 256];
+            let on_node = super::super::on_node();
+            // SAFETY: the JS side reads `a` and `b` within their lengths,
+            // writes at most `cap` bytes at `buf` (a live buffer of the
+            // caller's, or NULL with 0) and at most `msg.len()` at `msg`.
+            let r = unsafe {
+                let f = if on_node {
+                    atomvm_wasm_jit_js_cache_fs
+                } else {
+                    atomvm_wasm_jit_js_cache_fs_main
+                };
+                f(
+                    op,
+                    a.as_ptr(),
+                    a.len(),
+                    b.as_ptr(),
+                    b.len(),
+                    buf,
+                    cap,
+                    msg.as_mut_ptr(),
+                    msg.len(),
+                )
+            };
+            if r == -1.0 {
+                let n = msg.iter().position(|c| *c == 0).unwrap_or(msg.len());
+                return Err(String::from_utf8_lossy(&msg[..n]).into_owned());
+            }
+            Ok(r)
+        }
+
+        pub fn mkdir_all(dir: &Path) -> Result<(), String> {
+            call(MKDIR_ALL, dir, None, std::ptr::null_mut(), 0).map(drop)
+        }
+
+        pub fn read(path: &Path, max: u64) -> Result<Option<Vec<u8>>, String> {
+            let size = call(SIZE, path, None, std::ptr::null_mut(), 0)?;
+            if size == NOT_FOUND {
+                return Ok(None);
+            }
+            let len = (size.max(0.0) as u64).min(max + 1) as usize;
+            let mut bytes = Vec::new();
+            bytes
+                .try_reserve_exact(len)
+                .map_err(|_| "out of memory".to_string())?;
+            bytes.resize(len, 0);
+            let n = call(READ, path, None, bytes.as_mut_ptr(), len)?;
+            if n == NOT_FOUND {
+                return Ok(None);
+            }
+            bytes.truncate((n.max(0.0) as usize).min(len));
+            Ok(Some(bytes))
+        }
+
+        pub fn write_new(path: &Path, data: &[u8]) -> Result<bool, String> {
+            let r = call(WRITE_NEW, path, None, data.as_ptr().cast_mut(), data.len())?;
+            Ok(r != EXISTS)
+        }
+
+        pub fn rename(from: &Path, to: &Path) -> Result<(), String> {
+            call(RENAME, from, Some(to), std::ptr::null_mut(), 0).map(drop)
+        }
+
+        pub fn remove(path: &Path) -> Result<(), String> {
+            call(REMOVE, path, None, std::ptr::null_mut(), 0).map(drop)
+        }
+
+        pub fn touch(path: &Path) {
+            let _ = call(TOUCH, path, None, std::ptr::null_mut(), 0);
+        }
+
+        /// Lines `name\tsize\tmtime_ms\n`; the JS side returns the length it
+        /// needs, and the call is made again with a buffer that large.
+        pub fn list(dir: &Path) -> Result<Vec<Listed>, String> {
+            let mut buf: Vec<u8> = vec![0; 16 << 10];
+            loop {
+                let need = call(LIST, dir, None, buf.as_mut_ptr(), buf.len())?;
+                let need = need.max(0.0) as usize;
+                if need <= buf.len() {
+                    buf.truncate(need);
+                    break;
+                }
+                buf = Vec::new();
+                buf.try_reserve_exact(need)
+                    .map_err(|_| "out of memory".to_string())?;
+                buf.resize(need, 0);
+            }
+            let text = String::from_utf8_lossy(&buf);
+            Ok(text
+                .lines()
+                .filter_map(|line| {
+                    let mut f = line.split('\t');
+                    let name = f.next()?.to_string();
+                    let len = f.next()?.parse().ok()?;
+                    let ms: u64 = f.next()?.parse().ok()?;
+                    Some(Listed {
+                        name,
+                        len,
+                        modified: SystemTime::UNIX_EPOCH + Duration::from_millis(ms),
+                    })
+                })
+                .collect())
+        }
+    }
+}
+
+/// Whether this program runs under node, asked once.
+#[cfg(target_os = "emscripten")]
+fn on_node() -> bool {
+    extern "C" {
+        fn atomvm_wasm_jit_js_on_node() -> i32;
+    }
+    static NODE: AtomicU8 = AtomicU8::new(0);
+    match NODE.load(Ordering::Relaxed) {
+        1 => true,
+        2 => false,
+        _ => {
+            // SAFETY: no arguments.
+            let yes = unsafe { atomvm_wasm_jit_js_on_node() } == 1;
+            NODE.store(if yes { 1 } else { 2 }, Ordering::Relaxed);
+            yes
+        }
+    }
+}
