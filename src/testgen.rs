@@ -158,37 +158,10 @@ impl Body {
         ])
     }
 
-    /// A return as AtomVM's generator writes it: if `ctx->cp` names the
-    /// module the loop runs, its label + 1 goes to the continuation and ctx
-    /// is returned to the loop; otherwise `do_return` in tail position.
+    /// A return as AtomVM's generator writes it ([`inline_return`]), then
+    /// `do_return` in tail position for a `cp` in another module.
     pub fn inline_return(&mut self) -> &mut Self {
-        self.ops(&[
-            I::LocalGet(0),
-            I::I32Load(mem(abi::CONTEXT_CP)),
-            I::I32Const(24),
-            I::I32ShrU,
-            I::LocalGet(1),
-            I::I32Load(mem(abi::JIT_STATE_MODULE)),
-            I::I32Load(mem(0)), // Module.module_index
-            I::I32Eq,
-            I::If(wasm_encoder::BlockType::Empty),
-            I::LocalGet(1),
-            I::LocalGet(0),
-            I::I32Load(mem(abi::CONTEXT_CP)),
-            I::I32Const(0xFF_FFFF),
-            I::I32And,
-            I::I32Const(2),
-            I::I32ShrU,
-            I::I32Const(4),
-            I::I32DivU,
-            I::I32Const(1),
-            I::I32Add,
-            I::I32Store(mem(abi::JIT_STATE_CONTINUATION)),
-            I::LocalGet(0),
-            I::Return,
-            I::End,
-        ])
-        .tail_primitive(prim::DO_RETURN)
+        self.ops(&inline_return()).tail_primitive(prim::DO_RETURN)
     }
 
     /// `r = --jit_state->remaining_reductions; if r == 0 { yield at label }`
@@ -232,6 +205,39 @@ impl Body {
         self.f.instruction(&I::End);
         self.f
     }
+}
+
+/// The generator's return within a module: if `ctx->cp` names the module
+/// the loop runs, its label + 1 goes to the continuation and ctx is
+/// returned to the loop; otherwise the code after it runs (the generator's
+/// `do_return` in tail position).
+pub fn inline_return() -> [I<'static>; 24] {
+    [
+        I::LocalGet(0),
+        I::I32Load(mem(abi::CONTEXT_CP)),
+        I::I32Const(24),
+        I::I32ShrU,
+        I::LocalGet(1),
+        I::I32Load(mem(abi::JIT_STATE_MODULE)),
+        I::I32Load(mem(0)), // Module.module_index
+        I::I32Eq,
+        I::If(wasm_encoder::BlockType::Empty),
+        I::LocalGet(1),
+        I::LocalGet(0),
+        I::I32Load(mem(abi::CONTEXT_CP)),
+        I::I32Const(0xFF_FFFF),
+        I::I32And,
+        I::I32Const(2),
+        I::I32ShrU,
+        I::I32Const(4),
+        I::I32DivU,
+        I::I32Const(1),
+        I::I32Add,
+        I::I32Store(mem(abi::JIT_STATE_CONTINUATION)),
+        I::LocalGet(0),
+        I::Return,
+        I::End,
+    ]
 }
 
 /// A stub label: `local.get 0; end`.

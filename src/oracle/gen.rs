@@ -512,32 +512,7 @@ impl Gen<'_, '_> {
     /// the loop runs, its label is decoded into the continuation and ctx
     /// returned to the loop; otherwise `do_return` in tail position.
     fn inline_return(&mut self, f: &mut Vec<I<'static>>) {
-        f.extend([
-            I::LocalGet(0),
-            I::I32Load(mem(abi::CONTEXT_CP)),
-            I::I32Const(24),
-            I::I32ShrU,
-            I::LocalGet(1),
-            I::I32Load(mem(abi::JIT_STATE_MODULE)),
-            I::I32Load(mem(0)),
-            I::I32Eq,
-            I::If(BlockType::Empty),
-            I::LocalGet(1),
-            I::LocalGet(0),
-            I::I32Load(mem(abi::CONTEXT_CP)),
-            I::I32Const(0xFF_FFFF),
-            I::I32And,
-            I::I32Const(2),
-            I::I32ShrU,
-            I::I32Const(4),
-            I::I32DivU,
-            I::I32Const(1),
-            I::I32Add,
-            I::I32Store(mem(abi::JIT_STATE_CONTINUATION)),
-            I::LocalGet(0),
-            I::Return,
-            I::End,
-        ]);
+        f.extend(testgen::inline_return());
         Self::tail_primitive(f, prim::DO_RETURN);
     }
 

@@ -35,8 +35,8 @@ use wasm_encoder::{BlockType, InstructionSink};
 /// whose own table is `table` and label type `label_type`. `entry` holds the
 /// module at function entry, `label` is scratch.
 pub fn fast_path(sink: &mut Vec<u8>, entry: u32, label: u32, n: u32, table: u32, label_type: u32) {
-    InstructionSink::new(sink)
-        .local_get(1)
+    let mut ins = InstructionSink::new(sink);
+    ins.local_get(1)
         .i32_load(super::mem(abi::JIT_STATE_CONTINUATION))
         .i32_const(1)
         .i32_sub()
@@ -53,13 +53,8 @@ pub fn fast_path(sink: &mut Vec<u8>, entry: u32, label: u32, n: u32, table: u32,
         .local_get(entry)
         .i32_eq()
         .i32_and()
-        .if_(BlockType::Empty)
-        .local_get(1)
-        .i32_const(0)
-        .i32_store(super::mem(abi::JIT_STATE_CONTINUATION))
-        .local_get(0)
-        .local_get(1)
-        .local_get(2)
+        .if_(BlockType::Empty);
+    super::jumps::as_the_loop_calls(&mut ins)
         .local_get(label)
         .return_call_indirect(table, label_type)
         .end();

@@ -46,8 +46,8 @@ pub fn entry(sink: &mut Vec<u8>, entry_local: u32) {
 
 /// The fast path inserted before a jump to the function at index `callee`.
 pub fn fast_path(sink: &mut Vec<u8>, callee: u32, entry_local: u32) {
-    InstructionSink::new(sink)
-        .local_get(1)
+    let mut ins = InstructionSink::new(sink);
+    ins.local_get(1)
         .i32_load(super::mem(abi::JIT_STATE_REDUCTIONS))
         .i32_const(0)
         .i32_ne()
@@ -56,13 +56,17 @@ pub fn fast_path(sink: &mut Vec<u8>, callee: u32, entry_local: u32) {
         .local_get(entry_local)
         .i32_eq()
         .i32_and()
-        .if_(BlockType::Empty)
-        .local_get(1)
+        .if_(BlockType::Empty);
+    as_the_loop_calls(&mut ins).return_call(callee).end();
+}
+
+/// What the loop does before it calls a label: `continuation = 0`, then
+/// the call's arguments (ctx, jit_state, interface).
+pub fn as_the_loop_calls<'a, 'b>(ins: &'b mut InstructionSink<'a>) -> &'b mut InstructionSink<'a> {
+    ins.local_get(1)
         .i32_const(0)
         .i32_store(super::mem(abi::JIT_STATE_CONTINUATION))
         .local_get(0)
         .local_get(1)
         .local_get(2)
-        .return_call(callee)
-        .end();
 }
