@@ -304,3 +304,16 @@ fn the_c_abi_stores_a_runtime_stream_and_loads_it_back() {
         ffi::atomvm_wasm_jit_set_cache_dir(std::ptr::null(), 0);
     }
 }
+
+#[test]
+fn an_entry_larger_than_the_whole_bound_is_not_kept() {
+    // A quota smaller than one entry: the write succeeds, eviction removes
+    // it, and the next load is a plain miss.
+    let c = Cache {
+        dir: temp_dir("quota"),
+        max_bytes: 16,
+    };
+    c.put(&key(), &entry()).unwrap();
+    assert!(matches!(c.get(&key()), Lookup::Miss));
+    assert_eq!(std::fs::read_dir(&c.dir).unwrap().count(), 0);
+}
