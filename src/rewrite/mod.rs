@@ -737,14 +737,33 @@ fn write_elements(sink: &mut impl Sink, table: u32, n: u32, k: u32) -> Result<()
     Ok(())
 }
 
+/// Appends the encoded name `f<i>` (its length, then its bytes), without
+/// the formatting machinery: this runs once per label at every load.
+fn export_name(i: u32, out: &mut Vec<u8>) {
+    let mut digits = [0u8; 10];
+    let mut at = digits.len();
+    let mut v = i;
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (v % 10) as u8;
+        v /= 10;
+        if v == 0 {
+            break;
+        }
+    }
+    let name = &digits[at..];
+    out.push(1 + name.len() as u8);
+    out.push(b'f');
+    out.extend_from_slice(name);
+}
+
 /// The export section's payload: `f<i>` is function `i + k`.
 fn write_exports(sink: &mut impl Sink, n: u32, k: u32) -> Result<()> {
     put_u32(sink, n)?;
     let mut entry = Vec::with_capacity(24);
     for i in 0..n {
         entry.clear();
-        let name = format!("f{i}");
-        name.as_str().encode(&mut entry);
+        export_name(i, &mut entry);
         entry.push(0x00); // function
         (i + k).encode(&mut entry);
         sink.put(&entry)?;
