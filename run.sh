@@ -351,7 +351,7 @@ test_all() {
     node_tests
     compat_tests
     browser_tests
-    fuzz 60
+    fuzz 40 # three targets: two minutes in all, as before the cache target
     log "summary"
     echo "tests: $PASSED passed, $FAILED failed"
 }
