@@ -27,18 +27,27 @@ trap 'for p in lane proc dev; do mountpoint -q "$S/$p" && umount "$S/$p" || true
 sid() { chroot "$S" env -u NODE_EXTRA_CA_CERTS HOME=/lane/home "$@"; }
 echo "emcc: $(sid emcc --version | head -1)"
 
-# Emscripten's zlib port, seeded from the zlib release it names (offline).
-cache=$S/usr/share/emscripten/cache
+# Emscripten's zlib port, seeded from the zlib release it names (offline),
+# in the cache this Emscripten uses (sid's, as root: /var/cache/emscripten).
+cache=$S$(sid em-config CACHE | tail -1)
 if [ ! -f "$cache/sysroot/lib/wasm32-emscripten/libz.a" ]; then
     version=$(sed -n "s/^VERSION = '\(.*\)'/\1/p" "$S/usr/share/emscripten/tools/ports/zlib.py")
     url=$(grep -o "https://github.com/madler/zlib/[^']*" "$S/usr/share/emscripten/tools/ports/zlib.py" | head -1 |
         sed "s/{VERSION}/$version/")
-    mkdir -p "$cache/ports/zlib" "$L/src/zlib-$version"
-    git --git-dir="${ZLIB:-/work/.mirror/madler+zlib/repo}" archive "v$version" | tar -x -C "$L/src/zlib-$version"
+    mkdir -p "$cache/ports/zlib" "$L/src/zlib-$version" "$cache/sysroot/lib/pkgconfig"
+    zlib_git=${ZLIB:-/work/.mirror/madler+zlib/repo}
+    tag=v$version
+    if ! git --git-dir="$zlib_git" rev-parse -q --verify "$tag^{commit}" >/dev/null; then
+        # (Sid's Emscripten may name a zlib newer than the sources at hand;
+        # its port builds any 1.3.x tree the same way.)
+        tag=$(git --git-dir="$zlib_git" tag --sort=-v:refname | head -1)
+        echo "zlib $version is not in $zlib_git: its port gets $tag's sources"
+    fi
+    git --git-dir="$zlib_git" archive "$tag" | tar -x -C "$L/src/zlib-$version"
     rm -rf "$cache/ports/zlib/zlib-$version"
     cp -r "$L/src/zlib-$version" "$cache/ports/zlib/zlib-$version"
     echo "$url" >"$cache/ports/zlib/.emscripten_url"
-    sid env EM_FROZEN_CACHE=0 EM_CACHE=/usr/share/emscripten/cache embuilder build zlib >/dev/null
+    sid env EM_FROZEN_CACHE=0 embuilder build zlib >/dev/null
 fi
 
 b=/lane/build/wasm-jit-newest
