@@ -263,10 +263,8 @@ var AtomVMWasmJitLibrary = {
   atomvm_wasm_jit_js_cache_dir: function(ptr, cap) {
     var dir = AVMJIT_CACHE.dir();
     if (!dir) return -1;
-    var encoded = new TextEncoder().encode(dir);
-    if (encoded.length > cap) return -1;
-    new Uint8Array(wasmMemory.buffer, ptr, encoded.length).set(encoded);
-    return encoded.length;
+    var n = AVMJIT_CACHE.put(dir, ptr, cap);
+    return n <= cap ? n : -1;
   },
 
   atomvm_wasm_jit_js_cache_max_bytes__deps: ['$AVMJIT_CACHE'],
@@ -312,6 +310,13 @@ var AtomVMWasmJitLibrary = {
   $AVMJIT_CACHE: {
     mount: '/atomvm-wasm-jit-cache',
     timer: null,
+    // Writes `text` (UTF-8, no NUL) at [ptr, ptr + cap) if it fits; returns
+    // its length either way.
+    put: function(text, ptr, cap) {
+      var encoded = new TextEncoder().encode(text);
+      if (encoded.length <= cap) new Uint8Array(wasmMemory.buffer, ptr, encoded.length).set(encoded);
+      return encoded.length;
+    },
     text: function(ptr, len) {
       return new TextDecoder().decode(new Uint8Array(wasmMemory.buffer, ptr, len).slice());
     },
@@ -395,9 +400,7 @@ var AtomVMWasmJitLibrary = {
                 if (st.file) lines += name + '\t' + st.size + '\t' + Math.floor(st.mtime) + '\n';
               } catch (e) {}
             });
-            var encoded = new TextEncoder().encode(lines);
-            if (encoded.length <= cap) new Uint8Array(wasmMemory.buffer, buf, encoded.length).set(encoded);
-            return encoded.length;
+            return AVMJIT_CACHE.put(lines, buf, cap);
           }
         }
         throw new Error('unknown operation ' + op);
@@ -470,13 +473,11 @@ var AtomVMWasmJitLibrary = {
   atomvm_wasm_jit_js_env: function(namePtr, nameLen, buf, cap) {
     var env = AVMJIT_CACHE.env();
     if (!env) return -1;
-    var name = new TextDecoder().decode(new Uint8Array(wasmMemory.buffer, namePtr, nameLen).slice());
+    var name = AVMJIT_CACHE.text(namePtr, nameLen);
     var value = env[name];
     if (value === undefined) return -1;
-    var encoded = new TextEncoder().encode(String(value));
-    if (encoded.length > cap) return -1;
-    new Uint8Array(wasmMemory.buffer, buf, encoded.length).set(encoded);
-    return encoded.length;
+    var n = AVMJIT_CACHE.put(String(value), buf, cap);
+    return n <= cap ? n : -1;
   },
 
   atomvm_wasm_jit_js_calls__deps: ['$AVMJIT'],

@@ -381,16 +381,22 @@ enum Setting {
 
 static SETTING: Mutex<Setting> = Mutex::new(Setting::Default);
 
+impl Setting {
+    /// A cache in `dir` (None: off), bounded by `max_bytes` or the default.
+    fn of(dir: Option<PathBuf>, max_bytes: Option<u64>) -> Setting {
+        match dir {
+            Some(dir) => Setting::On(Cache {
+                dir,
+                max_bytes: max_bytes.unwrap_or(DEFAULT_MAX_BYTES),
+            }),
+            None => Setting::Off,
+        }
+    }
+}
+
 /// Uses `dir` (None: no cache) from now on.
 pub fn configure(dir: Option<PathBuf>, max_bytes: Option<u64>) {
-    let setting = match dir {
-        Some(dir) => Setting::On(Cache {
-            dir,
-            max_bytes: max_bytes.unwrap_or(DEFAULT_MAX_BYTES),
-        }),
-        None => Setting::Off,
-    };
-    *SETTING.lock().unwrap_or_else(|p| p.into_inner()) = setting;
+    *SETTING.lock().unwrap_or_else(|p| p.into_inner()) = Setting::of(dir, max_bytes);
 }
 
 /// Goes back to the platform's default.
@@ -411,13 +417,7 @@ pub fn current() -> Option<Cache> {
     let (dir, max) = crate::engine::default_cache();
     let mut setting = SETTING.lock().unwrap_or_else(|p| p.into_inner());
     if let Setting::Default = &*setting {
-        *setting = match dir {
-            Some(dir) => Setting::On(Cache {
-                dir,
-                max_bytes: max.unwrap_or(DEFAULT_MAX_BYTES),
-            }),
-            None => Setting::Off,
-        };
+        *setting = Setting::of(dir, max);
     }
     match &*setting {
         Setting::On(cache) => Some(cache.clone()),

@@ -33,7 +33,14 @@ use wasm_encoder::{BlockType, InstructionSink};
 /// Whether jumps in function `f`, with these facts, may be linked (before
 /// the size check).
 pub fn may_link(facts: &FnFacts) -> bool {
-    facts.has_jumps && facts.entered_by_loop && facts.params_read_only && facts.locals_room
+    facts.has_jumps && returns_to_the_loop(facts)
+}
+
+/// Whether returning ctx from function `f` means returning it to the loop,
+/// with the loop's state, and one more local fits: the conditions every
+/// fast path into another label needs (jumps here, exits in `exits.rs`).
+pub fn returns_to_the_loop(facts: &FnFacts) -> bool {
+    facts.entered_by_loop && facts.params_read_only && facts.locals_room
 }
 
 /// At function entry: `entry_module = jit_state->module`.

@@ -349,12 +349,7 @@ fn own_table(plan: &Plan<'_>) -> Option<u32> {
 
 /// Whether a function's exits can get fast paths, given a table.
 fn exits_fit(facts: FnFacts) -> bool {
-    facts.has_exits
-        && facts.exits_room
-        && jumps::may_link(&FnFacts {
-            has_jumps: true,
-            ..facts
-        })
+    facts.has_exits && facts.exits_room && jumps::returns_to_the_loop(&facts)
 }
 
 /// Whether function `f`'s exits get fast paths if it is linked.
