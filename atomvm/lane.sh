@@ -230,33 +230,36 @@ suite() {
     printf '%-14s %-12s %7ss %3s compiled  %s\n' "${SUITE_LABEL:-$variant}" "$name" "$seconds" "$compiled" "${result:-NO RESULT LINE}"
 }
 
+# How many of test_estdlib's tests passed in log file $1, counted
+# in the result line only: crash reports the tests provoke on purpose name
+# test modules too.
+estdlib_counts() {
+    local line
+    line=$(grep -E '^\[\{test_' "$1" | head -1 || true)
+    echo "$(echo "$line" | grep -oE '\{test_[a-z_]+,ok\}' | wc -l) ok," \
+        "$(echo "$line" | grep -oE '\{test_[a-z_]+,[^}]*\}' | grep -vc ',ok}$' || true) not ok"
+}
+
+# The four suites on build VARIANT (SUITE_LABEL and SUITE_ENV as for suite).
+suite_set() {
+    local v=$1 libs=$E/libs/atomvmlib-emscripten-wasm32.avm
+    suite "$v" hello_world '^hello_world' 300 "$E/examples/erlang/hello_world.beam $libs"
+    suite "$v" test_alisp '^\[\{test_alisp' 300 "$E/tests/libs/alisp/test_alisp.avm"
+    suite "$v" test_etest 'Tests.*Failures' 300 "$E/tests/libs/etest/test_etest.avm"
+    suite "$v" test_estdlib '^\[\{test_' 900 "$E/tests/libs/estdlib/test_estdlib.avm"
+    echo "${SUITE_LABEL:-$v} test_estdlib: $(estdlib_counts "$RES/suite-${SUITE_LABEL:-$v}-test_estdlib.log")"
+}
+
 suites() {
     log "AtomVM's suites on node (stopped after their result lines; logs in $RES)"
-    local libs=$E/libs/atomvmlib-emscripten-wasm32.avm v
-    for v in wasm-upstream wasm-jit; do
-        suite $v hello_world '^hello_world' 300 "$E/examples/erlang/hello_world.beam $libs"
-        suite $v test_alisp '^\[\{test_alisp' 300 "$E/tests/libs/alisp/test_alisp.avm"
-        suite $v test_etest 'Tests.*Failures' 300 "$E/tests/libs/etest/test_etest.avm"
-        suite $v test_estdlib '^\[\{test_' 900 "$E/tests/libs/estdlib/test_estdlib.avm"
-        # Counted in the result line only: crash reports the tests provoke
-        # on purpose name test modules too.
-        local line
-        line=$(grep -E '^\[\{test_' "$RES/suite-$v-test_estdlib.log" | head -1 || true)
-        echo "$v test_estdlib: $(echo "$line" | grep -oE '\{test_[a-z_]+,ok\}' | wc -l) ok," \
-            "$(echo "$line" | grep -oE '\{test_[a-z_]+,[^}]*\}' | grep -vc ',ok}$' || true) not ok"
-    done
+    suite_set wasm-upstream
+    suite_set wasm-jit
     # This library with each rewrite switched off in turn.
     local off
     for off in tail_calls direct_primitives computed_jumps; do
-        export SUITE_LABEL="wasm-jit-no-$off" SUITE_ENV="ATOMVM_WASM_JIT_CACHE=off ATOMVM_WASM_JIT_OFF=$off"
-        suite wasm-jit hello_world '^hello_world' 300 "$E/examples/erlang/hello_world.beam $libs"
-        suite wasm-jit test_alisp '^\[\{test_alisp' 300 "$E/tests/libs/alisp/test_alisp.avm"
-        suite wasm-jit test_etest 'Tests.*Failures' 300 "$E/tests/libs/etest/test_etest.avm"
-        suite wasm-jit test_estdlib '^\[\{test_' 900 "$E/tests/libs/estdlib/test_estdlib.avm"
-        line=$(grep -E '^\[\{test_' "$RES/suite-$SUITE_LABEL-test_estdlib.log" | head -1 || true)
-        echo "$SUITE_LABEL test_estdlib: $(echo "$line" | grep -oE '\{test_[a-z_]+,ok\}' | wc -l) ok"
+        SUITE_LABEL="wasm-jit-no-$off" SUITE_ENV="ATOMVM_WASM_JIT_CACHE=off ATOMVM_WASM_JIT_OFF=$off" \
+            suite_set wasm-jit
     done
-    unset SUITE_LABEL SUITE_ENV
     corrupted
 }
 
@@ -269,9 +272,7 @@ cache() {
     for run in cold warm; do
         SUITE_ENV=ATOMVM_WASM_JIT_CACHE_DIR=/lane/cache-test \
             suite wasm-jit "test_estdlib-$run" '^\[\{test_' 900 "$E/tests/libs/estdlib/test_estdlib.avm"
-        local line
-        line=$(grep -E '^\[\{test_' "$RES/suite-wasm-jit-test_estdlib-$run.log" | head -1 || true)
-        echo "  $run: $(echo "$line" | grep -oE '\{test_[a-z_]+,ok\}' | wc -l) ok," \
+        echo "  $run: $(estdlib_counts "$RES/suite-wasm-jit-test_estdlib-$run.log" | sed 's/ not ok/ not ok,/')" \
             "$(ls "$L/cache-test" 2>/dev/null | grep -c '\.avmjit$' || true) entries," \
             "$(du -sk "$L/cache-test" 2>/dev/null | cut -f1) kB"
     done
