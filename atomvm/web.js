@@ -7,54 +7,12 @@
 //
 //   NODE_PATH=tests/browser/node_modules node web.js LANE_DIR OUT.json
 //
-// The server lays files out as AtomVM's wasm_webserver does for cypress,
-// cross-origin isolated: /AtomVM.* from the build, /tests/src/ the pages,
-// /tests/build/ their modules, /build/ AtomVM's Erlang side. A JIT build has
-// no interpreter, so the pages' list of libraries is replaced by the one
-// that carries the JIT compiler and precompiled estdlib
-// (atomvmlib-emscripten-wasm32.avm).
+// Files are served as AtomVM's wasm_webserver serves them (web-server.js).
 'use strict';
-const http = require('http');
 const fs = require('fs');
-const path = require('path');
-const { chromium } = require('playwright-core');
+const { serve, launch } = require('./web-server');
 
 const [lane, out] = process.argv.slice(2);
-const TYPES = { '.html': 'text/html', '.js': 'text/javascript', '.mjs': 'text/javascript', '.wasm': 'application/wasm' };
-const JIT_LIBS = "'/build/libs/atomvmlib-emscripten-wasm32.avm'";
-
-function serve(variant) {
-  const roots = [
-    ['/tests/src/', path.join(lane, 'src/AtomVM/src/platforms/emscripten/tests/src/')],
-    ['/tests/build/', path.join(lane, 'build/web-tests/')],
-    ['/build/', path.join(lane, 'build/erlang-wasm32/')],
-    ['/', path.join(lane, 'build', variant, 'src/')],
-  ];
-  const server = http.createServer((req, res) => {
-    const url = decodeURIComponent(req.url.split('?')[0]);
-    const [prefix, dir] = roots.find(([p]) => url.startsWith(p));
-    const file = path.join(dir, url.slice(prefix.length));
-    if (!file.startsWith(dir) || !fs.existsSync(file) || fs.statSync(file).isDirectory()) {
-      res.writeHead(404);
-      res.end();
-      return;
-    }
-    let body = fs.readFileSync(file);
-    if (file.endsWith('.html')) {
-      body = body
-        .toString()
-        .replace(/(arguments:\s*\[\s*['"][^'"]+['"])[^\]]*\]/, `$1, ${JIT_LIBS}]`);
-    }
-    res.writeHead(200, {
-      'Content-Type': TYPES[path.extname(file)] || 'application/octet-stream',
-      'Cross-Origin-Opener-Policy': 'same-origin',
-      'Cross-Origin-Embedder-Policy': 'require-corp',
-      'Cache-Control': 'no-store',
-    });
-    res.end(body);
-  });
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
-}
 
 const T = 60000; // a JIT build compiles the pages' modules when they load
 const checks = {
@@ -119,12 +77,9 @@ const READY = {
 };
 
 (async () => {
-  const browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync'],
-  });
+  const browser = await launch();
   const results = { checks: [], ready: {} };
-  const server = await serve('web-jit');
+  const server = await serve(lane, 'web-jit');
   const base = `http://127.0.0.1:${server.address().port}`;
   let failed = 0;
   for (const [spec, list] of Object.entries(checks)) {
@@ -147,7 +102,7 @@ const READY = {
   console.log(`${results.checks.length - failed} passed, ${failed} failed`);
 
   // Page readiness, loads alternating between the two builds.
-  const servers = { 'web-jit': await serve('web-jit'), 'web-upstream': await serve('web-upstream') };
+  const servers = { 'web-jit': await serve(lane, 'web-jit'), 'web-upstream': await serve(lane, 'web-upstream') };
   for (const page of Object.keys(READY)) {
     for (let i = 0; i < 6; i++) {
       for (const [variant, srv] of Object.entries(servers)) {
