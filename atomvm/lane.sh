@@ -19,7 +19,8 @@
 #            library, each stopped after its result line; a corrupted stream
 #   web      AtomVM's test pages (test_atomvm, test_call, test_html5) in
 #            headless Chromium with the checks of its cypress specs
-#   bench    the Erlang benchmark set on the five variants, interleaved
+#   bench    the Erlang benchmark set on the five variants, interleaved;
+#            then in headless Chromium on the two web builds
 #   profile  where the time goes with this library, per benchmark case
 #   cache    the native-code cache: test_estdlib twice on one directory,
 #            hello_world cold, warm and with damaged entries
@@ -256,7 +257,7 @@ suites() {
     suite_set wasm-jit
     # This library with each rewrite switched off in turn.
     local off
-    for off in tail_calls direct_primitives computed_jumps; do
+    for off in tail_calls direct_primitives computed_jumps imported_bifs; do
         SUITE_LABEL="wasm-jit-no-$off" SUITE_ENV="ATOMVM_WASM_JIT_CACHE=off ATOMVM_WASM_JIT_OFF=$off" \
             suite_set wasm-jit
     done
@@ -343,6 +344,10 @@ EOF
     printf '\n]\n' >>"$L/bench/variants.json"
     in_chroot node /lane/jit/atomvm/bench.js /lane/bench/variants.json "$ROUNDS" /lane/results/bench.json |
         tee "$RES/bench.txt"
+    log "the same set in headless Chromium on the web builds, beside node's"
+    (cd "$JIT/tests/browser" && [ -d node_modules/playwright-core ] || npm install --no-audit --no-fund --silent)
+    NODE_PATH=$JIT/tests/browser/node_modules node "$JIT/atomvm/web-bench.js" "$L" "$ROUNDS" \
+        "$RES/bench.json" "$RES/web-bench.json" | tee "$RES/web-bench.txt"
 }
 
 profile() {

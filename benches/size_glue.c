@@ -1,3 +1,11 @@
 /* Size probe: what the shim provides to the library, without AtomVM. */
+#include <stdbool.h>
+#include <stdint.h>
+
 static const int interface_stand_in[77];
 const void *atomvm_wasm_jit_native_interface(void) { return interface_stand_in; }
+bool atomvm_wasm_jit_imported_bif_layout(uint32_t *out)
+{
+    (void) out;
+    return false;
+}

@@ -10,15 +10,22 @@
  *  - atomvm_wasm_jit_native_interface: the address of AtomVM's
  *    module_native_interface, so that the runtime can bind primitive calls
  *    of JIT modules to its entries when it instantiates them.
+ *  - atomvm_wasm_jit_imported_bif_layout: where AtomVM's get_imported_bif
+ *    reads, so that the runtime can read imported BIFs in JIT modules
+ *    itself; given only if the interface's entry answers a probe as those
+ *    reads do.
  *  - sys_get_cache_native_code / sys_set_cache_native_code: the native-code
  *    cache, keyed by the module's BEAM binary (Module.binary) and by this
  *    build of AtomVM (its version and JIT format version; the Rust side adds
  *    the content of the native interface and its own formats).
  */
 
+#include <stddef.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "context.h"
+#include "exportedfunction.h"
 #include "globalcontext.h"
 #include "jit.h"
 #include "nifs.h"
@@ -84,6 +91,37 @@ void sys_set_cache_native_code(GlobalContext *global, Module *mod, uint16_t vers
 const void *atomvm_wasm_jit_native_interface(void)
 {
     return &module_native_interface;
+}
+
+bool atomvm_wasm_jit_imported_bif_layout(uint32_t out[2])
+{
+    long from_base = (long) offsetof(struct Bif, bif0_ptr) - (long) offsetof(struct Bif, base);
+    if (from_base < 0) {
+        return false;
+    }
+    /* Two BIFs whose pointers are marks, never called: entry 8 must answer
+     * imported_funcs[i]'s bif0_ptr for each i. */
+    struct Bif probes[2];
+    memset(probes, 0, sizeof(probes));
+    probes[0].base.type = BIFFunctionType;
+    probes[0].bif0_ptr = (BifImpl0) (uintptr_t) 0x5EED0001u;
+    probes[1].base.type = BIFFunctionType;
+    probes[1].bif0_ptr = (BifImpl0) (uintptr_t) 0x5EED0002u;
+    const struct ExportedFunction *imports[3] = { &probes[1].base, &probes[0].base, &probes[1].base };
+    Module module;
+    memset(&module, 0, sizeof(module));
+    module.imported_funcs = imports;
+    JITState state;
+    memset(&state, 0, sizeof(state));
+    state.module = &module;
+    for (uint32_t i = 0; i < 3; i++) {
+        if (module_native_interface.get_imported_bif(&state, i) != probes[i == 1 ? 0 : 1].bif0_ptr) {
+            return false;
+        }
+    }
+    out[0] = (uint32_t) offsetof(Module, imported_funcs);
+    out[1] = (uint32_t) from_base;
+    return true;
 }
 
 static term stream_module_nif(Context *ctx, int argc, term argv[])

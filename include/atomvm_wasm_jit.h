@@ -68,6 +68,10 @@ extern "C" {
 // Defined by `c_shim/`: AtomVM's `&module_native_interface`.
 extern const void *atomvm_wasm_jit_native_interface(void);
 
+// Defined by `c_shim/`: where `get_imported_bif` reads, if the
+// interface's entry answered the shim's probe as expected.
+extern bool atomvm_wasm_jit_imported_bif_layout(uint32_t *out);
+
 // Loads a JIT stream stored in a module file (spec section 5). Returns the
 // module's `native_code` handle, or NULL with a message.
 //
@@ -214,6 +218,12 @@ void atomvm_wasm_jit_set_direct_primitives(bool on);
 // instead of through the dispatch loop, where they get tail-linked jumps
 // (default: yes).
 void atomvm_wasm_jit_set_computed_jumps(bool on);
+
+// Whether modules loaded from now on read the function pointer of an
+// imported BIF in place instead of calling AtomVM's `get_imported_bif`
+// (default: yes; takes effect only in AtomVM, whose layout the shim
+// checks).
+void atomvm_wasm_jit_set_imported_bifs(bool on);
 
 #ifdef __cplusplus
 }  // extern "C"

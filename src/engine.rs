@@ -29,6 +29,7 @@ use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 static WANT_TAIL_CALLS: AtomicBool = AtomicBool::new(true);
 static WANT_DIRECT_PRIMITIVES: AtomicBool = AtomicBool::new(true);
 static WANT_COMPUTED_JUMPS: AtomicBool = AtomicBool::new(true);
+static WANT_IMPORTED_BIFS: AtomicBool = AtomicBool::new(true);
 /// Whether the engine runs `return_call`: 0 not asked yet, 1 yes, 2 no.
 static TAIL_CALLS: AtomicU8 = AtomicU8::new(0);
 
@@ -50,6 +51,13 @@ pub fn set_computed_jumps(on: bool) {
     WANT_COMPUTED_JUMPS.store(on, Ordering::Relaxed);
 }
 
+/// Whether modules loaded from now on read imported BIFs themselves
+/// instead of calling `get_imported_bif` (when the shim knows AtomVM's
+/// layout). On by default.
+pub fn set_imported_bifs(on: bool) {
+    WANT_IMPORTED_BIFS.store(on, Ordering::Relaxed);
+}
+
 /// Whether the engine supports tail calls, asked once.
 pub fn tail_calls_supported() -> bool {
     match TAIL_CALLS.load(Ordering::Relaxed) {
@@ -64,12 +72,13 @@ pub fn tail_calls_supported() -> bool {
 }
 
 /// Rewrites the environment switches off: bit 0 tail calls, bit 1 direct
-/// primitives, bit 2 computed jumps; bit 7 once asked.
+/// primitives, bit 2 computed jumps, bit 3 imported BIFs; bit 7 once
+/// asked.
 static SWITCHED_OFF: AtomicU8 = AtomicU8::new(0);
 
 /// The rewrites switched off by `ATOMVM_WASM_JIT_OFF` (node's environment,
 /// or the process's natively): a comma-separated list of `tail_calls`,
-/// `direct_primitives`, `computed_jumps`. Read once.
+/// `direct_primitives`, `computed_jumps`, `imported_bifs`. Read once.
 fn switched_off() -> u8 {
     let v = SWITCHED_OFF.load(Ordering::Relaxed);
     if v & 0x80 != 0 {
@@ -82,6 +91,7 @@ fn switched_off() -> u8 {
             "tail_calls" => 1,
             "direct_primitives" => 2,
             "computed_jumps" => 4,
+            "imported_bifs" => 8,
             _ => 0,
         };
     }
@@ -101,6 +111,11 @@ pub fn rewrite_options() -> crate::rewrite::Options {
             && off & 2 == 0
             && imp::native_interface() != 0,
         computed_jumps: WANT_COMPUTED_JUMPS.load(Ordering::Relaxed) && off & 4 == 0,
+        imported_bifs: if WANT_IMPORTED_BIFS.load(Ordering::Relaxed) && off & 8 == 0 {
+            imp::bif_layout()
+        } else {
+            None
+        },
     }
 }
 
@@ -139,6 +154,33 @@ mod imp {
         fn atomvm_wasm_jit_js_tail_calls() -> i32;
         /// Defined by `c_shim/`: AtomVM's `&module_native_interface`.
         fn atomvm_wasm_jit_native_interface() -> *const libc::c_void;
+        /// Defined by `c_shim/`: where `get_imported_bif` reads, if the
+        /// interface's entry answered the shim's probe as expected.
+        fn atomvm_wasm_jit_imported_bif_layout(out: *mut u32) -> bool;
+    }
+
+    /// AtomVM's layout for reading imported BIFs, asked of the shim once.
+    pub fn bif_layout() -> Option<crate::rewrite::BifLayout> {
+        use std::sync::atomic::{AtomicU64, Ordering};
+        // 0: not asked; 1 << 63: no layout; else 1 << 62 | I << 31 | B.
+        static LAYOUT: AtomicU64 = AtomicU64::new(0);
+        let mut v = LAYOUT.load(Ordering::Relaxed);
+        if v == 0 {
+            let mut out = [0u32; 2];
+            // SAFETY: the shim writes two u32s at `out` and reads nothing
+            // of ours; it calls AtomVM's entry 8 on a probe of its own.
+            let known = unsafe { atomvm_wasm_jit_imported_bif_layout(out.as_mut_ptr()) };
+            v = if known && out[0] < 1 << 31 && out[1] < 1 << 31 {
+                1 << 62 | u64::from(out[0]) << 31 | u64::from(out[1])
+            } else {
+                1 << 63
+            };
+            LAYOUT.store(v, Ordering::Relaxed);
+        }
+        (v & 1 << 62 != 0).then_some(crate::rewrite::BifLayout {
+            imported_funcs: (v >> 31 & 0x7FFF_FFFF) as u32,
+            bif0_ptr: (v & 0x7FFF_FFFF) as u32,
+        })
     }
 
     pub fn engine_has_tail_calls() -> bool {
@@ -302,6 +344,11 @@ mod imp {
     /// that the rewriting is exercised (the fake engine only validates).
     pub fn native_interface() -> usize {
         1
+    }
+
+    /// Natively, the model's layout, so that the rewrite is exercised.
+    pub fn bif_layout() -> Option<crate::rewrite::BifLayout> {
+        Some(crate::rewrite::BifLayout::MODEL)
     }
 
     /// What V8 says of `wasm`: wasmparser's validator with the features

@@ -435,3 +435,12 @@ pub extern "C" fn atomvm_wasm_jit_set_direct_primitives(on: bool) {
 pub extern "C" fn atomvm_wasm_jit_set_computed_jumps(on: bool) {
     crate::engine::set_computed_jumps(on)
 }
+
+/// Whether modules loaded from now on read the function pointer of an
+/// imported BIF in place instead of calling AtomVM's `get_imported_bif`
+/// (default: yes; takes effect only in AtomVM, whose layout the shim
+/// checks).
+#[unsafe(no_mangle)]
+pub extern "C" fn atomvm_wasm_jit_set_imported_bifs(on: bool) {
+    crate::engine::set_imported_bifs(on)
+}

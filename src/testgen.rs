@@ -23,6 +23,7 @@ pub mod prim {
     /// Entry 5 (`allocate` in AtomVM): the test host uses it as
     /// `set_module(ctx, jit_state, module_index) -> ctx`.
     pub const TEST_SET_MODULE: u32 = 5;
+    pub const GET_IMPORTED_BIF: u32 = 8;
     pub const TERMINATE_CONTEXT: u32 = 10;
 }
 
@@ -717,6 +718,75 @@ pub fn called_jump() -> ModuleSpec {
     ModuleSpec::standard(vec![stub(), l1.finish(), l2.finish(), stub(), l4.finish()])
 }
 
+/// How [`bif_call`] asks for its BIF's function pointer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BifForm {
+    /// As AtomVM's generator does: `local.get 1; i32.const 2`, entry 8.
+    Generated,
+    /// The index from a local instead of a constant.
+    IndexInLocal,
+    /// Entry 8 with a type of three arguments (jit_state, 2, 0).
+    OtherType,
+    /// Label 1 writes local 2 (with its own value) first.
+    WritesLocal2,
+    /// Label 1 `call`s label 2, which asks for the pointer and calls it.
+    Called,
+}
+
+/// Import 2 of the module is a BIF `(ctx) -> term`: label 1 asks
+/// `get_imported_bif` (interface entry 8) for its function pointer, calls
+/// it with ctx, stores the result in x[1], and terminates. The
+/// [`BifForm`]s other than `Generated` are each one condition under which
+/// the call must stay a call.
+pub fn bif_call(form: BifForm) -> ModuleSpec {
+    // Pushes the BIF's result.
+    let mut ask: Vec<I<'static>> = match form {
+        BifForm::IndexInLocal => vec![
+            I::I32Const(2),
+            I::LocalSet(4),
+            I::LocalGet(1),
+            I::LocalGet(4),
+        ],
+        _ => vec![I::LocalGet(1), I::I32Const(2)],
+    };
+    let ty = if form == BifForm::OtherType {
+        ask.push(I::I32Const(0));
+        ty_ret(3)
+    } else {
+        ty_ret(2)
+    };
+    ask.extend([
+        I::LocalGet(2),
+        I::I32Load(mem(u64::from(prim::GET_IMPORTED_BIF) * 4)),
+        I::CallIndirect {
+            type_index: ty,
+            table_index: 0,
+        },
+        I::LocalSet(3),
+        I::LocalGet(0),
+        I::LocalGet(3),
+        I::CallIndirect {
+            type_index: ty_ret(1),
+            table_index: 0,
+        },
+    ]);
+    let mut l1 = Body::new();
+    if form == BifForm::WritesLocal2 {
+        l1.ops(&[I::LocalGet(2), I::LocalSet(2)]);
+    }
+    if form == BifForm::Called {
+        l1.ops(&[I::LocalGet(0), I::LocalGet(1), I::LocalGet(2), I::Call(2)])
+            .ops(&[I::LocalSet(3)])
+            .store_x(1, &[I::LocalGet(3)])
+            .tail_primitive(prim::TERMINATE_CONTEXT);
+        let mut l2 = Body::new();
+        l2.ops(&ask).op(I::Return);
+        return ModuleSpec::standard(vec![stub(), l1.finish(), l2.finish()]);
+    }
+    l1.store_x(1, &ask).tail_primitive(prim::TERMINATE_CONTEXT);
+    ModuleSpec::standard(vec![stub(), l1.finish()])
+}
+
 /// Invalid modules that a rewrite once made valid: a memory import whose
 /// minimum exceeds its maximum, and a primitive call whose load claims an
 /// alignment of 16. Both must be refused whatever the rewrite options.
@@ -839,6 +909,7 @@ pub fn host_streams() -> Vec<(String, Vec<u8>)> {
         ("many_locals.stream", stream_of(&many_locals(50_000))),
         ("big_body.stream", stream_of(&big_body(1_800_000))),
         ("jump_dense.stream", stream_of(&jump_dense(120, 5000))),
+        ("bif_call.stream", stream_of(&bif_call(BifForm::Generated))),
     ];
     let mut streams: Vec<(String, Vec<u8>)> = streams
         .into_iter()

@@ -26,12 +26,14 @@ fn generated_programs_agree() {
             totals.linked_exits += a.linked_exits;
             totals.direct_calls += a.direct_calls;
             totals.trampolined_calls += a.trampolined_calls;
+            totals.inlined_bifs += a.inlined_bifs;
         }
     }
     eprintln!("{runs} comparisons ({inconclusive} inconclusive, {unloadable} scenarios unloadable): {totals:?}");
     assert_eq!(unloadable, 0, "the generator makes valid modules");
     assert!(inconclusive * 20 < runs, "too many runs out of fuel");
     assert!(totals.linked_jumps > 0 && totals.linked_exits > 0 && totals.direct_calls > 0);
+    assert!(totals.inlined_bifs > 0, "BIF calls were read in place");
 }
 
 fn fixtures_dir() -> Option<std::path::PathBuf> {
@@ -71,6 +73,7 @@ fn fixture_functions_agree() {
             .map(|o| (*o, model::prepare(&streams, Some(*o)).unwrap()))
             .collect();
         let (mut compared, mut linked, mut returns, mut direct, mut events) = (0, 0, 0, 0, 0);
+        let mut bifs = 0;
         for label in (1..n).step_by(step) {
             let mut src = gen::Source::seeded(u64::from(label));
             let scenario = atomvm_wasm_jit::oracle::fixture_scenario(&bytes, label, &mut src)
@@ -82,10 +85,11 @@ fn fixture_functions_agree() {
                 linked = linked.max(a.linked_jumps);
                 returns = returns.max(a.linked_exits);
                 direct = direct.max(a.direct_calls);
+                bifs = bifs.max(a.inlined_bifs);
                 events += a.events;
             }
         }
-        eprintln!("{name}: {compared} comparisons, {events} events; {linked} jumps and {returns} exits linked, {direct} calls bound");
+        eprintln!("{name}: {compared} comparisons, {events} events; {linked} jumps and {returns} exits linked, {direct} calls bound, {bifs} BIF calls read in place");
         assert!(compared > 0 && linked > 0 && direct > 0, "{name}");
     }
 }

@@ -7,7 +7,7 @@ use atomvm_wasm_jit::error::ErrorKind;
 use atomvm_wasm_jit::oracle::{diff, gen, model};
 use atomvm_wasm_jit::registry::{self, Loaded};
 use atomvm_wasm_jit::rewrite::Options;
-use atomvm_wasm_jit::testgen::{self, BeforeReturn, ModuleSpec};
+use atomvm_wasm_jit::testgen::{self, BeforeReturn, BifForm, ModuleSpec};
 
 fn options() -> impl Iterator<Item = Options> {
     Options::every(false).chain(Options::every(true))
@@ -232,4 +232,52 @@ fn a_return_with_no_reductions_left_goes_to_the_loop() {
     assert_eq!(prepared(&spent, ALL).module.linked_exits, ALL_EXITS);
     let (x1, outcome) = run_agreeing_with(&[&spent], &[]);
     assert_eq!((x1, outcome), (11, model::Outcome::Terminated));
+}
+
+/// x[1] after `bif_call`: what the model's BIF (import 2 of module 0)
+/// returns when called with ctx (its generic primitives return their
+/// first argument, ctx).
+const BIF_RESULT: u32 = model::CTX;
+
+#[test]
+fn a_bif_asked_for_as_generated_is_read_in_place() {
+    let spec = testgen::bif_call(BifForm::Generated);
+    assert_eq!(prepared(&spec, ALL).module.inlined_bifs, 1);
+    let off = Options {
+        imported_bifs: None,
+        ..ALL
+    };
+    assert_eq!(prepared(&spec, off).module.inlined_bifs, 0, "switched off");
+    assert_eq!(run_agreeing(&spec, &[]), BIF_RESULT);
+}
+
+#[test]
+fn a_bif_asked_for_otherwise_stays_a_call() {
+    for (form, why) in [
+        (BifForm::IndexInLocal, "the index is not a constant"),
+        (BifForm::WritesLocal2, "local 2 may not be the interface"),
+        (BifForm::Called, "a caller may pass anything as local 2"),
+        (BifForm::OtherType, "entry 8 with another type"),
+    ] {
+        let spec = testgen::bif_call(form);
+        for opts in options() {
+            assert_eq!(
+                prepared(&spec, opts).module.inlined_bifs,
+                0,
+                "{form:?}: {why}"
+            );
+        }
+        let (x1, outcome) = run_agreeing_with(&[&spec], &[]);
+        match form {
+            // The model's entry 8 has type (i32, i32) -> i32: the call traps.
+            BifForm::OtherType => {
+                assert!(matches!(outcome, model::Outcome::Trap(_)), "{outcome:?}")
+            }
+            _ => assert_eq!(
+                (x1, outcome),
+                (BIF_RESULT, model::Outcome::Terminated),
+                "{form:?}"
+            ),
+        }
+    }
 }

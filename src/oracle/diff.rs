@@ -34,12 +34,13 @@ pub struct Agreement {
     pub linked_exits: u32,
     pub direct_calls: u32,
     pub trampolined_calls: u32,
+    pub inlined_bifs: u32,
 }
 
 /// The options the rewritten side is tried with: each rewrite alone (inline
 /// returns with the tail calls they need) and all of them (memory not
 /// shared: wasmi has no threads).
-pub const OPTIONS: [Options; 4] = [
+pub const OPTIONS: [Options; 5] = [
     Options {
         tail_calls: true,
         ..Options::plain(false)
@@ -51,6 +52,10 @@ pub const OPTIONS: [Options; 4] = [
     Options {
         tail_calls: true,
         computed_jumps: true,
+        ..Options::plain(false)
+    },
+    Options {
+        imported_bifs: Some(crate::rewrite::BifLayout::MODEL),
         ..Options::plain(false)
     },
     Options::all(false),
@@ -108,6 +113,7 @@ fn agree(a: &Run, b: &Run, stats: &[Rewritten], options: Options) -> Result<Agre
         agreement.linked_exits += s.linked_exits;
         agreement.direct_calls += s.direct_calls;
         agreement.trampolined_calls += s.trampolined_calls;
+        agreement.inlined_bifs += s.inlined_bifs;
     }
     if a.outcome == Outcome::OutOfFuel || b.outcome == Outcome::OutOfFuel {
         agreement.inconclusive = true;

@@ -251,6 +251,41 @@ impl Gen<'_, '_> {
         self.results(f, s);
     }
 
+    /// A BIF call as AtomVM's generator writes it: `get_imported_bif`
+    /// (entry 8) with `jit_state` and a constant, then a call of the
+    /// pointer it answers (with a type the model's BIF has, mostly). Now
+    /// and then another local or a constant past the module's imports
+    /// (read anyway, or out of memory: a trap in both variants).
+    fn bif_call(&mut self, f: &mut Vec<I<'static>>) {
+        let local = if self.src.chance(230) {
+            1
+        } else {
+            self.src.below(3)
+        };
+        let index = match self.src.below(16) {
+            0 => 0x3FFF_FFF0 + self.src.below(32) as i32, // wraps, reads far
+            1 => -1 - self.src.below(4) as i32,
+            _ => self.src.below(20) as i32,
+        };
+        f.extend([I::LocalGet(local), I::I32Const(index)]);
+        Self::primitive_call(f, 4 * u64::from(model::prim::GET_IMPORTED_BIF), 1);
+        f.push(I::LocalSet(SCRATCH + 3));
+        let s = if self.src.chance(230) {
+            self.types[model::bif_entry(0) as usize]
+        } else {
+            self.src.below(13) as u8
+        };
+        self.args(f, s);
+        f.extend([
+            I::LocalGet(SCRATCH + 3),
+            I::CallIndirect {
+                type_index: u32::from(s),
+                table_index: 0,
+            },
+        ]);
+        self.results(f, s);
+    }
+
     /// A `call_indirect` on a pointer computed at run time.
     fn computed(&mut self, f: &mut Vec<I<'static>>) {
         let n = self.src.below(77);
@@ -310,7 +345,9 @@ impl Gen<'_, '_> {
                 self.expr(f, 0);
                 f.push(I::LocalSet(SCRATCH + self.src.below(4)));
             }
-            4 | 5 => self.primitive(f),
+            4 => self.primitive(f),
+            5 if self.src.chance(128) => self.bif_call(f),
+            5 => self.primitive(f),
             6 => self.computed(f),
             7 => self.call_helper(f),
             8 => {

@@ -16,7 +16,9 @@
 //! | `JIT_STATE` | the loop's `JITState`; `ALT_JIT_STATE` another |
 //! | `IFACE` | the native interface: 77 table indices, then `EXTRA_WORDS` words past it |
 //! | `ALT_IFACE` | another interface, whose entries log as "alt" |
-//! | `MODULES` | `Module` structs, 16 bytes each, `module_index` first |
+//! | `MODULES` | `Module` structs, 16 bytes each, `module_index` first, `imported_funcs` at 4 |
+//! | `IMPORTS` | each module's `imported_funcs`: 16 pointers to `ExportedFunction`s |
+//! | `BIFS` | `struct Bif`s, 8 bytes each: the `ExportedFunction`, then `bif0_ptr` |
 //! | `DATA` | scratch memory programs and primitives read and write |
 
 use crate::module::STANDARD_TYPES;
@@ -37,6 +39,11 @@ pub const EXTRA: u32 = IFACE + INTERFACE_ENTRIES as u32 * 4;
 pub const EXTRA_WORDS: usize = 16;
 pub const ALT_IFACE: u32 = 0x3400;
 pub const MODULES: u32 = 0x4000;
+pub const IMPORTS: u32 = 0x5000;
+pub const BIFS: u32 = 0x6000;
+/// `struct Bif`s in the model; bif `j`'s `bif0_ptr` is model primitive
+/// [`bif_entry`]`(j)`.
+pub const NUM_BIFS: u32 = 32;
 pub const DATA: u32 = 0x8000;
 pub const DATA_LEN: u32 = 0x1000;
 const PAGES: u32 = 2;
@@ -52,9 +59,19 @@ pub mod prim {
     pub const CALL_EXT: u32 = 4;
     /// `(ctx, jit_state, module_index) -> ctx`: switches module only.
     pub const SET_MODULE: u32 = 5;
+    /// `(jit_state, i) -> function pointer`: reads memory only, as
+    /// AtomVM's does (`rewrite::BifLayout::MODEL`), and is not logged:
+    /// nothing observable tells its calls apart from the reads.
+    pub const GET_IMPORTED_BIF: u32 = 8;
     pub const TERMINATE: u32 = 10;
     /// `(ctx, jit_state) -> ctx`: leaves one reduction.
     pub const PREEMPT: u32 = 21;
+}
+
+/// The interface entry that BIF `j` of the model is (entries of standard
+/// type 0, `(ctx) -> i32`, in [`gen::iface_types`](super::gen::iface_types)).
+pub fn bif_entry(j: u32) -> u32 {
+    42 + 7 * (j % 5)
 }
 
 /// Table index of model primitive `n` (`alt`: of the other interface).
@@ -178,6 +195,9 @@ fn primitive(
         })
         .collect();
     let arg = |i: usize| args.get(i).copied().unwrap_or(0) as u32;
+    if (alt, n) == (false, prim::GET_IMPORTED_BIF) {
+        return get_imported_bif(caller, arg(0), arg(1), results);
+    }
     let state = caller.data_mut();
     state.events.push(Event::Prim {
         n,
@@ -246,6 +266,37 @@ fn primitive(
     }
     if let Some(r) = results.first_mut() {
         *r = Val::I32(ret as i32);
+    }
+    Ok(())
+}
+
+/// The model's `get_imported_bif`: `jit_state->module->imported_funcs[i]`,
+/// then that function's `bif0_ptr`, with wasm32's arithmetic; a read
+/// outside memory traps as the same reads in wasm would.
+fn get_imported_bif(
+    caller: Caller<'_, State>,
+    js: u32,
+    i: u32,
+    results: &mut [Val],
+) -> Result<(), Error> {
+    let layout = rewrite::BifLayout::MODEL;
+    let memory = caller
+        .data()
+        .memory
+        .ok_or_else(|| model_error("no memory"))?;
+    let data = memory.data(&caller);
+    // wasm's effective address: base + offset, without wrapping.
+    let read = |base: u32, offset: u32| {
+        let at = u64::from(base) + u64::from(offset);
+        u32::try_from(at).ok().and_then(|at| word(data, at))
+    };
+    let ptr = read(js, abi::JIT_STATE_MODULE as u32)
+        .and_then(|module| read(module, layout.imported_funcs))
+        .and_then(|funcs| read(funcs.wrapping_add(i.wrapping_mul(4)), 0))
+        .and_then(|func| read(func, layout.bif0_ptr))
+        .ok_or_else(|| Error::from(wasmi::TrapCode::MemoryOutOfBounds))?;
+    if let Some(r) = results.first_mut() {
+        *r = Val::I32(ptr as i32);
     }
     Ok(())
 }
@@ -487,6 +538,17 @@ fn init_memory(store: &mut Store<State>, memory: Memory, sc: &Scenario) {
     }
     for i in 0..sc.streams.len() as u32 {
         set_word(data, MODULES + 16 * i, i);
+        set_word(data, MODULES + 16 * i + 4, IMPORTS + 64 * i);
+        for k in 0..16 {
+            set_word(
+                data,
+                IMPORTS + 64 * i + 4 * k,
+                BIFS + 8 * ((3 * i + k) % NUM_BIFS),
+            );
+        }
+    }
+    for j in 0..NUM_BIFS {
+        set_word(data, BIFS + 8 * j + 4, table_index(bif_entry(j), false));
     }
     for (i, v) in sc.x.iter().enumerate() {
         set_word(data, CTX + abi::CONTEXT_X as u32 + 4 * i as u32, *v);

@@ -159,7 +159,8 @@ pub enum Site {
     Exit { at: usize },
     /// `local.get 2; i32.load offset=O; call_indirect (type ty) (table 0)`
     /// from `start`; the `call_indirect` is at `[call, call_end)`. If a
-    /// `return` follows at once, `ret_end` is the offset after it.
+    /// `return` follows at once, `ret_end` is the offset after it. `args`:
+    /// the two instructions before it push a local and a constant.
     Primitive {
         start: usize,
         offset: u64,
@@ -167,6 +168,7 @@ pub enum Site {
         call_end: usize,
         ty: u32,
         ret_end: Option<usize>,
+        args: Option<LocalAndConst>,
     },
     /// Any other `call_indirect` on table 0, at `[start, end)`.
     Computed { start: usize, end: usize, ty: u32 },
@@ -177,6 +179,16 @@ pub enum Site {
         func: u32,
         tail: bool,
     },
+}
+
+/// A call's last two arguments pushed right before it (with nothing in
+/// between, so they are the values the call receives): `local.get local`
+/// at `start`, then `i32.const value`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LocalAndConst {
+    pub start: usize,
+    pub local: u32,
+    pub value: i32,
 }
 
 /// What a scan learned of one body.
@@ -248,6 +260,7 @@ pub fn scan(
             call,
             call_end,
             ty,
+            args,
             ..
         }) = pending.take()
         {
@@ -259,6 +272,7 @@ pub fn scan(
                 call_end,
                 ty,
                 ret_end,
+                args,
             })?;
         }
         match op {
@@ -274,6 +288,16 @@ pub fn scan(
             }
             Op::CallIndirect { ty, table: 0 } => match (window[3], window[4]) {
                 ((Op::LocalGet(2), start), (Op::I32Load(o), _)) => {
+                    let args = match (window[1], window[2]) {
+                        ((Op::LocalGet(local), start), (Op::I32Const(value), _)) => {
+                            Some(LocalAndConst {
+                                start,
+                                local,
+                                value,
+                            })
+                        }
+                        _ => None,
+                    };
                     pending = Some(Site::Primitive {
                         start,
                         offset: o,
@@ -281,6 +305,7 @@ pub fn scan(
                         call_end: end,
                         ty,
                         ret_end: None,
+                        args,
                     })
                 }
                 _ => on_site(Site::Computed {

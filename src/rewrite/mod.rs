@@ -9,6 +9,7 @@
 //! | `jumps.rs` | a jump gets a guarded `return_call` to its label | [`Options::tail_calls`] |
 //! | `primitives.rs` | primitive calls become imports bound to AtomVM's interface; the module drops its table import | [`Options::direct_primitives`] |
 //! | `exits.rs` | any other return to the loop gets a guarded `return_call_indirect` to the label it continues at | [`Options::computed_jumps`] (with tail calls) |
+//! | `bifs.rs` | a `get_imported_bif` call becomes the memory reads it makes | [`Options::imported_bifs`] (with AtomVM's layout) |
 //!
 //! A rewrite is decided per function, and per module, from what the
 //! analysis proves; where it cannot prove the rewrite exact, or where the
@@ -24,11 +25,13 @@
 //! through [`crate::memory`].
 
 pub mod analysis;
+mod bifs;
 mod exits;
 mod jumps;
 mod primitives;
 mod trampolines;
 
+pub use bifs::BifLayout;
 pub use primitives::INTERFACE_ENTRIES;
 pub use trampolines::TRAMPOLINES;
 
@@ -57,6 +60,10 @@ pub struct Options {
     /// generator's returns within the module, with `return_call_indirect`
     /// (needs `tail_calls`).
     pub computed_jumps: bool,
+    /// Read imported BIFs in the module instead of calling
+    /// `get_imported_bif`, with AtomVM's struct layout (`None`: off, or the
+    /// layout is not known).
+    pub imported_bifs: Option<BifLayout>,
 }
 
 impl Options {
@@ -67,27 +74,31 @@ impl Options {
             tail_calls: false,
             direct_primitives: false,
             computed_jumps: false,
+            imported_bifs: None,
         }
     }
 
-    /// Every rewrite on.
+    /// Every rewrite on (imported BIFs with the model's layout).
     pub const fn all(shared_memory: bool) -> Options {
         Options {
             shared_memory,
             tail_calls: true,
             direct_primitives: true,
             computed_jumps: true,
+            imported_bifs: Some(BifLayout::MODEL),
         }
     }
 
-    /// The 8 combinations of the three rewrites (computed jumps take
-    /// effect only with tail calls), for tests.
+    /// The 16 combinations of the four rewrites (computed jumps take
+    /// effect only with tail calls; imported BIFs with the model's
+    /// layout), for tests.
     pub fn every(shared_memory: bool) -> impl Iterator<Item = Options> {
-        (0..8u8).map(move |bits| Options {
+        (0..16u8).map(move |bits| Options {
             shared_memory,
             tail_calls: bits & 1 != 0,
             direct_primitives: bits & 2 != 0,
             computed_jumps: bits & 4 != 0,
+            imported_bifs: (bits & 8 != 0).then_some(BifLayout::MODEL),
         })
     }
 }
@@ -108,6 +119,8 @@ pub struct Rewritten {
     pub direct_calls: u32,
     /// Computed `call_indirect`s sent through trampolines.
     pub trampolined_calls: u32,
+    /// `get_imported_bif` calls replaced by the reads they make.
+    pub inlined_bifs: u32,
 }
 
 /// The memory import as the program's memory will satisfy it.
@@ -465,6 +478,10 @@ fn write_body(
     let mut pos = ops_start;
     let scanned = analysis::scan(body, plan.num_functions, plan.base, |site| {
         scratch.clear();
+        // A `get_imported_bif` call read in place (`bifs.rs`): its range.
+        let inlined = plan.opts.imported_bifs.and_then(|layout| {
+            bifs::inline(&mut scratch, layout, &plan.prims, &site, p_is_interface)
+        });
         let (from, to) = match site {
             Site::Exit { at } => {
                 let Some(table) = exits_table else {
@@ -504,6 +521,12 @@ fn write_body(
                     ins.call(func + k);
                 }
                 (start, end)
+            }
+            _ if inlined.is_some() => {
+                if let Some(s) = stats.as_deref_mut() {
+                    s.inlined_bifs += 1;
+                }
+                inlined.unwrap_or_default()
             }
             Site::Primitive { .. } | Site::Computed { .. } => {
                 let Some(r) =

@@ -43,7 +43,7 @@ pub const INTERFACE_ENTRIES: u64 = 77;
 const NUM_STANDARD: usize = STANDARD_TYPES.len();
 
 /// Entry N of the interface if `offset` addresses one.
-fn entry_of(offset: u64) -> Option<usize> {
+pub(super) fn entry_of(offset: u64) -> Option<usize> {
     (offset.is_multiple_of(4) && offset / 4 < INTERFACE_ENTRIES).then_some((offset / 4) as usize)
 }
 
@@ -80,7 +80,7 @@ impl PrimitiveFacts {
         })
     }
 
-    fn standard(&self, ty: u32) -> Option<u8> {
+    pub(super) fn standard(&self, ty: u32) -> Option<u8> {
         self.standard_of.get(ty as usize).copied().flatten()
     }
 
@@ -251,6 +251,7 @@ impl Binding {
                 call_end,
                 ty,
                 ret_end,
+                ..
             } => {
                 let s = facts.standard(ty)?;
                 match entry_of(offset) {

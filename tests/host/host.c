@@ -47,12 +47,33 @@ static Context *host_terminate_context(Context *ctx, JITState *jit_state)
     return ctx;
 }
 
+/* Entry 8 as AtomVM's jit_get_imported_bif reads, counting its calls (a
+ * rewrite that reads the imports in place leaves the count at 0). */
+int host_get_imported_bif_calls;
+
+static BifImpl0 host_get_imported_bif(JITState *jit_state, uint32_t bif)
+{
+    host_get_imported_bif_calls++;
+    const struct ExportedFunction *f = jit_state->module->imported_funcs[bif];
+    return ((const struct Bif *) f)->bif0_ptr; /* base is the first member */
+}
+
+/* The one BIF of the host, import 2 of every module: x[0] * 2. */
+static term host_bif_double_x0(Context *ctx)
+{
+    return ctx->x[0] * 2;
+}
+
+static const struct Bif host_bif = { .base.type = BIFFunctionType, .bif0_ptr = host_bif_double_x0 };
+static const struct ExportedFunction *host_imports[4] = { NULL, NULL, &host_bif.base, NULL };
+
 /* AtomVM's global of this name is what the shim hands to the runtime. */
 const ModuleNativeInterface module_native_interface = {
     .do_return = (PrimitiveCtxState) atomvm_wasm_jit_return,
     .schedule_next_cp = host_schedule_next_cp,
     .call_ext = host_call_ext,
     .test_set_module = host_set_module,
+    .get_imported_bif = host_get_imported_bif,
     .terminate_context = host_terminate_context,
     .past_the_end = { 0xDEADBEEF, 0xDEADBEEF, 0xDEADBEEF, 0xDEADBEEF, 0xDEADBEEF, 0xDEADBEEF, 0xDEADBEEF, 0xDEADBEEF },
 };
@@ -101,6 +122,7 @@ Module *host_adopt(const void *native_code, int index)
     Module *mod = calloc(1, sizeof(Module));
     mod->module_index = index;
     mod->native_code = native_code;
+    mod->imported_funcs = host_imports;
     atomvm_wasm_jit_bind_module(mod, native_code);
     modules_by_index[index & 0xFF] = mod;
     return mod;

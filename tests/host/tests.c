@@ -637,6 +637,30 @@ static void test_a_jump_in_a_called_function(void)
     CHECK(p.done && p.ctx.x[1] == 99, "done=%d x1=%u, expected 99", p.done, (unsigned) p.ctx.x[1]);
 }
 
+/* Label 1 asks get_imported_bif (entry 8) for import 2, the host's BIF
+ * x[0] * 2, and calls it, as AtomVM's generator writes a BIF call. The
+ * shim's probe finds the host's entry 8 reading as AtomVM's does, so the
+ * rewrite reads the import in place: the host's entry 8 is never called.
+ * Switched off, it is called once. x[1] = 2 * x[0] either way. */
+static void test_imported_bifs_are_read_in_place(void)
+{
+    uint32_t layout[2] = { 0, 0 };
+    CHECK(atomvm_wasm_jit_imported_bif_layout(layout), "the shim's probe of entry 8 failed");
+    CHECK(layout[0] == offsetof(Module, imported_funcs) && layout[1] == offsetof(struct Bif, bif0_ptr),
+        "layout %u %u", (unsigned) layout[0], (unsigned) layout[1]);
+    for (int on = 1; on >= 0; on--) {
+        atomvm_wasm_jit_set_imported_bifs(on);
+        host_get_imported_bif_calls = 0;
+        Process p;
+        if (run_stream("bif_call.stream", 44, 21, 0, &p)) {
+            CHECK(p.done && p.ctx.x[1] == 42, "on=%d: done=%d x1=%u, expected 42", on, p.done, (unsigned) p.ctx.x[1]);
+            CHECK(host_get_imported_bif_calls == (on ? 0 : 1), "on=%d: entry 8 called %d times", on,
+                host_get_imported_bif_calls);
+        }
+    }
+    atomvm_wasm_jit_set_imported_bifs(true);
+}
+
 /* Label 1 sets cp to its own label 3 and returns as AtomVM's generator does
  * (cp decoded into the continuation): with computed jumps (and tail calls)
  * label 3 runs in the same call from the loop, without them the loop calls
@@ -1099,6 +1123,7 @@ int main(int argc, char **argv)
     run("calls past the interface are not bound", test_calls_past_the_interface_are_not_bound);
     run("a jump in a called function returns first", test_a_jump_in_a_called_function);
     run("returns within a module skip the loop", test_returns_within_a_module_skip_the_loop);
+    run("imported BIFs are read in place", test_imported_bifs_are_read_in_place);
     run("functions at the engine's limits still load", test_functions_at_the_engine_limits);
     run("a JavaScript exception leaves the runtime usable", test_a_javascript_exception_leaves_the_runtime_usable);
 #ifdef __EMSCRIPTEN_PTHREADS__

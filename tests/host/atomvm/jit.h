@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "context.h"
+#include "exportedfunction.h"
 #include "module.h"
 
 #define JIT_FORMAT_VERSION 1
@@ -35,7 +36,9 @@ struct ModuleNativeInterface
     /* 5: in AtomVM `allocate`; the test host uses it to switch module
      * without continuing anywhere: (ctx, jit_state, module_index) -> ctx. */
     Context *(*test_set_module)(Context *ctx, JITState *jit_state, int module_index);
-    void *entries_6_to_9[4];
+    void *entries_6_to_7[2];
+    BifImpl0 (*get_imported_bif)(JITState *jit_state, uint32_t bif); /* 8 */
+    void *entry_9;
     PrimitiveCtxState terminate_context; /* 10 */
     void *entries_11_to_76[66];
     /* Not AtomVM's: words past the 77 entries, which the test host fills
@@ -45,6 +48,7 @@ struct ModuleNativeInterface
 };
 _Static_assert(offsetof(ModuleNativeInterface, past_the_end) == 77 * sizeof(void *), "77 entries");
 _Static_assert(offsetof(ModuleNativeInterface, call_ext) == 4 * 4, "call_ext");
+_Static_assert(offsetof(ModuleNativeInterface, get_imported_bif) == 8 * 4, "get_imported_bif");
 _Static_assert(offsetof(ModuleNativeInterface, terminate_context) == 10 * 4, "terminate_context");
 
 extern const ModuleNativeInterface module_native_interface;

@@ -3,6 +3,7 @@
 #define TEST_ATOMVM_MODULE_H
 #include <stddef.h>
 #include <stdint.h>
+struct ExportedFunction;
 typedef struct Module Module;
 struct Module
 {
@@ -11,5 +12,7 @@ struct Module
     /* The module's BEAM file, hashed by the native-code cache. */
     uint8_t *binary;
     size_t binary_size;
+    /* What get_imported_bif (entry 8) reads: the module's imports. */
+    const struct ExportedFunction **imported_funcs;
 };
 #endif

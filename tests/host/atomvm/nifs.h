@@ -2,16 +2,9 @@
 #ifndef TEST_ATOMVM_NIFS_H
 #define TEST_ATOMVM_NIFS_H
 #include "context.h"
+#include "exportedfunction.h"
 #include "term.h"
 
-enum FunctionType
-{
-    NIFFunctionType = 2
-};
-struct ExportedFunction
-{
-    enum FunctionType type;
-};
 typedef term (*NifImpl)(Context *ctx, int argc, term argv[]);
 struct Nif
 {
