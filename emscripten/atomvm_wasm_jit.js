@@ -261,10 +261,16 @@ var AtomVMWasmJitLibrary = {
   atomvm_wasm_jit_js_cache_dir__sig: 'iii',
   atomvm_wasm_jit_js_cache_dir__postset: 'AVMJIT_CACHE.preload();',
   atomvm_wasm_jit_js_cache_dir: function(ptr, cap) {
-    var dir = AVMJIT_CACHE.dir();
-    if (!dir) return -1;
-    var n = AVMJIT_CACHE.put(dir, ptr, cap);
-    return n <= cap ? n : -1;
+    return AVMJIT_CACHE.dirInto(ptr, cap);
+  },
+
+  // The same, decided on the main thread: in a browser, a page's options
+  // (Module.atomvmWasmJitCache) are not passed to its workers.
+  atomvm_wasm_jit_js_cache_dir_main__deps: ['$AVMJIT_CACHE'],
+  atomvm_wasm_jit_js_cache_dir_main__sig: 'iii',
+  atomvm_wasm_jit_js_cache_dir_main__proxy: 'sync',
+  atomvm_wasm_jit_js_cache_dir_main: function(ptr, cap) {
+    return AVMJIT_CACHE.dirInto(ptr, cap);
   },
 
   atomvm_wasm_jit_js_cache_max_bytes__deps: ['$AVMJIT_CACHE'],
@@ -412,6 +418,14 @@ var AtomVMWasmJitLibrary = {
     env: function() {
       var node = typeof process == 'object' && process.versions && process.versions.node;
       return node ? process.env : null;
+    },
+    // The cache directory written at [ptr, ptr + cap): its length, or -1
+    // for no cache (or no room).
+    dirInto: function(ptr, cap) {
+      var dir = AVMJIT_CACHE.dir();
+      if (!dir) return -1;
+      var n = AVMJIT_CACHE.put(dir, ptr, cap);
+      return n <= cap ? n : -1;
     },
     // Where the cache is, or null for none.
     dir: function() {

@@ -531,12 +531,20 @@ pub fn default_cache() -> (Option<std::path::PathBuf>, Option<u64>) {
     {
         extern "C" {
             fn atomvm_wasm_jit_js_cache_dir(buf: *mut u8, len: usize) -> i32;
+            fn atomvm_wasm_jit_js_cache_dir_main(buf: *mut u8, len: usize) -> i32;
             fn atomvm_wasm_jit_js_cache_max_bytes() -> f64;
         }
         let mut buf = [0u8; 1024];
+        // In a browser the page's options (`atomvmWasmJitCache`) are seen
+        // on the main thread only, where the cache's files are too.
+        let dir_of = if on_node() {
+            atomvm_wasm_jit_js_cache_dir
+        } else {
+            atomvm_wasm_jit_js_cache_dir_main
+        };
         // SAFETY: the JS side writes at most `buf.len()` bytes into `buf`
         // and returns how many, or a negative number for "no cache".
-        let n = unsafe { atomvm_wasm_jit_js_cache_dir(buf.as_mut_ptr(), buf.len()) };
+        let n = unsafe { dir_of(buf.as_mut_ptr(), buf.len()) };
         // SAFETY: no arguments.
         let max = unsafe { atomvm_wasm_jit_js_cache_max_bytes() };
         let dir = usize::try_from(n)
