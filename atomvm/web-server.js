@@ -20,6 +20,12 @@ const HEADERS = {
   'Cache-Control': 'no-store',
 };
 
+// A page's list of libraries after its first argument, replaced by the
+// one a JIT build needs.
+function jitLibraries(html) {
+  return html.replace(/(arguments:\s*\[\s*['"][^'"]+['"])[^\]]*\]/, `$1, ${JIT_LIBS}]`);
+}
+
 function serve(lane, variant, pages = {}) {
   const roots = [
     ['/tests/src/', path.join(lane, 'src/AtomVM/src/platforms/emscripten/tests/src/')],
@@ -32,7 +38,7 @@ function serve(lane, variant, pages = {}) {
     const url = decodeURIComponent(req.url.split('?')[0]);
     if (Object.hasOwn(pages, url)) {
       res.writeHead(200, { 'Content-Type': 'text/html', ...HEADERS });
-      res.end(pages[url]);
+      res.end(jitLibraries(pages[url]));
       return;
     }
     const [prefix, dir] = roots.find(([p]) => url.startsWith(p));
@@ -43,11 +49,7 @@ function serve(lane, variant, pages = {}) {
       return;
     }
     let body = fs.readFileSync(file);
-    if (file.endsWith('.html')) {
-      body = body
-        .toString()
-        .replace(/(arguments:\s*\[\s*['"][^'"]+['"])[^\]]*\]/, `$1, ${JIT_LIBS}]`);
-    }
+    if (file.endsWith('.html')) body = jitLibraries(body.toString());
     res.writeHead(200, { 'Content-Type': TYPES[path.extname(file)] || 'application/octet-stream', ...HEADERS });
     res.end(body);
   });

@@ -10,6 +10,7 @@
 // Files are served as AtomVM's wasm_webserver serves them (web-server.js).
 'use strict';
 const fs = require('fs');
+const path = require('path');
 const { serve, launch } = require('./web-server');
 
 const [lane, out] = process.argv.slice(2);
@@ -102,7 +103,14 @@ const READY = {
   console.log(`${results.checks.length - failed} passed, ${failed} failed`);
 
   // Page readiness, loads alternating between the two builds.
-  const servers = { 'web-jit': await serve(lane, 'web-jit'), 'web-upstream': await serve(lane, 'web-upstream') };
+  // test_call with the page's switch for the cache off.
+  const noCache = fs
+    .readFileSync(path.join(lane, 'src/AtomVM/src/platforms/emscripten/tests/src/test_call.html'), 'utf8')
+    .replace(/AtomVM\(\{/, 'AtomVM({ atomvmWasmJitCache: false,');
+  const servers = {
+    'web-jit': await serve(lane, 'web-jit', { '/tests/src/test_call_no_cache.html': noCache }),
+    'web-upstream': await serve(lane, 'web-upstream'),
+  };
   for (const page of Object.keys(READY)) {
     for (let i = 0; i < 6; i++) {
       for (const [variant, srv] of Object.entries(servers)) {
@@ -128,18 +136,20 @@ const READY = {
   }
   // The native-code cache: loads of test_call in one browser profile, whose
   // IndexedDB persists between them. The first compiles the page's modules;
-  // the later ones must compile nothing.
+  // the later ones must compile nothing; the last, with the page's switch
+  // for the cache off, must compile them again.
   {
     const context = await browser.newContext();
     const loads = [];
-    for (let i = 0; i < 6; i++) {
+    for (let i = 0; i < 7; i++) {
+      const name = i === 6 ? 'test_call_no_cache' : 'test_call';
       const p = await context.newPage();
       const log = [];
       p.on('console', (m) => log.push(m.text()));
       const t0 = Date.now();
       let ms = NaN;
       try {
-        await p.goto(`http://127.0.0.1:${servers['web-jit'].address().port}/tests/src/test_call.html`);
+        await p.goto(`http://127.0.0.1:${servers['web-jit'].address().port}/tests/src/${name}.html`);
         await READY.call(p);
         ms = Date.now() - t0;
       } catch (e) {
@@ -151,12 +161,15 @@ const READY = {
     }
     await context.close();
     results.cache = loads;
-    const warm = loads.slice(1);
-    const ok = loads[0].compiled > 0 && warm.every((l) => l.compiled === 0 && l.refused === 0);
+    const warm = loads.slice(1, 6);
+    const off = loads[6];
+    const ok = loads[0].compiled > 0 && warm.every((l) => l.compiled === 0 && l.refused === 0) &&
+      off.compiled === loads[0].compiled;
     if (!ok) failed++;
     console.log(`${ok ? 'ok  ' : 'FAIL'} cache: test_call first load ${loads[0].ms} ms, ${loads[0].compiled} compiled; ` +
       `reloads ${median(warm.map((l) => l.ms))} ms median, ${warm.map((l) => l.compiled).join('/')} compiled ` +
-      `(upstream, no cache: ${median(results.ready.call['web-upstream'])} ms)`);
+      `(upstream, no cache: ${median(results.ready.call['web-upstream'])} ms); ` +
+      `with atomvmWasmJitCache: false, ${off.compiled} compiled`);
   }
   for (const s of Object.values(servers)) s.close();
   await browser.close();
