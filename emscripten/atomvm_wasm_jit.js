@@ -257,22 +257,6 @@ var AtomVMWasmJitLibrary = {
   // the C library's file system: on node with NODERAWFS that is the real
   // directory; in a browser, a directory kept in IndexedDB (IDBFS, linked
   // with -lidbfs.js), mounted and loaded before main and saved after writes.
-  atomvm_wasm_jit_js_cache_dir__deps: ['$AVMJIT_CACHE'],
-  atomvm_wasm_jit_js_cache_dir__sig: 'iii',
-  atomvm_wasm_jit_js_cache_dir__postset: 'AVMJIT_CACHE.preload();',
-  atomvm_wasm_jit_js_cache_dir: function(ptr, cap) {
-    return AVMJIT_CACHE.dirInto(ptr, cap);
-  },
-
-  // The same, decided on the main thread: in a browser, a page's options
-  // (Module.atomvmWasmJitCache) are not passed to its workers.
-  atomvm_wasm_jit_js_cache_dir_main__deps: ['$AVMJIT_CACHE'],
-  atomvm_wasm_jit_js_cache_dir_main__sig: 'iii',
-  atomvm_wasm_jit_js_cache_dir_main__proxy: 'sync',
-  atomvm_wasm_jit_js_cache_dir_main: function(ptr, cap) {
-    return AVMJIT_CACHE.dirInto(ptr, cap);
-  },
-
   atomvm_wasm_jit_js_cache_max_bytes__deps: ['$AVMJIT_CACHE'],
   atomvm_wasm_jit_js_cache_max_bytes__sig: 'd',
   atomvm_wasm_jit_js_cache_max_bytes: function() {
@@ -297,11 +281,13 @@ var AtomVMWasmJitLibrary = {
 
   // The cache's file operations (src/engine.rs, `files`): op, path, second
   // path, buffer, message buffer. Returns a size, a count or 0; -1 with a
-  // message; -2 not found (size, read); -3 exists (write_new). On node they
-  // use node's fs on the calling thread; in a browser, the _main variant
-  // runs them on the main thread, on Emscripten's file system.
+  // message; -2 not found (size, read, the cache directory); -3 exists
+  // (write_new). On node they use node's fs on the calling thread; in a
+  // browser, the _main variant runs them on the main thread, on
+  // Emscripten's file system and with the page's options.
   atomvm_wasm_jit_js_cache_fs__deps: ['$AVMJIT_CACHE'],
   atomvm_wasm_jit_js_cache_fs__sig: 'diiiiiiiii',
+  atomvm_wasm_jit_js_cache_fs__postset: 'AVMJIT_CACHE.preload();',
   atomvm_wasm_jit_js_cache_fs: function(op, p1, l1, p2, l2, buf, cap, msg, msgCap) {
     return AVMJIT_CACHE.op(op, p1, l1, p2, l2, buf, cap, msg, msgCap);
   },
@@ -408,6 +394,13 @@ var AtomVMWasmJitLibrary = {
             });
             return AVMJIT_CACHE.put(lines, buf, cap);
           }
+          case 8: {
+            // The cache directory (the path is unused): -2 for none.
+            var dir = AVMJIT_CACHE.dir();
+            if (!dir) return -2;
+            var n = AVMJIT_CACHE.put(dir, buf, cap);
+            return n <= cap ? n : -2;
+          }
         }
         throw new Error('unknown operation ' + op);
       } catch (e) {
@@ -418,14 +411,6 @@ var AtomVMWasmJitLibrary = {
     env: function() {
       var node = typeof process == 'object' && process.versions && process.versions.node;
       return node ? process.env : null;
-    },
-    // The cache directory written at [ptr, ptr + cap): its length, or -1
-    // for no cache (or no room).
-    dirInto: function(ptr, cap) {
-      var dir = AVMJIT_CACHE.dir();
-      if (!dir) return -1;
-      var n = AVMJIT_CACHE.put(dir, ptr, cap);
-      return n <= cap ? n : -1;
     },
     // Where the cache is, or null for none.
     dir: function() {

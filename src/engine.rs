@@ -161,25 +161,17 @@ mod imp {
 
     /// AtomVM's layout for reading imported BIFs, asked of the shim once.
     pub fn bif_layout() -> Option<crate::rewrite::BifLayout> {
-        use std::sync::atomic::{AtomicU64, Ordering};
-        // 0: not asked; 1 << 63: no layout; else 1 << 62 | I << 31 | B.
-        static LAYOUT: AtomicU64 = AtomicU64::new(0);
-        let mut v = LAYOUT.load(Ordering::Relaxed);
-        if v == 0 {
+        static LAYOUT: std::sync::OnceLock<Option<crate::rewrite::BifLayout>> =
+            std::sync::OnceLock::new();
+        *LAYOUT.get_or_init(|| {
             let mut out = [0u32; 2];
             // SAFETY: the shim writes two u32s at `out` and reads nothing
             // of ours; it calls AtomVM's entry 8 on a probe of its own.
             let known = unsafe { atomvm_wasm_jit_imported_bif_layout(out.as_mut_ptr()) };
-            v = if known && out[0] < 1 << 31 && out[1] < 1 << 31 {
-                1 << 62 | u64::from(out[0]) << 31 | u64::from(out[1])
-            } else {
-                1 << 63
-            };
-            LAYOUT.store(v, Ordering::Relaxed);
-        }
-        (v & 1 << 62 != 0).then_some(crate::rewrite::BifLayout {
-            imported_funcs: (v >> 31 & 0x7FFF_FFFF) as u32,
-            bif0_ptr: (v & 0x7FFF_FFFF) as u32,
+            known.then_some(crate::rewrite::BifLayout {
+                imported_funcs: out[0],
+                bif0_ptr: out[1],
+            })
         })
     }
 
@@ -530,28 +522,11 @@ pub fn default_cache() -> (Option<std::path::PathBuf>, Option<u64>) {
     #[cfg(target_os = "emscripten")]
     {
         extern "C" {
-            fn atomvm_wasm_jit_js_cache_dir(buf: *mut u8, len: usize) -> i32;
-            fn atomvm_wasm_jit_js_cache_dir_main(buf: *mut u8, len: usize) -> i32;
             fn atomvm_wasm_jit_js_cache_max_bytes() -> f64;
         }
-        let mut buf = [0u8; 1024];
-        // In a browser the page's options (`atomvmWasmJitCache`) are seen
-        // on the main thread only, where the cache's files are too.
-        let dir_of = if on_node() {
-            atomvm_wasm_jit_js_cache_dir
-        } else {
-            atomvm_wasm_jit_js_cache_dir_main
-        };
-        // SAFETY: the JS side writes at most `buf.len()` bytes into `buf`
-        // and returns how many, or a negative number for "no cache".
-        let n = unsafe { dir_of(buf.as_mut_ptr(), buf.len()) };
+        let dir = files::platform_dir();
         // SAFETY: no arguments.
         let max = unsafe { atomvm_wasm_jit_js_cache_max_bytes() };
-        let dir = usize::try_from(n)
-            .ok()
-            .filter(|n| *n > 0 && *n <= buf.len())
-            .and_then(|n| std::str::from_utf8(&buf[..n]).ok())
-            .map(std::path::PathBuf::from);
         (dir, (max >= 1.0).then_some(max as u64))
     }
     #[cfg(not(target_os = "emscripten"))]
@@ -598,6 +573,8 @@ pub mod files {
         pub modified: SystemTime,
     }
 
+    #[cfg(target_os = "emscripten")]
+    pub use imp::platform_dir;
     pub use imp::{list, mkdir_all, read, remove, rename, touch, write_new};
 
     #[cfg(not(target_os = "emscripten"))]
@@ -695,7 +672,8 @@ pub mod files {
     mod imp {
         //! One JS function, `atomvm_wasm_jit_js_cache_fs(op, ...)`, in two
         //! imports: run on the calling thread (node), or proxied to the main
-        //! thread (browser).
+        //! thread (browser, where the page's options and the cache's files
+        //! are).
         use super::Listed;
         use std::path::Path;
         use std::time::{Duration, SystemTime};
@@ -708,6 +686,7 @@ pub mod files {
         const REMOVE: i32 = 5;
         const TOUCH: i32 = 6;
         const LIST: i32 = 7;
+        const DIR: i32 = 8;
         /// Returned for a missing file (SIZE) or an existing one (WRITE_NEW).
         const NOT_FOUND: f64 = -2.0;
         const EXISTS: f64 = -3.0;
@@ -778,6 +757,19 @@ pub mod files {
                 return Err(String::from_utf8_lossy(&msg[..n]).into_owned());
             }
             Ok(r)
+        }
+
+        /// The platform's cache directory, as the JS side decides it (on
+        /// node from the environment, in a browser from the page's options
+        /// on the main thread; a page's options do not reach its workers).
+        /// None: no cache.
+        pub fn platform_dir() -> Option<std::path::PathBuf> {
+            let mut buf = [0u8; 1024];
+            let n = call(DIR, Path::new(""), None, buf.as_mut_ptr(), buf.len()).ok()?;
+            let n = usize::try_from(n as i64)
+                .ok()
+                .filter(|n| *n > 0 && *n <= buf.len())?;
+            std::str::from_utf8(&buf[..n]).ok().map(Into::into)
         }
 
         pub fn mkdir_all(dir: &Path) -> Result<(), String> {
