@@ -14,6 +14,11 @@
  *    reads, so that the runtime can read imported BIFs in JIT modules
  *    itself; given only if the interface's entry answers a probe as those
  *    reads do.
+ *  - atomvm_wasm_jit_small_int_bifs: the function pointers of AtomVM's
+ *    erlang:'+'/2, '-'/2 and 'band'/2, so that the runtime can answer them
+ *    in JIT modules for two small integers; given only if the term encoding
+ *    is the one the runtime assumes and each BIF answers a probe of small
+ *    integers as the runtime would.
  *  - sys_get_cache_native_code / sys_set_cache_native_code: the native-code
  *    cache, keyed by the module's BEAM binary (Module.binary) and by this
  *    build of AtomVM (its version and JIT format version; the Rust side adds
@@ -24,6 +29,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "bif.h"
 #include "context.h"
 #include "exportedfunction.h"
 #include "globalcontext.h"
@@ -121,6 +127,42 @@ bool atomvm_wasm_jit_imported_bif_layout(uint32_t out[2])
     }
     out[0] = (uint32_t) offsetof(Module, imported_funcs);
     out[1] = (uint32_t) from_base;
+    return true;
+}
+
+bool atomvm_wasm_jit_small_int_bifs(uint32_t out[3])
+{
+    /* The runtime's fast paths: a small integer has the low four bits
+     * TERM_INTEGER_TAG = 0xF, its value is the word >> 4, and avm_int_t is
+     * the 32 bits of a wasm32 word. */
+    if (TERM_IMMED_TAG_MASK != 0xF || TERM_INTEGER_TAG != 0xF || sizeof(avm_int_t) != 4
+        || sizeof(term) != 4 || term_from_int(-3) != (term) 0xFFFFFFDFu) {
+        return false;
+    }
+    /* On two small integers (the largest and smallest among them, so that
+     * the probe does not reach the overflow helpers) the three BIFs only
+     * compute: they do not read ctx. */
+    static const struct
+    {
+        avm_int_t a, b, add, sub, band;
+    } probes[] = {
+        { 3, 4, 7, -1, 0 },
+        { -5, 12, 7, -17, 8 },
+        { 0x3FFFFFF, 0x4000000, 0x7FFFFFF, -1, 0 },
+        { -0x4000000, -0x4000000, -0x8000000, 0, -0x4000000 },
+    };
+    for (size_t i = 0; i < sizeof(probes) / sizeof(probes[0]); i++) {
+        term a = term_from_int(probes[i].a);
+        term b = term_from_int(probes[i].b);
+        if (bif_erlang_add_2(NULL, 0, 0, a, b) != term_from_int(probes[i].add)
+            || bif_erlang_sub_2(NULL, 0, 0, a, b) != term_from_int(probes[i].sub)
+            || bif_erlang_band_2(NULL, 0, 0, a, b) != term_from_int(probes[i].band)) {
+            return false;
+        }
+    }
+    out[0] = (uint32_t) (uintptr_t) bif_erlang_add_2;
+    out[1] = (uint32_t) (uintptr_t) bif_erlang_sub_2;
+    out[2] = (uint32_t) (uintptr_t) bif_erlang_band_2;
     return true;
 }
 

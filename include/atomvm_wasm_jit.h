@@ -72,6 +72,11 @@ extern const void *atomvm_wasm_jit_native_interface(void);
 // interface's entry answered the shim's probe as expected.
 extern bool atomvm_wasm_jit_imported_bif_layout(uint32_t *out);
 
+// Defined by `c_shim/`: the function pointers of AtomVM's
+// `erlang:'+'/2`, `'-'/2` and `'band'/2`, if each answered the
+// shim's probe of small integers as expected.
+extern bool atomvm_wasm_jit_small_int_bifs(uint32_t *out);
+
 // Loads a JIT stream stored in a module file (spec section 5). Returns the
 // module's `native_code` handle, or NULL with a message.
 //
@@ -224,6 +229,12 @@ void atomvm_wasm_jit_set_computed_jumps(bool on);
 // (default: yes; takes effect only in AtomVM, whose layout the shim
 // checks).
 void atomvm_wasm_jit_set_imported_bifs(bool on);
+
+// Whether modules loaded from now on answer `erlang:'+'/2`, `'-'/2` and
+// `'band'/2` of two small integers themselves instead of calling AtomVM's
+// BIFs (default: yes; takes effect only in AtomVM, whose BIFs the shim
+// checks, and in modules that import no table).
+void atomvm_wasm_jit_set_small_int_bifs(bool on);
 
 #ifdef __cplusplus
 }  // extern "C"

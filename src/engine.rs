@@ -30,6 +30,7 @@ static WANT_TAIL_CALLS: AtomicBool = AtomicBool::new(true);
 static WANT_DIRECT_PRIMITIVES: AtomicBool = AtomicBool::new(true);
 static WANT_COMPUTED_JUMPS: AtomicBool = AtomicBool::new(true);
 static WANT_IMPORTED_BIFS: AtomicBool = AtomicBool::new(true);
+static WANT_SMALL_INT_BIFS: AtomicBool = AtomicBool::new(true);
 /// Whether the engine runs `return_call`: 0 not asked yet, 1 yes, 2 no.
 static TAIL_CALLS: AtomicU8 = AtomicU8::new(0);
 
@@ -58,6 +59,13 @@ pub fn set_imported_bifs(on: bool) {
     WANT_IMPORTED_BIFS.store(on, Ordering::Relaxed);
 }
 
+/// Whether modules loaded from now on answer `+`, `-` and `band` of small
+/// integers themselves instead of calling AtomVM's BIFs (when the shim
+/// knows them). On by default.
+pub fn set_small_int_bifs(on: bool) {
+    WANT_SMALL_INT_BIFS.store(on, Ordering::Relaxed);
+}
+
 /// Whether the engine supports tail calls, asked once.
 pub fn tail_calls_supported() -> bool {
     match TAIL_CALLS.load(Ordering::Relaxed) {
@@ -72,13 +80,14 @@ pub fn tail_calls_supported() -> bool {
 }
 
 /// Rewrites the environment switches off: bit 0 tail calls, bit 1 direct
-/// primitives, bit 2 computed jumps, bit 3 imported BIFs; bit 7 once
-/// asked.
+/// primitives, bit 2 computed jumps, bit 3 imported BIFs, bit 4
+/// small-integer BIFs; bit 7 once asked.
 static SWITCHED_OFF: AtomicU8 = AtomicU8::new(0);
 
 /// The rewrites switched off by `ATOMVM_WASM_JIT_OFF` (node's environment,
 /// or the process's natively): a comma-separated list of `tail_calls`,
-/// `direct_primitives`, `computed_jumps`, `imported_bifs`. Read once.
+/// `direct_primitives`, `computed_jumps`, `imported_bifs`,
+/// `small_int_bifs`. Read once.
 fn switched_off() -> u8 {
     let v = SWITCHED_OFF.load(Ordering::Relaxed);
     if v & 0x80 != 0 {
@@ -92,6 +101,7 @@ fn switched_off() -> u8 {
             "direct_primitives" => 2,
             "computed_jumps" => 4,
             "imported_bifs" => 8,
+            "small_int_bifs" => 16,
             _ => 0,
         };
     }
@@ -113,6 +123,11 @@ pub fn rewrite_options() -> crate::rewrite::Options {
         computed_jumps: WANT_COMPUTED_JUMPS.load(Ordering::Relaxed) && off & 4 == 0,
         imported_bifs: if WANT_IMPORTED_BIFS.load(Ordering::Relaxed) && off & 8 == 0 {
             imp::bif_layout()
+        } else {
+            None
+        },
+        small_int_bifs: if WANT_SMALL_INT_BIFS.load(Ordering::Relaxed) && off & 16 == 0 {
+            imp::small_int_bifs()
         } else {
             None
         },
@@ -157,6 +172,27 @@ mod imp {
         /// Defined by `c_shim/`: where `get_imported_bif` reads, if the
         /// interface's entry answered the shim's probe as expected.
         fn atomvm_wasm_jit_imported_bif_layout(out: *mut u32) -> bool;
+        /// Defined by `c_shim/`: the function pointers of AtomVM's
+        /// `erlang:'+'/2`, `'-'/2` and `'band'/2`, if each answered the
+        /// shim's probe of small integers as expected.
+        fn atomvm_wasm_jit_small_int_bifs(out: *mut u32) -> bool;
+    }
+
+    /// AtomVM's small-integer BIFs, asked of the shim once.
+    pub fn small_int_bifs() -> Option<crate::rewrite::SmallIntBifs> {
+        static BIFS: std::sync::OnceLock<Option<crate::rewrite::SmallIntBifs>> =
+            std::sync::OnceLock::new();
+        *BIFS.get_or_init(|| {
+            let mut out = [0u32; 3];
+            // SAFETY: the shim writes three u32s at `out` and reads nothing
+            // of ours; it calls the three BIFs on small integers.
+            let known = unsafe { atomvm_wasm_jit_small_int_bifs(out.as_mut_ptr()) };
+            known.then_some(crate::rewrite::SmallIntBifs {
+                add: out[0],
+                sub: out[1],
+                band: out[2],
+            })
+        })
     }
 
     /// AtomVM's layout for reading imported BIFs, asked of the shim once.
@@ -341,6 +377,11 @@ mod imp {
     /// Natively, the model's layout, so that the rewrite is exercised.
     pub fn bif_layout() -> Option<crate::rewrite::BifLayout> {
         Some(crate::rewrite::BifLayout::MODEL)
+    }
+
+    /// Natively, the model's BIFs, so that the rewrite is exercised.
+    pub fn small_int_bifs() -> Option<crate::rewrite::SmallIntBifs> {
+        Some(crate::rewrite::SmallIntBifs::MODEL)
     }
 
     /// What V8 says of `wasm`: wasmparser's validator with the features

@@ -444,3 +444,12 @@ pub extern "C" fn atomvm_wasm_jit_set_computed_jumps(on: bool) {
 pub extern "C" fn atomvm_wasm_jit_set_imported_bifs(on: bool) {
     crate::engine::set_imported_bifs(on)
 }
+
+/// Whether modules loaded from now on answer `erlang:'+'/2`, `'-'/2` and
+/// `'band'/2` of two small integers themselves instead of calling AtomVM's
+/// BIFs (default: yes; takes effect only in AtomVM, whose BIFs the shim
+/// checks, and in modules that import no table).
+#[unsafe(no_mangle)]
+pub extern "C" fn atomvm_wasm_jit_set_small_int_bifs(on: bool) {
+    crate::engine::set_small_int_bifs(on)
+}

@@ -787,6 +787,74 @@ pub fn bif_call(form: BifForm) -> ModuleSpec {
     ModuleSpec::standard(vec![stub(), l1.finish()])
 }
 
+/// Label 1 calls each function pointer of `pointers` as a GC BIF of two
+/// arguments, `(ctx, 0, 0, a, b) -> term` (standard type 4, through
+/// `call_indirect`, as AtomVM's generator calls a BIF), on every pair of
+/// `values`, storing the results at `at`, `at + 4`, ..., then terminates.
+pub fn small_int_calls(pointers: &[u32], values: &[u32], at: u32) -> ModuleSpec {
+    let mut l1 = Body::new();
+    let mut addr = at;
+    for &p in pointers {
+        for &a in values {
+            for &b in values {
+                l1.ops(&[
+                    I::I32Const(addr as i32),
+                    I::LocalGet(0),
+                    I::I32Const(0),
+                    I::I32Const(0),
+                    I::I32Const(a as i32),
+                    I::I32Const(b as i32),
+                    I::I32Const(p as i32),
+                    I::CallIndirect {
+                        type_index: ty_ret(5),
+                        table_index: 0,
+                    },
+                    I::I32Store(mem(0)),
+                ]);
+                addr = addr.wrapping_add(4);
+            }
+        }
+    }
+    l1.tail_primitive(prim::TERMINATE_CONTEXT);
+    ModuleSpec::standard(vec![stub(), l1.finish()])
+}
+
+/// Import 3 of the module is a GC BIF of two arguments: label 1 asks
+/// `get_imported_bif` for it and calls it as AtomVM's generator does,
+/// `(ctx, 0, 2, x[0], x[1])` with standard type 4, stores the result in
+/// x[1], and terminates.
+pub fn bif2_call() -> ModuleSpec {
+    let mut l1 = Body::new();
+    l1.ops(&[I::LocalGet(1), I::I32Const(3), I::LocalGet(2)])
+        .ops(&[
+            I::I32Load(mem(u64::from(prim::GET_IMPORTED_BIF) * 4)),
+            I::CallIndirect {
+                type_index: ty_ret(2),
+                table_index: 0,
+            },
+            I::LocalSet(3),
+        ])
+        .store_x(
+            1,
+            &[
+                I::LocalGet(0),
+                I::I32Const(0),
+                I::I32Const(2),
+                I::LocalGet(0),
+                I::I32Load(mem(abi::CONTEXT_X)),
+                I::LocalGet(0),
+                I::I32Load(mem(abi::CONTEXT_X + 4)),
+                I::LocalGet(3),
+                I::CallIndirect {
+                    type_index: ty_ret(5),
+                    table_index: 0,
+                },
+            ],
+        )
+        .tail_primitive(prim::TERMINATE_CONTEXT);
+    ModuleSpec::standard(vec![stub(), l1.finish()])
+}
+
 /// Invalid modules that a rewrite once made valid: a memory import whose
 /// minimum exceeds its maximum, and a primitive call whose load claims an
 /// alignment of 16. Both must be refused whatever the rewrite options.
@@ -910,6 +978,7 @@ pub fn host_streams() -> Vec<(String, Vec<u8>)> {
         ("big_body.stream", stream_of(&big_body(1_800_000))),
         ("jump_dense.stream", stream_of(&jump_dense(120, 5000))),
         ("bif_call.stream", stream_of(&bif_call(BifForm::Generated))),
+        ("bif2_call.stream", stream_of(&bif2_call())),
     ];
     let mut streams: Vec<(String, Vec<u8>)> = streams
         .into_iter()

@@ -27,6 +27,7 @@ fn generated_programs_agree() {
             totals.direct_calls += a.direct_calls;
             totals.trampolined_calls += a.trampolined_calls;
             totals.inlined_bifs += a.inlined_bifs;
+            totals.small_int_calls += a.small_int_calls;
         }
     }
     eprintln!("{runs} comparisons ({inconclusive} inconclusive, {unloadable} scenarios unloadable): {totals:?}");
@@ -34,6 +35,64 @@ fn generated_programs_agree() {
     assert!(inconclusive * 20 < runs, "too many runs out of fuel");
     assert!(totals.linked_jumps > 0 && totals.linked_exits > 0 && totals.direct_calls > 0);
     assert!(totals.inlined_bifs > 0, "BIF calls were read in place");
+    assert!(
+        totals.small_int_calls > 0,
+        "BIF calls went to the small-integer function"
+    );
+}
+
+/// `+`, `-` and `band` on small integers at the edges (0, 1, -1, the
+/// largest, the smallest, next to them) and on other terms: the results
+/// in memory, and the calls the BIFs log when they leave the small-integer
+/// path, must be the same with the calls sent to the module's function.
+#[test]
+fn small_int_bifs_agree_at_the_edges() {
+    use atomvm_wasm_jit::rewrite::SmallIntBifs;
+    let m = SmallIntBifs::MODEL;
+    let values = [
+        0xF,
+        0x1F,
+        0x2F,
+        0xFFFF_FFFF,
+        0xFFFF_FFEF,
+        0x7FFF_FFFF,
+        0x7FFF_FFEF,
+        0x8000_000F,
+        0x8000_001F,
+        0x4000_000F,
+        0xBFFF_FFFF, // small integers
+        0x0,
+        0xB,
+        0xE,
+        0x1E,
+        0x7FFF_FFFE,
+        0x8000_0000,
+        0xF0, // other terms
+    ];
+    let spec =
+        atomvm_wasm_jit::testgen::small_int_calls(&[m.add, m.sub, m.band], &values, model::DATA);
+    let scenario = model::Scenario {
+        streams: vec![atomvm_wasm_jit::testgen::stream_of(&spec)],
+        iface_types: gen::iface_types(),
+        entry_module: 0,
+        entry_label: 1,
+        x: [0; 16],
+        extra: [0; model::EXTRA_WORDS],
+        reductions: 100,
+        max_slices: 2,
+        fuel: 10_000_000,
+    };
+    let agreements = check(&scenario, "edges");
+    assert_eq!(agreements.len(), diff::OPTIONS.len());
+    for (a, o) in agreements.iter().zip(diff::OPTIONS) {
+        assert!(!a.inconclusive, "{o:?}");
+        let expected = if o.small_int_bifs.is_some() {
+            3 * 18 * 18
+        } else {
+            0
+        };
+        assert_eq!(a.small_int_calls, expected, "{o:?}");
+    }
 }
 
 fn fixtures_dir() -> Option<std::path::PathBuf> {
@@ -73,7 +132,7 @@ fn fixture_functions_agree() {
             .map(|o| (*o, model::prepare(&streams, Some(*o)).unwrap()))
             .collect();
         let (mut compared, mut linked, mut returns, mut direct, mut events) = (0, 0, 0, 0, 0);
-        let mut bifs = 0;
+        let (mut bifs, mut small) = (0, 0);
         for label in (1..n).step_by(step) {
             let mut src = gen::Source::seeded(u64::from(label));
             let scenario = atomvm_wasm_jit::oracle::fixture_scenario(&bytes, label, &mut src)
@@ -86,10 +145,11 @@ fn fixture_functions_agree() {
                 returns = returns.max(a.linked_exits);
                 direct = direct.max(a.direct_calls);
                 bifs = bifs.max(a.inlined_bifs);
+                small = small.max(a.small_int_calls);
                 events += a.events;
             }
         }
-        eprintln!("{name}: {compared} comparisons, {events} events; {linked} jumps and {returns} exits linked, {direct} calls bound, {bifs} BIF calls read in place");
+        eprintln!("{name}: {compared} comparisons, {events} events; {linked} jumps and {returns} exits linked, {direct} calls bound, {bifs} BIF calls read in place, {small} sent to the small-integer function");
         assert!(compared > 0 && linked > 0 && direct > 0, "{name}");
     }
 }

@@ -281,3 +281,44 @@ fn a_bif_asked_for_otherwise_stays_a_call() {
         }
     }
 }
+
+/// `small_int_calls` for `+` of the model on the four pairs of 1 and 2,
+/// and on 1 and an atom: the results land in the model's DATA.
+fn small_int_spec() -> ModuleSpec {
+    let add = atomvm_wasm_jit::rewrite::SmallIntBifs::MODEL.add;
+    testgen::small_int_calls(&[add], &[0x1F, 0x2F, 0xB], model::DATA)
+}
+
+#[test]
+fn bif_calls_go_to_the_small_int_function() {
+    let spec = small_int_spec();
+    assert_eq!(prepared(&spec, ALL).module.small_int_calls, 9);
+    let off = Options {
+        small_int_bifs: None,
+        ..ALL
+    };
+    assert_eq!(
+        prepared(&spec, off).module.small_int_calls,
+        0,
+        "switched off"
+    );
+    let (_, outcome) = run_agreeing_with(&[&spec], &[]);
+    assert_eq!(outcome, model::Outcome::Terminated);
+}
+
+#[test]
+fn bif_calls_stay_calls_where_the_function_cannot_be_added() {
+    // The module keeps its table (no `ci.t4` to fall back on).
+    let spec = small_int_spec();
+    let attached = Options {
+        direct_primitives: false,
+        ..ALL
+    };
+    let out = prepared(&spec, attached).module;
+    assert_eq!((out.detached, out.small_int_calls), (false, 0));
+    // Calls of another type: a BIF of one argument.
+    let other = testgen::bif_call(BifForm::Generated);
+    for opts in options() {
+        assert_eq!(prepared(&other, opts).module.small_int_calls, 0, "{opts:?}");
+    }
+}

@@ -35,12 +35,13 @@ pub struct Agreement {
     pub direct_calls: u32,
     pub trampolined_calls: u32,
     pub inlined_bifs: u32,
+    pub small_int_calls: u32,
 }
 
 /// The options the rewritten side is tried with: each rewrite alone (inline
 /// returns with the tail calls they need) and all of them (memory not
 /// shared: wasmi has no threads).
-pub const OPTIONS: [Options; 5] = [
+pub const OPTIONS: [Options; 6] = [
     Options {
         tail_calls: true,
         ..Options::plain(false)
@@ -56,6 +57,11 @@ pub const OPTIONS: [Options; 5] = [
     },
     Options {
         imported_bifs: Some(crate::rewrite::BifLayout::MODEL),
+        ..Options::plain(false)
+    },
+    Options {
+        direct_primitives: true,
+        small_int_bifs: Some(crate::rewrite::SmallIntBifs::MODEL),
         ..Options::plain(false)
     },
     Options::all(false),
@@ -114,6 +120,7 @@ fn agree(a: &Run, b: &Run, stats: &[Rewritten], options: Options) -> Result<Agre
         agreement.direct_calls += s.direct_calls;
         agreement.trampolined_calls += s.trampolined_calls;
         agreement.inlined_bifs += s.inlined_bifs;
+        agreement.small_int_calls += s.small_int_calls;
     }
     if a.outcome == Outcome::OutOfFuel || b.outcome == Outcome::OutOfFuel {
         agreement.inconclusive = true;

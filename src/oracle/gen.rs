@@ -98,6 +98,7 @@ pub fn iface_types() -> [u8; 77] {
             prim::DO_RETURN | prim::SCHEDULE_NEXT_CP | prim::TERMINATE | prim::PREEMPT => 1,
             prim::CALL_EXT => 3,
             prim::SET_MODULE => 2,
+            prim::BIF_ADD | prim::BIF_SUB | prim::BIF_BAND => 4,
             n => [0, 1, 2, 3, 7, 8, 12][n as usize % 7],
         };
     }
@@ -161,6 +162,9 @@ impl Gen<'_, '_> {
     /// Pushes the arguments of a call of standard type `s`: ctx and
     /// jit_state first (as AtomVM's calls do), then values.
     fn args(&mut self, f: &mut Vec<I<'static>>, s: u8) {
+        if s == crate::rewrite::SMALL_INT_CALL_TYPE {
+            return self.bif_args(f);
+        }
         let sig = &crate::module::STANDARD_TYPES[s as usize];
         for (i, p) in sig.params.iter().enumerate() {
             match (i, *p == crate::module::I64) {
@@ -168,6 +172,39 @@ impl Gen<'_, '_> {
                 (0, _) => f.push(I::LocalGet(0)),
                 (1, _) => f.push(I::LocalGet(1)),
                 _ => self.expr(f, 2),
+            }
+        }
+    }
+
+    /// The arguments of a GC BIF of two terms: `ctx`, a fail label, a live
+    /// count, then two terms, mostly small integers, some at the edges
+    /// where `+` and `-` overflow.
+    fn bif_args(&mut self, f: &mut Vec<I<'static>>) {
+        f.push(I::LocalGet(0));
+        f.push(I::I32Const(self.src.below(4) as i32));
+        f.push(I::I32Const(self.src.below(16) as i32));
+        for _ in 0..2 {
+            match self.src.below(8) {
+                0..=2 => {
+                    // 0, 1, -1, the largest, the smallest, and next to them
+                    let edge = [
+                        0xFu32,
+                        0x1F,
+                        0xFFFF_FFFF,
+                        0x7FFF_FFFF,
+                        0x7FFF_FFEF,
+                        0x8000_000F,
+                        0x8000_001F,
+                    ];
+                    let v = edge[self.src.below(edge.len() as u32) as usize];
+                    f.push(I::I32Const(v as i32));
+                }
+                3 => self.expr(f, 2), // anything
+                _ => {
+                    // a small integer computed at run time
+                    self.expr(f, 2);
+                    f.extend([I::I32Const(4), I::I32Shl, I::I32Const(0xF), I::I32Or]);
+                }
             }
         }
     }
@@ -270,8 +307,10 @@ impl Gen<'_, '_> {
         f.extend([I::LocalGet(local), I::I32Const(index)]);
         Self::primitive_call(f, 4 * u64::from(model::prim::GET_IMPORTED_BIF), 1);
         f.push(I::LocalSet(SCRATCH + 3));
+        // Module m's import k is BIF (3m + k) mod NUM_BIFS.
+        let j = (3 * self.this_module).wrapping_add(index as u32) % model::NUM_BIFS;
         let s = if self.src.chance(230) {
-            self.types[model::bif_entry(0) as usize]
+            self.types[model::bif_entry(j) as usize]
         } else {
             self.src.below(13) as u8
         };

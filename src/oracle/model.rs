@@ -66,12 +66,41 @@ pub mod prim {
     pub const TERMINATE: u32 = 10;
     /// `(ctx, jit_state) -> ctx`: leaves one reduction.
     pub const PREEMPT: u32 = 21;
+    /// `(ctx, fail_label, live, a, b) -> term`: AtomVM's `erlang:'+'/2`,
+    /// `'-'/2` and `'band'/2` (`rewrite::SmallIntBifs::MODEL`). On two
+    /// small integers without overflow they only compute, as AtomVM's do,
+    /// and are not logged; otherwise they log and act as any primitive.
+    pub const BIF_ADD: u32 = 60;
+    pub const BIF_SUB: u32 = 61;
+    pub const BIF_BAND: u32 = 62;
 }
 
-/// The interface entry that BIF `j` of the model is (entries of standard
-/// type 0, `(ctx) -> i32`, in [`gen::iface_types`](super::gen::iface_types)).
+/// The interface entry that BIF `j` of the model is: mostly entries of
+/// standard type 0, `(ctx) -> i32`, in
+/// [`gen::iface_types`](super::gen::iface_types); one in four the
+/// small-integer BIFs.
 pub fn bif_entry(j: u32) -> u32 {
-    42 + 7 * (j % 5)
+    match j % 8 {
+        5 => prim::BIF_ADD,
+        6 => prim::BIF_SUB,
+        7 => prim::BIF_BAND,
+        k => 42 + 7 * (k % 5),
+    }
+}
+
+/// What AtomVM's small-integer BIF `n` answers without a call of its own
+/// (two small integers, no overflow), if it does.
+pub fn small_int_bif(n: u32, a: u32, b: u32) -> Option<u32> {
+    if a & b & 0xF != 0xF {
+        return None;
+    }
+    let (x, y) = ((a & !0xF) as i32, (b & !0xF) as i32);
+    match n {
+        prim::BIF_ADD => x.checked_add(y).map(|r| r as u32 | 0xF),
+        prim::BIF_SUB => x.checked_sub(y).map(|r| r as u32 | 0xF),
+        prim::BIF_BAND => Some(a & b),
+        _ => None,
+    }
 }
 
 /// Table index of model primitive `n` (`alt`: of the other interface).
@@ -197,6 +226,12 @@ fn primitive(
     let arg = |i: usize| args.get(i).copied().unwrap_or(0) as u32;
     if (alt, n) == (false, prim::GET_IMPORTED_BIF) {
         return get_imported_bif(caller, arg(0), arg(1), results);
+    }
+    if let (false, Some(r)) = (alt, small_int_bif(n, arg(3), arg(4))) {
+        if let Some(out) = results.first_mut() {
+            *out = Val::I32(r as i32);
+        }
+        return Ok(());
     }
     let state = caller.data_mut();
     state.events.push(Event::Prim {

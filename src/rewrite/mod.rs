@@ -10,6 +10,7 @@
 //! | `primitives.rs` | primitive calls become imports bound to AtomVM's interface; the module drops its table import | [`Options::direct_primitives`] |
 //! | `exits.rs` | any other return to the loop gets a guarded `return_call_indirect` to the label it continues at | [`Options::computed_jumps`] (with tail calls) |
 //! | `bifs.rs` | a `get_imported_bif` call becomes the memory reads it makes | [`Options::imported_bifs`] (with AtomVM's layout) |
+//! | `small_ints.rs` | a BIF call goes to an added function that answers `+`, `-`, `band` of small integers | [`Options::small_int_bifs`] (with AtomVM's BIFs, in a detached module) |
 //!
 //! A rewrite is decided per function, and per module, from what the
 //! analysis proves; where it cannot prove the rewrite exact, or where the
@@ -29,10 +30,12 @@ mod bifs;
 mod exits;
 mod jumps;
 mod primitives;
+mod small_ints;
 mod trampolines;
 
 pub use bifs::BifLayout;
 pub use primitives::INTERFACE_ENTRIES;
+pub use small_ints::{SmallIntBifs, CALL_TYPE as SMALL_INT_CALL_TYPE};
 pub use trampolines::TRAMPOLINES;
 
 use crate::error::{Error, Result};
@@ -64,6 +67,9 @@ pub struct Options {
     /// `get_imported_bif`, with AtomVM's struct layout (`None`: off, or the
     /// layout is not known).
     pub imported_bifs: Option<BifLayout>,
+    /// Answer `+`, `-` and `band` of small integers in the module, with
+    /// AtomVM's BIFs (`None`: off, or they are not known).
+    pub small_int_bifs: Option<SmallIntBifs>,
 }
 
 impl Options {
@@ -75,6 +81,7 @@ impl Options {
             direct_primitives: false,
             computed_jumps: false,
             imported_bifs: None,
+            small_int_bifs: None,
         }
     }
 
@@ -86,19 +93,22 @@ impl Options {
             direct_primitives: true,
             computed_jumps: true,
             imported_bifs: Some(BifLayout::MODEL),
+            small_int_bifs: Some(SmallIntBifs::MODEL),
         }
     }
 
-    /// The 16 combinations of the four rewrites (computed jumps take
+    /// The 32 combinations of the five rewrites (computed jumps take
     /// effect only with tail calls; imported BIFs with the model's
-    /// layout), for tests.
+    /// layout; small-integer BIFs with the model's BIFs, in detached
+    /// modules), for tests.
     pub fn every(shared_memory: bool) -> impl Iterator<Item = Options> {
-        (0..16u8).map(move |bits| Options {
+        (0..32u8).map(move |bits| Options {
             shared_memory,
             tail_calls: bits & 1 != 0,
             direct_primitives: bits & 2 != 0,
             computed_jumps: bits & 4 != 0,
             imported_bifs: (bits & 8 != 0).then_some(BifLayout::MODEL),
+            small_int_bifs: (bits & 16 != 0).then_some(SmallIntBifs::MODEL),
         })
     }
 }
@@ -121,6 +131,8 @@ pub struct Rewritten {
     pub trampolined_calls: u32,
     /// `get_imported_bif` calls replaced by the reads they make.
     pub inlined_bifs: u32,
+    /// BIF calls sent to the added function that answers small integers.
+    pub small_int_calls: u32,
 }
 
 /// The memory import as the program's memory will satisfy it.
@@ -243,6 +255,11 @@ struct Plan<'a> {
     /// Index of the table of the module's own label functions, if computed
     /// jumps are linked.
     own_table: Option<u32>,
+    /// Some `call_indirect` has standard type [`small_ints::CALL_TYPE`].
+    bif_calls: bool,
+    /// The function added after the labels (`small_ints.rs`): its type and
+    /// its body, size-prefixed.
+    added: Option<(u32, Vec<u8>)>,
 }
 
 impl Plan<'_> {
@@ -308,6 +325,8 @@ fn plan<'a>(wasm: &'a [u8], shape: &Shape<'_>, opts: Options, base: usize) -> Re
         flags: memory::try_vec(n as usize, "the function facts")?,
         defines_items: false,
         own_table: None,
+        bif_calls: false,
+        added: None,
     };
     for payload in module::parser().parse_all(wasm) {
         if let Payload::TableSection(_) | Payload::GlobalSection(_) | Payload::ElementSection(_) =
@@ -320,8 +339,14 @@ fn plan<'a>(wasm: &'a [u8], shape: &Shape<'_>, opts: Options, base: usize) -> Re
         let body = body?;
         let facts = analysis::scan(&body, n, base, |site| {
             plan.prims.observe(&site);
-            if let Site::Call { func, .. } = site {
-                plan.called.insert(func);
+            match site {
+                Site::Call { func, .. } => {
+                    plan.called.insert(func);
+                }
+                Site::Computed { ty, .. } => {
+                    plan.bif_calls |= plan.prims.standard(ty) == Some(small_ints::CALL_TYPE)
+                }
+                _ => {}
             }
             Ok(())
         })?;
@@ -337,11 +362,13 @@ fn plan<'a>(wasm: &'a [u8], shape: &Shape<'_>, opts: Options, base: usize) -> Re
         .prims
         .binding(opts.direct_primitives, shape.types.len());
     plan.own_table = own_table(&plan);
+    plan.added = added_function(&plan);
     if !size_bodies(&mut plan)? {
         // A body would exceed the engine's limit with renumbered calls
         // alone: keep the module's table and calls.
         plan.binding = Binding::none();
         plan.own_table = own_table(&plan);
+        plan.added = None;
         if !size_bodies(&mut plan)? {
             return Err(Error::shape(
                 "a function body exceeds the engine's size limit",
@@ -358,6 +385,22 @@ fn own_table(plan: &Plan<'_>) -> Option<u32> {
     let wanted = o.tail_calls && o.computed_jumps && !plan.defines_items;
     let any = (0..plan.num_functions).any(|f| exits_fit(plan.facts(f)));
     (wanted && any).then_some(u32::from(!plan.binding.detached))
+}
+
+/// The function `small_ints.rs` adds, if the module gets it: it has BIF
+/// calls and is detached (so it has `ci.t4`). One more function stays
+/// within the engine's limit: every function is an exported label, and
+/// exports are limited far below functions (checked at load).
+fn added_function(plan: &Plan<'_>) -> Option<(u32, Vec<u8>)> {
+    const _: () = assert!(limits::MAX_EXPORTS < limits::MAX_FUNCTIONS);
+    let bifs = plan.opts.small_int_bifs?;
+    let b = &plan.binding;
+    let s = small_ints::CALL_TYPE;
+    if !(plan.bif_calls && b.detached && b.has_trampoline(s)) {
+        return None;
+    }
+    let body = small_ints::function(bifs, b.trampoline_func(s), plan.opts.tail_calls);
+    Some((b.trampoline_type(s), body))
 }
 
 /// Whether a function's exits can get fast paths, given a table.
@@ -522,6 +565,16 @@ fn write_body(
                 }
                 (start, end)
             }
+            Site::Computed { start, end, ty }
+                if plan.added.is_some()
+                    && plan.prims.standard(ty) == Some(small_ints::CALL_TYPE) =>
+            {
+                wasm_encoder::InstructionSink::new(&mut scratch).call(k + plan.num_functions);
+                if let Some(s) = stats.as_deref_mut() {
+                    s.small_int_calls += 1;
+                }
+                (start, end)
+            }
             _ if inlined.is_some() => {
                 if let Some(s) = stats.as_deref_mut() {
                     s.inlined_bifs += 1;
@@ -642,18 +695,33 @@ fn write_module<S: Sink>(
                 put_u32(sink, len.0 as u32)?;
                 write_exports(sink, n, k)?;
             }
+            Payload::FunctionSection(reader) if plan.added.is_some() => {
+                let range = at(reader.range().start)..at(reader.range().end);
+                let mut r = wasmparser::BinaryReader::new(&wasm[range.clone()], 0);
+                let count = r.read_var_u32().map_err(bad)?;
+                let entries = range.start + r.current_position()..range.end;
+                let ty = plan.added.as_ref().map_or(0, |a| a.0);
+                let total = count + 1;
+                sink.put(&[3])?;
+                put_u32(sink, (leb_len(total) + entries.len() + leb_len(ty)) as u32)?;
+                put_u32(sink, total)?;
+                copy(sink, wasm, entries)?;
+                put_u32(sink, ty)?;
+            }
             Payload::CodeSectionStart { count, .. } => {
-                let mut len = leb_len(*count);
+                let added = plan.added.as_ref().map(|a| a.1.as_slice());
+                let count = count + u32::from(added.is_some());
+                let mut len = leb_len(count) + added.map_or(0, <[u8]>::len);
                 for size in &plan.bodies {
                     let size = (size & !LINKED) as usize;
                     len += leb_len(size as u32) + size;
                 }
                 sink.put(&[10])?;
                 put_u32(sink, len as u32)?;
-                put_u32(sink, *count)?;
+                put_u32(sink, count)?;
                 if stats.is_none() {
                     // Sizing: the bodies' sizes are planned; do not rewrite them again.
-                    sink.put_len(len - leb_len(*count))?;
+                    sink.put_len(len - leb_len(count))?;
                 }
             }
             Payload::CodeSectionEntry(body) => {
@@ -662,6 +730,11 @@ fn write_module<S: Sink>(
                     let size = planned & !LINKED;
                     put_u32(sink, size)?;
                     write_body(sink, plan, body, f, planned & LINKED != 0, Some(stats))?;
+                    if f + 1 == plan.num_functions {
+                        if let Some((_, added)) = &plan.added {
+                            sink.put(added)?;
+                        }
+                    }
                 }
                 f += 1;
             }

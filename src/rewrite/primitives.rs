@@ -189,8 +189,18 @@ impl Binding {
     }
 
     /// Function index of `ci.t<S>`.
-    fn trampoline_func(&self, s: u8) -> u32 {
+    pub(super) fn trampoline_func(&self, s: u8) -> u32 {
         self.primitive_imports() + (self.trampolines & ((1u16 << s) - 1)).count_ones()
+    }
+
+    /// Whether `ci.t<S>` is imported.
+    pub(super) fn has_trampoline(&self, s: u8) -> bool {
+        self.trampolines & (1 << s) != 0
+    }
+
+    /// The type index of `ci.t<S>` (appended after the module's types).
+    pub(super) fn trampoline_type(&self, s: u8) -> u32 {
+        self.num_types + (self.trampolines & ((1u16 << s) - 1)).count_ones()
     }
 
     /// Appends the imports: `p."N:S"` in (N, S) order, then `ci.t<S>`.

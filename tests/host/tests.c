@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "host.h"
+#include "bif.h"
 #include "nifs.h"
 
 #ifdef __EMSCRIPTEN_PTHREADS__
@@ -661,6 +662,48 @@ static void test_imported_bifs_are_read_in_place(void)
     atomvm_wasm_jit_set_imported_bifs(true);
 }
 
+/* Label 1 calls import 3, the host's erlang:'+'/2, on x[0] and x[1] as
+ * AtomVM's generator calls a GC BIF. The shim's probe finds the host's
+ * three small-integer BIFs computing as AtomVM's, so the module answers
+ * small integers itself: the host's BIF is called only when the switch is
+ * off, or for terms that are not small integers (or overflow). */
+static void test_small_int_bifs_are_answered_in_the_module(void)
+{
+    uint32_t bifs[3] = { 0, 0, 0 };
+    CHECK(atomvm_wasm_jit_small_int_bifs(bifs), "the shim's probe of the BIFs failed");
+    CHECK(bifs[0] == (uint32_t) (uintptr_t) bif_erlang_add_2 && bifs[2] == (uint32_t) (uintptr_t) bif_erlang_band_2,
+        "pointers %u %u", (unsigned) bifs[0], (unsigned) bifs[2]);
+    static const struct
+    {
+        term a, b, sum;
+        bool called_when_on;
+    } cases[] = {
+        { 0x14F, 0x16F, 0x2AF, false }, /* 20 + 22 = 42 */
+        { 0x7FFFFFFF, 0x1F, 0, true }, /* overflow: the BIF answers (0 here) */
+        { 0x14F, 0xB, 0, true }, /* an atom */
+    };
+    for (int on = 1; on >= 0; on--) {
+        atomvm_wasm_jit_set_small_int_bifs(on);
+        for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+            host_small_int_bif_calls = 0;
+            Module *m = load_stream("bif2_call.stream", 45);
+            if (!m) continue;
+            Process p;
+            process_init(&p, m, 1);
+            p.ctx.x[0] = cases[i].a;
+            p.ctx.x[1] = cases[i].b;
+            process_run(&p, 100, 10);
+            CHECK(p.done && p.ctx.x[1] == cases[i].sum, "on=%d case %zu: done=%d x1=%#x, expected %#x", on, i, p.done,
+                (unsigned) p.ctx.x[1], (unsigned) cases[i].sum);
+            int expected = on && !cases[i].called_when_on ? 0 : 1;
+            CHECK(host_small_int_bif_calls == expected, "on=%d case %zu: the BIF called %d times, expected %d", on, i,
+                host_small_int_bif_calls, expected);
+            host_unload(m);
+        }
+    }
+    atomvm_wasm_jit_set_small_int_bifs(true);
+}
+
 /* Label 1 sets cp to its own label 3 and returns as AtomVM's generator does
  * (cp decoded into the continuation): with computed jumps (and tail calls)
  * label 3 runs in the same call from the loop, without them the loop calls
@@ -1124,6 +1167,7 @@ int main(int argc, char **argv)
     run("a jump in a called function returns first", test_a_jump_in_a_called_function);
     run("returns within a module skip the loop", test_returns_within_a_module_skip_the_loop);
     run("imported BIFs are read in place", test_imported_bifs_are_read_in_place);
+    run("small-integer BIFs are answered in the module", test_small_int_bifs_are_answered_in_the_module);
     run("functions at the engine's limits still load", test_functions_at_the_engine_limits);
     run("a JavaScript exception leaves the runtime usable", test_a_javascript_exception_leaves_the_runtime_usable);
 #ifdef __EMSCRIPTEN_PTHREADS__

@@ -7,6 +7,10 @@
 #include <stdint.h>
 
 typedef uintptr_t term;
+typedef intptr_t avm_int_t;
+
+#define TERM_IMMED_TAG_MASK 0xF
+#define TERM_INTEGER_TAG 0xF
 
 struct TestBinary
 {
@@ -22,4 +26,5 @@ static inline const char *term_binary_data(term t)
 }
 static inline size_t term_binary_size(term t) { return ((const struct TestBinary *) (t & ~(uintptr_t) 0x3))->size; }
 static inline term term_from_int(int32_t v) { return ((uintptr_t) v << 4) | 0xF; }
+static inline bool term_is_integer(term t) { return (t & TERM_IMMED_TAG_MASK) == TERM_INTEGER_TAG; }
 #endif

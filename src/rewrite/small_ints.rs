@@ -1,0 +1,161 @@
+//! Small-integer BIFs answered in the module
+//! ([`super::Options::small_int_bifs`]).
+//!
+//! AtomVM's generated code calls a GC BIF of two arguments through its
+//! function pointer: `call_indirect (type 4)` with `(ctx, fail_label, live,
+//! arg1, arg2)` and the pointer (read with entry 8, or in place by
+//! `bifs.rs`). In a detached module that call goes through the trampoline
+//! `ci.t4` into AtomVM's C. For `erlang:'+'/2`, `'-'/2` and `'band'/2` on
+//! two small integers the C does a few machine operations (AtomVM 0.7's
+//! `bif_erlang_add_2`, `_sub_2`, `_band_2`):
+//!
+//! - both are small integers when `(arg & 0xF) == 0xF` (`term_is_integer`);
+//! - `+` and `-` work on `arg & ~0xF` in `avm_int_t` (32 bits on wasm32),
+//!   checking overflow; without overflow the result is that value `| 0xF`;
+//!   with it, they leave for a helper that makes a big integer;
+//! - `band` returns `arg1 & arg2`.
+//!
+//! So every such call goes to one function added to the module, `(ctx,
+//! fail_label, live, arg1, arg2, pointer) -> term`: when the pointer is one
+//! of those three BIFs and the arguments take the small-integer path
+//! without overflow, it returns what the C would; otherwise it hands the
+//! same six values to `ci.t4` (a `return_call` with tail calls), which makes
+//! the call the module made before. Nothing else is observable: on that
+//! path the C reads no memory and writes none (`ctx`, `fail_label` and
+//! `live` are not read), and it cannot trap.
+//!
+//! With `R = arg1 + arg2 - 15` (wrapping), `R` is the C's `(arg1 & ~0xF) +
+//! (arg2 & ~0xF)` with its low four bits set, and the C's add overflows
+//! exactly when `((arg1 ^ R) & (arg2 ^ R)) < 0`. For `-`, `R = arg1 - arg2 +
+//! 15` and the test is `((arg1 ^ arg2) & (arg1 ^ R)) < 0`. The low four
+//! bits never reach the sign bit, so the signs are those of the C's values.
+//!
+//! The pointers (table indices of the C functions) come from the C shim,
+//! which takes their addresses from AtomVM's headers and hands them over
+//! only after each answered a probe of small integers as above. No
+//! pointers, no rewrite. The module gets the function only if it is
+//! detached (it has `ci.t4` to fall back on).
+
+use wasm_encoder::{BlockType, Function, ValType};
+
+/// Table indices (function pointers) of AtomVM's small-integer BIFs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SmallIntBifs {
+    /// `bif_erlang_add_2`.
+    pub add: u32,
+    /// `bif_erlang_sub_2`.
+    pub sub: u32,
+    /// `bif_erlang_band_2`.
+    pub band: u32,
+}
+
+impl SmallIntBifs {
+    /// The differential oracle's model (`oracle::model`): its BIF
+    /// primitives of those names, for tests.
+    pub const MODEL: SmallIntBifs = SmallIntBifs {
+        add: 1 + 60,
+        sub: 1 + 61,
+        band: 1 + 62,
+    };
+}
+
+/// The standard type of a GC BIF call with two arguments, `(ctx,
+/// fail_label, live, arg1, arg2) -> term`.
+pub const CALL_TYPE: u8 = 4;
+
+/// `term_is_integer`: the low four bits of a small integer.
+const INTEGER_TAG: i32 = 0xF;
+
+/// The added function's body (size-prefixed, as in the code section):
+/// parameters `(ctx, fail_label, live, arg1, arg2, pointer)`, the fast
+/// paths, then the call through trampoline function `t4` (a `return_call`
+/// if `tail`).
+pub fn function(bifs: SmallIntBifs, t4: u32, tail: bool) -> Vec<u8> {
+    const A: u32 = 3;
+    const B: u32 = 4;
+    const P: u32 = 5;
+    const R: u32 = 6;
+    let mut f = Function::new([(1, ValType::I32)]);
+    let mut ins = f.instructions();
+    // Both small integers.
+    ins.local_get(A)
+        .local_get(B)
+        .i32_and()
+        .i32_const(INTEGER_TAG)
+        .i32_and()
+        .i32_const(INTEGER_TAG)
+        .i32_eq()
+        .if_(BlockType::Empty);
+    // +: R = a + b - 15; no overflow when ((a ^ R) & (b ^ R)) >= 0.
+    ins.local_get(P)
+        .i32_const(bifs.add as i32)
+        .i32_eq()
+        .if_(BlockType::Empty)
+        .local_get(A)
+        .local_get(B)
+        .i32_add()
+        .i32_const(INTEGER_TAG)
+        .i32_sub()
+        .local_tee(R)
+        .local_get(A)
+        .i32_xor()
+        .local_get(R)
+        .local_get(B)
+        .i32_xor()
+        .i32_and()
+        .i32_const(0)
+        .i32_ge_s()
+        .if_(BlockType::Empty)
+        .local_get(R)
+        .return_()
+        .end()
+        .end();
+    // -: R = a - b + 15; no overflow when ((a ^ b) & (a ^ R)) >= 0.
+    ins.local_get(P)
+        .i32_const(bifs.sub as i32)
+        .i32_eq()
+        .if_(BlockType::Empty)
+        .local_get(A)
+        .local_get(B)
+        .i32_sub()
+        .i32_const(INTEGER_TAG)
+        .i32_add()
+        .local_tee(R)
+        .local_get(A)
+        .i32_xor()
+        .local_get(A)
+        .local_get(B)
+        .i32_xor()
+        .i32_and()
+        .i32_const(0)
+        .i32_ge_s()
+        .if_(BlockType::Empty)
+        .local_get(R)
+        .return_()
+        .end()
+        .end();
+    // band: a & b.
+    ins.local_get(P)
+        .i32_const(bifs.band as i32)
+        .i32_eq()
+        .if_(BlockType::Empty)
+        .local_get(A)
+        .local_get(B)
+        .i32_and()
+        .return_()
+        .end()
+        .end();
+    // Any other call: as the module made it.
+    for i in 0..=P {
+        ins.local_get(i);
+    }
+    if tail {
+        ins.return_call(t4);
+    } else {
+        ins.call(t4);
+    }
+    ins.end();
+    let mut out = Vec::with_capacity(160);
+    wasm_encoder::Encode::encode(&f, &mut out);
+    out
+}

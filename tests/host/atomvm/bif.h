@@ -1,0 +1,12 @@
+/* Test stand-in for AtomVM's bif.h: the three BIFs the runtime answers for
+ * small integers, with AtomVM's semantics on that path (host.c), counting
+ * their calls. */
+#ifndef TEST_ATOMVM_BIF_H
+#define TEST_ATOMVM_BIF_H
+#include "context.h"
+#include "term.h"
+
+term bif_erlang_add_2(Context *ctx, uint32_t fail_label, int live, term arg1, term arg2);
+term bif_erlang_sub_2(Context *ctx, uint32_t fail_label, int live, term arg1, term arg2);
+term bif_erlang_band_2(Context *ctx, uint32_t fail_label, int live, term arg1, term arg2);
+#endif
