@@ -14,6 +14,10 @@
  *    reads, so that the runtime can read imported BIFs in JIT modules
  *    itself; given only if the interface's entry answers a probe as those
  *    reads do.
+ *  - atomvm_wasm_jit_extended_x_regs_offset: where AtomVM's trim_live_regs
+ *    looks first, so that the runtime can skip its calls when the process
+ *    has no extended x registers; given only if the interface's entry
+ *    leaves a probe context without them untouched.
  *  - atomvm_wasm_jit_small_int_bifs: the function pointers of AtomVM's
  *    erlang:'+'/2, '-'/2 and 'band'/2, so that the runtime can answer them
  *    in JIT modules for two small integers; given only if the term encoding
@@ -128,6 +132,22 @@ bool atomvm_wasm_jit_imported_bif_layout(uint32_t out[2])
     out[0] = (uint32_t) offsetof(Module, imported_funcs);
     out[1] = (uint32_t) from_base;
     return true;
+}
+
+int32_t atomvm_wasm_jit_extended_x_regs_offset(void)
+{
+    /* A context whose extended x registers are an empty list: entry 7 must
+     * leave it as it was, whatever the live count. */
+    static Context probe, copy;
+    memset(&probe, 0, sizeof(probe));
+    list_init(&probe.extended_x_regs);
+    memcpy(&copy, &probe, sizeof(probe));
+    module_native_interface.jit_trim_live_regs(&probe, 0);
+    module_native_interface.jit_trim_live_regs(&probe, 3);
+    if (memcmp(&copy, &probe, sizeof(probe)) != 0 || !list_is_empty(&probe.extended_x_regs)) {
+        return -1;
+    }
+    return (int32_t) offsetof(Context, extended_x_regs);
 }
 
 bool atomvm_wasm_jit_small_int_bifs(uint32_t out[3])

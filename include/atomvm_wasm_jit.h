@@ -77,6 +77,11 @@ extern bool atomvm_wasm_jit_imported_bif_layout(uint32_t *out);
 // shim's probe of small integers as expected.
 extern bool atomvm_wasm_jit_small_int_bifs(uint32_t *out);
 
+// Defined by `c_shim/`: `offsetof(Context, extended_x_regs)`, if
+// the interface's `trim_live_regs` left a probe with an empty
+// list untouched; else -1.
+extern int32_t atomvm_wasm_jit_extended_x_regs_offset(void);
+
 // Loads a JIT stream stored in a module file (spec section 5). Returns the
 // module's `native_code` handle, or NULL with a message.
 //
@@ -235,6 +240,12 @@ void atomvm_wasm_jit_set_imported_bifs(bool on);
 // BIFs (default: yes; takes effect only in AtomVM, whose BIFs the shim
 // checks, and in modules that import no table).
 void atomvm_wasm_jit_set_small_int_bifs(bool on);
+
+// Whether modules loaded from now on call AtomVM's `trim_live_regs` only
+// when the process has extended x registers, the only case in which it
+// does something (default: yes; takes effect only in AtomVM, whose layout
+// the shim checks).
+void atomvm_wasm_jit_set_trim_live_regs(bool on);
 
 #ifdef __cplusplus
 }  // extern "C"

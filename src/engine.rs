@@ -31,6 +31,7 @@ static WANT_DIRECT_PRIMITIVES: AtomicBool = AtomicBool::new(true);
 static WANT_COMPUTED_JUMPS: AtomicBool = AtomicBool::new(true);
 static WANT_IMPORTED_BIFS: AtomicBool = AtomicBool::new(true);
 static WANT_SMALL_INT_BIFS: AtomicBool = AtomicBool::new(true);
+static WANT_TRIM_LIVE_REGS: AtomicBool = AtomicBool::new(true);
 /// Whether the engine runs `return_call`: 0 not asked yet, 1 yes, 2 no.
 static TAIL_CALLS: AtomicU8 = AtomicU8::new(0);
 
@@ -66,6 +67,13 @@ pub fn set_small_int_bifs(on: bool) {
     WANT_SMALL_INT_BIFS.store(on, Ordering::Relaxed);
 }
 
+/// Whether modules loaded from now on call `trim_live_regs` only when the
+/// process has extended x registers (when the shim knows AtomVM's layout).
+/// On by default.
+pub fn set_trim_live_regs(on: bool) {
+    WANT_TRIM_LIVE_REGS.store(on, Ordering::Relaxed);
+}
+
 /// Whether the engine supports tail calls, asked once.
 pub fn tail_calls_supported() -> bool {
     match TAIL_CALLS.load(Ordering::Relaxed) {
@@ -81,13 +89,13 @@ pub fn tail_calls_supported() -> bool {
 
 /// Rewrites the environment switches off: bit 0 tail calls, bit 1 direct
 /// primitives, bit 2 computed jumps, bit 3 imported BIFs, bit 4
-/// small-integer BIFs; bit 7 once asked.
+/// small-integer BIFs, bit 5 trims; bit 7 once asked.
 static SWITCHED_OFF: AtomicU8 = AtomicU8::new(0);
 
 /// The rewrites switched off by `ATOMVM_WASM_JIT_OFF` (node's environment,
 /// or the process's natively): a comma-separated list of `tail_calls`,
 /// `direct_primitives`, `computed_jumps`, `imported_bifs`,
-/// `small_int_bifs`. Read once.
+/// `small_int_bifs`, `trim_live_regs`. Read once.
 fn switched_off() -> u8 {
     let v = SWITCHED_OFF.load(Ordering::Relaxed);
     if v & 0x80 != 0 {
@@ -102,6 +110,7 @@ fn switched_off() -> u8 {
             "computed_jumps" => 4,
             "imported_bifs" => 8,
             "small_int_bifs" => 16,
+            "trim_live_regs" => 32,
             _ => 0,
         };
     }
@@ -128,6 +137,11 @@ pub fn rewrite_options() -> crate::rewrite::Options {
         },
         small_int_bifs: if WANT_SMALL_INT_BIFS.load(Ordering::Relaxed) && off & 16 == 0 {
             imp::small_int_bifs()
+        } else {
+            None
+        },
+        trim_live_regs: if WANT_TRIM_LIVE_REGS.load(Ordering::Relaxed) && off & 32 == 0 {
+            imp::extended_x_regs_offset()
         } else {
             None
         },
@@ -176,6 +190,21 @@ mod imp {
         /// `erlang:'+'/2`, `'-'/2` and `'band'/2`, if each answered the
         /// shim's probe of small integers as expected.
         fn atomvm_wasm_jit_small_int_bifs(out: *mut u32) -> bool;
+        /// Defined by `c_shim/`: `offsetof(Context, extended_x_regs)`, if
+        /// the interface's `trim_live_regs` left a probe with an empty
+        /// list untouched; else -1.
+        fn atomvm_wasm_jit_extended_x_regs_offset() -> i32;
+    }
+
+    /// Where AtomVM's `trim_live_regs` looks, asked of the shim once.
+    pub fn extended_x_regs_offset() -> Option<u32> {
+        static OFFSET: std::sync::OnceLock<Option<u32>> = std::sync::OnceLock::new();
+        *OFFSET.get_or_init(|| {
+            // SAFETY: no arguments; the shim calls AtomVM's entry 7 on a
+            // probe context of its own.
+            let offset = unsafe { atomvm_wasm_jit_extended_x_regs_offset() };
+            u32::try_from(offset).ok()
+        })
     }
 
     /// AtomVM's small-integer BIFs, asked of the shim once.
@@ -377,6 +406,11 @@ mod imp {
     /// Natively, the model's layout, so that the rewrite is exercised.
     pub fn bif_layout() -> Option<crate::rewrite::BifLayout> {
         Some(crate::rewrite::BifLayout::MODEL)
+    }
+
+    /// Natively, the model's layout, so that the rewrite is exercised.
+    pub fn extended_x_regs_offset() -> Option<u32> {
+        Some(crate::rewrite::TRIM_MODEL_OFFSET)
     }
 
     /// Natively, the model's BIFs, so that the rewrite is exercised.

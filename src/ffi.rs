@@ -453,3 +453,12 @@ pub extern "C" fn atomvm_wasm_jit_set_imported_bifs(on: bool) {
 pub extern "C" fn atomvm_wasm_jit_set_small_int_bifs(on: bool) {
     crate::engine::set_small_int_bifs(on)
 }
+
+/// Whether modules loaded from now on call AtomVM's `trim_live_regs` only
+/// when the process has extended x registers, the only case in which it
+/// does something (default: yes; takes effect only in AtomVM, whose layout
+/// the shim checks).
+#[unsafe(no_mangle)]
+pub extern "C" fn atomvm_wasm_jit_set_trim_live_regs(on: bool) {
+    crate::engine::set_trim_live_regs(on)
+}

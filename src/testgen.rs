@@ -819,6 +819,61 @@ pub fn small_int_calls(pointers: &[u32], values: &[u32], at: u32) -> ModuleSpec 
     ModuleSpec::standard(vec![stub(), l1.finish()])
 }
 
+/// Label 1 calls `trim_live_regs` (interface entry 7, `(ctx, live) ->
+/// ()`) as AtomVM's generator does, `local.get 0; i32.const 3`, then sets
+/// x[1] = 5 and terminates. The [`BifForm`]s other than `Generated` are the
+/// same conditions as for a BIF call (the live count from a local; entry 7
+/// with a type of three arguments; local 2 written; the call in a function
+/// that label 1 `call`s), under each of which the call must stay as it is.
+pub fn trim_call(form: BifForm) -> ModuleSpec {
+    let mut call: Vec<I<'static>> = match form {
+        BifForm::IndexInLocal => vec![
+            I::I32Const(3),
+            I::LocalSet(4),
+            I::LocalGet(0),
+            I::LocalGet(4),
+        ],
+        _ => vec![I::LocalGet(0), I::I32Const(3)],
+    };
+    let ty = if form == BifForm::OtherType {
+        call.push(I::I32Const(0));
+        8
+    } else {
+        7
+    };
+    call.extend([
+        I::LocalGet(2),
+        I::I32Load(mem(7 * 4)),
+        I::CallIndirect {
+            type_index: ty,
+            table_index: 0,
+        },
+    ]);
+    let mut l1 = Body::new();
+    if form == BifForm::WritesLocal2 {
+        l1.ops(&[I::LocalGet(2), I::LocalSet(2)]);
+    }
+    if form == BifForm::Called {
+        l1.ops(&[
+            I::LocalGet(0),
+            I::LocalGet(1),
+            I::LocalGet(2),
+            I::Call(2),
+            I::Drop,
+        ]);
+    } else {
+        l1.ops(&call);
+    }
+    l1.add_x(1, 5).tail_primitive(prim::TERMINATE_CONTEXT);
+    let mut bodies = vec![stub(), l1.finish()];
+    if form == BifForm::Called {
+        let mut l2 = Body::new();
+        l2.ops(&call).ops(&[I::LocalGet(0), I::Return]);
+        bodies.push(l2.finish());
+    }
+    ModuleSpec::standard(bodies)
+}
+
 /// Import 3 of the module is a GC BIF of two arguments: label 1 asks
 /// `get_imported_bif` for it and calls it as AtomVM's generator does,
 /// `(ctx, 0, 2, x[0], x[1])` with standard type 4, stores the result in
@@ -979,6 +1034,10 @@ pub fn host_streams() -> Vec<(String, Vec<u8>)> {
         ("jump_dense.stream", stream_of(&jump_dense(120, 5000))),
         ("bif_call.stream", stream_of(&bif_call(BifForm::Generated))),
         ("bif2_call.stream", stream_of(&bif2_call())),
+        (
+            "trim_call.stream",
+            stream_of(&trim_call(BifForm::Generated)),
+        ),
     ];
     let mut streams: Vec<(String, Vec<u8>)> = streams
         .into_iter()

@@ -8,12 +8,13 @@ use atomvm_wasm_jit::engine;
 fn the_environment_switches_the_named_rewrites_off() {
     std::env::set_var(
         "ATOMVM_WASM_JIT_OFF",
-        "computed_jumps, tail_calls,imported_bifs,unknown, small_int_bifs",
+        "computed_jumps, tail_calls,imported_bifs,unknown, small_int_bifs,trim_live_regs",
     );
     let o = engine::rewrite_options();
     assert!(!o.tail_calls && !o.computed_jumps, "{o:?}");
     assert_eq!(o.imported_bifs, None, "{o:?}");
     assert_eq!(o.small_int_bifs, None, "{o:?}");
+    assert_eq!(o.trim_live_regs, None, "{o:?}");
     assert!(o.direct_primitives, "{o:?}");
     // Read once: a later change is not seen.
     std::env::set_var("ATOMVM_WASM_JIT_OFF", "");

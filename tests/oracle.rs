@@ -28,6 +28,7 @@ fn generated_programs_agree() {
             totals.trampolined_calls += a.trampolined_calls;
             totals.inlined_bifs += a.inlined_bifs;
             totals.small_int_calls += a.small_int_calls;
+            totals.guarded_trims += a.guarded_trims;
         }
     }
     eprintln!("{runs} comparisons ({inconclusive} inconclusive, {unloadable} scenarios unloadable): {totals:?}");
@@ -38,6 +39,10 @@ fn generated_programs_agree() {
     assert!(
         totals.small_int_calls > 0,
         "BIF calls went to the small-integer function"
+    );
+    assert!(
+        totals.guarded_trims > 0,
+        "trim_live_regs calls were guarded"
     );
 }
 
@@ -132,7 +137,7 @@ fn fixture_functions_agree() {
             .map(|o| (*o, model::prepare(&streams, Some(*o)).unwrap()))
             .collect();
         let (mut compared, mut linked, mut returns, mut direct, mut events) = (0, 0, 0, 0, 0);
-        let (mut bifs, mut small) = (0, 0);
+        let (mut bifs, mut small, mut trims) = (0, 0, 0);
         for label in (1..n).step_by(step) {
             let mut src = gen::Source::seeded(u64::from(label));
             let scenario = atomvm_wasm_jit::oracle::fixture_scenario(&bytes, label, &mut src)
@@ -146,10 +151,11 @@ fn fixture_functions_agree() {
                 direct = direct.max(a.direct_calls);
                 bifs = bifs.max(a.inlined_bifs);
                 small = small.max(a.small_int_calls);
+                trims = trims.max(a.guarded_trims);
                 events += a.events;
             }
         }
-        eprintln!("{name}: {compared} comparisons, {events} events; {linked} jumps and {returns} exits linked, {direct} calls bound, {bifs} BIF calls read in place, {small} sent to the small-integer function");
+        eprintln!("{name}: {compared} comparisons, {events} events; {linked} jumps and {returns} exits linked, {direct} calls bound, {bifs} BIF calls read in place, {small} sent to the small-integer function, {trims} trims guarded");
         assert!(compared > 0 && linked > 0 && direct > 0, "{name}");
     }
 }

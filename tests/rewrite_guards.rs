@@ -322,3 +322,44 @@ fn bif_calls_stay_calls_where_the_function_cannot_be_added() {
         assert_eq!(prepared(&other, opts).module.small_int_calls, 0, "{opts:?}");
     }
 }
+
+#[test]
+fn a_trim_as_generated_is_made_only_with_extended_registers() {
+    let spec = testgen::trim_call(BifForm::Generated);
+    assert_eq!(prepared(&spec, ALL).module.guarded_trims, 1);
+    let off = Options {
+        trim_live_regs: None,
+        ..ALL
+    };
+    assert_eq!(prepared(&spec, off).module.guarded_trims, 0, "switched off");
+    // The model's process starts with no extended x registers: the call is
+    // skipped, and not seen, in both.
+    assert_eq!(run_agreeing(&spec, &[]), 5);
+}
+
+#[test]
+fn a_trim_otherwise_stays_a_call() {
+    for (form, why) in [
+        (BifForm::IndexInLocal, "the live count is not a constant"),
+        (BifForm::WritesLocal2, "local 2 may not be the interface"),
+        (BifForm::Called, "a caller may pass anything as local 2"),
+        (BifForm::OtherType, "entry 7 with another type"),
+    ] {
+        let spec = testgen::trim_call(form);
+        for opts in options() {
+            assert_eq!(
+                prepared(&spec, opts).module.guarded_trims,
+                0,
+                "{form:?}: {why}"
+            );
+        }
+        let (x1, outcome) = run_agreeing_with(&[&spec], &[]);
+        match form {
+            // The model's entry 7 has type (i32, i32) -> (): the call traps.
+            BifForm::OtherType => {
+                assert!(matches!(outcome, model::Outcome::Trap(_)), "{outcome:?}")
+            }
+            _ => assert_eq!((x1, outcome), (5, model::Outcome::Terminated), "{form:?}"),
+        }
+    }
+}

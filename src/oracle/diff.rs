@@ -36,12 +36,13 @@ pub struct Agreement {
     pub trampolined_calls: u32,
     pub inlined_bifs: u32,
     pub small_int_calls: u32,
+    pub guarded_trims: u32,
 }
 
 /// The options the rewritten side is tried with: each rewrite alone (inline
 /// returns with the tail calls they need) and all of them (memory not
 /// shared: wasmi has no threads).
-pub const OPTIONS: [Options; 6] = [
+pub const OPTIONS: [Options; 7] = [
     Options {
         tail_calls: true,
         ..Options::plain(false)
@@ -62,6 +63,10 @@ pub const OPTIONS: [Options; 6] = [
     Options {
         direct_primitives: true,
         small_int_bifs: Some(crate::rewrite::SmallIntBifs::MODEL),
+        ..Options::plain(false)
+    },
+    Options {
+        trim_live_regs: Some(crate::rewrite::TRIM_MODEL_OFFSET),
         ..Options::plain(false)
     },
     Options::all(false),
@@ -121,6 +126,7 @@ fn agree(a: &Run, b: &Run, stats: &[Rewritten], options: Options) -> Result<Agre
         agreement.trampolined_calls += s.trampolined_calls;
         agreement.inlined_bifs += s.inlined_bifs;
         agreement.small_int_calls += s.small_int_calls;
+        agreement.guarded_trims += s.guarded_trims;
     }
     if a.outcome == Outcome::OutOfFuel || b.outcome == Outcome::OutOfFuel {
         agreement.inconclusive = true;

@@ -99,6 +99,7 @@ pub fn iface_types() -> [u8; 77] {
             prim::CALL_EXT => 3,
             prim::SET_MODULE => 2,
             prim::BIF_ADD | prim::BIF_SUB | prim::BIF_BAND => 4,
+            prim::TRIM_LIVE_REGS => 7,
             n => [0, 1, 2, 3, 7, 8, 12][n as usize % 7],
         };
     }
@@ -265,6 +266,31 @@ impl Gen<'_, '_> {
                 return;
             }
             4 => (4 * u64::from(prim::PREEMPT), 1),
+            5 => {
+                // trim_live_regs as generated: a local (ctx, mostly) and a
+                // constant; now and then the process's extended x
+                // registers made non-empty, or empty again, first
+                let ext = u64::from(crate::rewrite::TRIM_MODEL_OFFSET);
+                match self.src.below(8) {
+                    0 => f.extend([
+                        I::LocalGet(0),
+                        I::LocalGet(0),
+                        I::I32Const(ext as i32),
+                        I::I32Add,
+                        I::I32Store(mem(ext)),
+                    ]),
+                    1 => f.extend([I::LocalGet(0), I::I32Const(0x5EED), I::I32Store(mem(ext))]),
+                    _ => {}
+                }
+                let local = if self.src.chance(220) {
+                    0
+                } else {
+                    SCRATCH + self.src.below(4)
+                };
+                f.extend([I::LocalGet(local), I::I32Const(self.src.below(16) as i32)]);
+                Self::primitive_call(f, 4 * u64::from(prim::TRIM_LIVE_REGS), self.types[7]);
+                return;
+            }
             _ => {
                 let n = loop {
                     let n = self.src.below(77);

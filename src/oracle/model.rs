@@ -70,6 +70,10 @@ pub mod prim {
     /// `'-'/2` and `'band'/2` (`rewrite::SmallIntBifs::MODEL`). On two
     /// small integers without overflow they only compute, as AtomVM's do,
     /// and are not logged; otherwise they log and act as any primitive.
+    /// `(ctx, live) -> ()`: AtomVM's `trim_live_regs`: does nothing, and
+    /// is not logged, when `ctx`'s extended x registers (the list at
+    /// `rewrite::TRIM_MODEL_OFFSET`) are empty; logs otherwise.
+    pub const TRIM_LIVE_REGS: u32 = 7;
     pub const BIF_ADD: u32 = 60;
     pub const BIF_SUB: u32 = 61;
     pub const BIF_BAND: u32 = 62;
@@ -226,6 +230,20 @@ fn primitive(
     let arg = |i: usize| args.get(i).copied().unwrap_or(0) as u32;
     if (alt, n) == (false, prim::GET_IMPORTED_BIF) {
         return get_imported_bif(caller, arg(0), arg(1), results);
+    }
+    if (alt, n) == (false, prim::TRIM_LIVE_REGS) {
+        let memory = caller
+            .data()
+            .memory
+            .ok_or_else(|| model_error("no memory"))?;
+        let list = u64::from(arg(0)) + u64::from(rewrite::TRIM_MODEL_OFFSET);
+        let next = u32::try_from(list)
+            .ok()
+            .and_then(|at| word(memory.data(&caller), at))
+            .ok_or_else(|| Error::from(wasmi::TrapCode::MemoryOutOfBounds))?;
+        if u64::from(next) == list {
+            return Ok(());
+        }
     }
     if let (false, Some(r)) = (alt, small_int_bif(n, arg(3), arg(4))) {
         if let Some(out) = results.first_mut() {
@@ -585,6 +603,12 @@ fn init_memory(store: &mut Store<State>, memory: Memory, sc: &Scenario) {
     for j in 0..NUM_BIFS {
         set_word(data, BIFS + 8 * j + 4, table_index(bif_entry(j), false));
     }
+    // The running process has no extended x registers (an empty list
+    // points at itself); the others have some.
+    let ext = rewrite::TRIM_MODEL_OFFSET;
+    set_word(data, CTX + ext, CTX + ext);
+    set_word(data, ALT_CTX + ext, DATA);
+    set_word(data, SCHED_CTX + ext, DATA + 4);
     for (i, v) in sc.x.iter().enumerate() {
         set_word(data, CTX + abi::CONTEXT_X as u32 + 4 * i as u32, *v);
     }

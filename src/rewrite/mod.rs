@@ -10,6 +10,7 @@
 //! | `primitives.rs` | primitive calls become imports bound to AtomVM's interface; the module drops its table import | [`Options::direct_primitives`] |
 //! | `exits.rs` | any other return to the loop gets a guarded `return_call_indirect` to the label it continues at | [`Options::computed_jumps`] (with tail calls) |
 //! | `bifs.rs` | a `get_imported_bif` call becomes the memory reads it makes | [`Options::imported_bifs`] (with AtomVM's layout) |
+//! | `trim.rs` | a `trim_live_regs` call is made only if the process has extended x registers | [`Options::trim_live_regs`] (with AtomVM's layout) |
 //! | `small_ints.rs` | a BIF call goes to an added function that answers `+`, `-`, `band` of small integers | [`Options::small_int_bifs`] (with AtomVM's BIFs, in a detached module) |
 //!
 //! A rewrite is decided per function, and per module, from what the
@@ -32,11 +33,13 @@ mod jumps;
 mod primitives;
 mod small_ints;
 mod trampolines;
+mod trim;
 
 pub use bifs::BifLayout;
 pub use primitives::INTERFACE_ENTRIES;
 pub use small_ints::{SmallIntBifs, CALL_TYPE as SMALL_INT_CALL_TYPE};
 pub use trampolines::TRAMPOLINES;
+pub use trim::MODEL_OFFSET as TRIM_MODEL_OFFSET;
 
 use crate::error::{Error, Result};
 use crate::limits;
@@ -70,6 +73,10 @@ pub struct Options {
     /// Answer `+`, `-` and `band` of small integers in the module, with
     /// AtomVM's BIFs (`None`: off, or they are not known).
     pub small_int_bifs: Option<SmallIntBifs>,
+    /// Make `trim_live_regs` calls only when the process has extended x
+    /// registers, with `offsetof(Context, extended_x_regs)` (`None`: off,
+    /// or it is not known).
+    pub trim_live_regs: Option<u32>,
 }
 
 impl Options {
@@ -82,6 +89,7 @@ impl Options {
             computed_jumps: false,
             imported_bifs: None,
             small_int_bifs: None,
+            trim_live_regs: None,
         }
     }
 
@@ -94,21 +102,23 @@ impl Options {
             computed_jumps: true,
             imported_bifs: Some(BifLayout::MODEL),
             small_int_bifs: Some(SmallIntBifs::MODEL),
+            trim_live_regs: Some(trim::MODEL_OFFSET),
         }
     }
 
-    /// The 32 combinations of the five rewrites (computed jumps take
-    /// effect only with tail calls; imported BIFs with the model's
-    /// layout; small-integer BIFs with the model's BIFs, in detached
-    /// modules), for tests.
+    /// The 64 combinations of the six rewrites (computed jumps take
+    /// effect only with tail calls; imported BIFs and trims with the
+    /// model's layout; small-integer BIFs with the model's BIFs, in
+    /// detached modules), for tests.
     pub fn every(shared_memory: bool) -> impl Iterator<Item = Options> {
-        (0..32u8).map(move |bits| Options {
+        (0..64u8).map(move |bits| Options {
             shared_memory,
             tail_calls: bits & 1 != 0,
             direct_primitives: bits & 2 != 0,
             computed_jumps: bits & 4 != 0,
             imported_bifs: (bits & 8 != 0).then_some(BifLayout::MODEL),
             small_int_bifs: (bits & 16 != 0).then_some(SmallIntBifs::MODEL),
+            trim_live_regs: (bits & 32 != 0).then_some(trim::MODEL_OFFSET),
         })
     }
 }
@@ -133,6 +143,8 @@ pub struct Rewritten {
     pub inlined_bifs: u32,
     /// BIF calls sent to the added function that answers small integers.
     pub small_int_calls: u32,
+    /// `trim_live_regs` calls made only with extended x registers.
+    pub guarded_trims: u32,
 }
 
 /// The memory import as the program's memory will satisfy it.
@@ -582,26 +594,64 @@ fn write_body(
                 inlined.unwrap_or_default()
             }
             Site::Primitive { .. } | Site::Computed { .. } => {
-                let Some(r) =
-                    plan.binding
-                        .replacement(&plan.prims, &site, p_is_interface, tail_calls)
-                else {
-                    return Ok(());
-                };
-                let mut ins = wasm_encoder::InstructionSink::new(&mut scratch);
-                if r.tail {
-                    ins.return_call(r.func);
-                } else {
-                    ins.call(r.func);
-                }
-                if let Some(s) = stats.as_deref_mut() {
-                    if r.direct {
-                        s.direct_calls += 1;
-                    } else {
-                        s.trampolined_calls += 1;
+                let r = plan
+                    .binding
+                    .replacement(&plan.prims, &site, p_is_interface, tail_calls);
+                // A `trim_live_regs` call behind its test (`trim.rs`), the
+                // call as it is or bound.
+                let trimmed = plan.opts.trim_live_regs.and_then(|offset| {
+                    let call = |out: &mut Vec<u8>| match (r, site) {
+                        (Some(r), Site::Primitive { start, .. }) => {
+                            // bound: the call alone; through a trampoline:
+                            // the pointer's load, then the call
+                            if !r.direct {
+                                out.extend_from_slice(wasm.get(start..r.from).unwrap_or_default());
+                            }
+                            wasm_encoder::InstructionSink::new(out).call(r.func);
+                        }
+                        (
+                            None,
+                            Site::Primitive {
+                                start, call_end, ..
+                            },
+                        ) => out.extend_from_slice(wasm.get(start..call_end).unwrap_or_default()),
+                        _ => {}
+                    };
+                    trim::guard(
+                        &mut scratch,
+                        offset,
+                        &plan.prims,
+                        &site,
+                        p_is_interface,
+                        call,
+                    )
+                });
+                if let Some(range) = trimmed {
+                    if let Some(s) = stats.as_deref_mut() {
+                        s.guarded_trims += 1;
+                        s.direct_calls += u32::from(r.is_some_and(|r| r.direct));
+                        s.trampolined_calls += u32::from(r.is_some_and(|r| !r.direct));
                     }
+                    range
+                } else {
+                    let Some(r) = r else {
+                        return Ok(());
+                    };
+                    let mut ins = wasm_encoder::InstructionSink::new(&mut scratch);
+                    if r.tail {
+                        ins.return_call(r.func);
+                    } else {
+                        ins.call(r.func);
+                    }
+                    if let Some(s) = stats.as_deref_mut() {
+                        if r.direct {
+                            s.direct_calls += 1;
+                        } else {
+                            s.trampolined_calls += 1;
+                        }
+                    }
+                    (r.from, r.to)
                 }
-                (r.from, r.to)
             }
             _ => return Ok(()),
         };

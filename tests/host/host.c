@@ -59,6 +59,20 @@ static BifImpl0 host_get_imported_bif(JITState *jit_state, uint32_t bif)
     return ((const struct Bif *) f)->bif0_ptr; /* base is the first member */
 }
 
+/* Entry 7 as AtomVM's jit_trim_live_regs: only a process with extended x
+ * registers has anything to trim (here: x[2] = live, and the list emptied),
+ * counting its calls. */
+int host_trim_calls;
+
+static void host_trim_live_regs(Context *ctx, uint32_t live)
+{
+    host_trim_calls++;
+    if (!list_is_empty(&ctx->extended_x_regs)) {
+        ctx->x[2] = live;
+        list_init(&ctx->extended_x_regs);
+    }
+}
+
 /* The one BIF of the host, import 2 of every module: x[0] * 2. */
 static term host_bif_double_x0(Context *ctx)
 {
@@ -114,6 +128,7 @@ const ModuleNativeInterface module_native_interface = {
     .schedule_next_cp = host_schedule_next_cp,
     .call_ext = host_call_ext,
     .test_set_module = host_set_module,
+    .jit_trim_live_regs = host_trim_live_regs,
     .get_imported_bif = host_get_imported_bif,
     .terminate_context = host_terminate_context,
     .past_the_end = { 0xDEADBEEF, 0xDEADBEEF, 0xDEADBEEF, 0xDEADBEEF, 0xDEADBEEF, 0xDEADBEEF, 0xDEADBEEF, 0xDEADBEEF },
@@ -204,6 +219,7 @@ void host_unload(Module *mod)
 void process_init(Process *p, Module *mod, int entry_label)
 {
     memset(p, 0, sizeof(*p));
+    list_init(&p->ctx.extended_x_regs);
     p->mod = mod;
     p->cont = (uintptr_t) entry_label + 1;
 }

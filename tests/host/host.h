@@ -32,6 +32,7 @@ typedef struct Process
 /* Calls of the host's get_imported_bif (interface entry 8). */
 extern int host_get_imported_bif_calls;
 extern int host_small_int_bif_calls;
+extern int host_trim_calls;
 
 /* An interface other than module_native_interface (see host.c). */
 extern const ModuleNativeInterface host_alt_interface;

@@ -662,6 +662,40 @@ static void test_imported_bifs_are_read_in_place(void)
     atomvm_wasm_jit_set_imported_bifs(true);
 }
 
+/* Label 1 calls trim_live_regs (entry 7) with live = 3 as AtomVM's
+ * generator does. The shim's probe finds the host's entry 7 leaving a
+ * context without extended x registers untouched, so the module calls it
+ * only when the process has some: then it trims (x[2] = 3) either way. */
+static void test_trims_are_made_only_with_extended_registers(void)
+{
+    CHECK(atomvm_wasm_jit_extended_x_regs_offset() == (int32_t) offsetof(Context, extended_x_regs),
+        "the shim's probe of entry 7 failed");
+    for (int on = 1; on >= 0; on--) {
+        atomvm_wasm_jit_set_trim_live_regs(on);
+        for (int extended = 0; extended <= 1; extended++) {
+            Module *m = load_stream("trim_call.stream", 46);
+            if (!m) continue;
+            Process p;
+            process_init(&p, m, 1);
+            struct ListHead reg;
+            if (extended) {
+                p.ctx.extended_x_regs.next = &reg;
+                p.ctx.extended_x_regs.prev = &reg;
+            }
+            host_trim_calls = 0;
+            process_run(&p, 100, 10);
+            int expected = on && !extended ? 0 : 1;
+            CHECK(p.done && p.ctx.x[1] == 5 && p.ctx.x[2] == (extended ? 3u : 0u),
+                "on=%d extended=%d: done=%d x1=%u x2=%u", on, extended, p.done, (unsigned) p.ctx.x[1],
+                (unsigned) p.ctx.x[2]);
+            CHECK(host_trim_calls == expected, "on=%d extended=%d: entry 7 called %d times, expected %d", on,
+                extended, host_trim_calls, expected);
+            host_unload(m);
+        }
+    }
+    atomvm_wasm_jit_set_trim_live_regs(true);
+}
+
 /* Label 1 calls import 3, the host's erlang:'+'/2, on x[0] and x[1] as
  * AtomVM's generator calls a GC BIF. The shim's probe finds the host's
  * three small-integer BIFs computing as AtomVM's, so the module answers
@@ -1168,6 +1202,7 @@ int main(int argc, char **argv)
     run("returns within a module skip the loop", test_returns_within_a_module_skip_the_loop);
     run("imported BIFs are read in place", test_imported_bifs_are_read_in_place);
     run("small-integer BIFs are answered in the module", test_small_int_bifs_are_answered_in_the_module);
+    run("trims are made only with extended x registers", test_trims_are_made_only_with_extended_registers);
     run("functions at the engine's limits still load", test_functions_at_the_engine_limits);
     run("a JavaScript exception leaves the runtime usable", test_a_javascript_exception_leaves_the_runtime_usable);
 #ifdef __EMSCRIPTEN_PTHREADS__

@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "globalcontext.h"
+#include "list.h"
 #include "term.h"
 
 typedef struct Context Context;
@@ -18,6 +19,8 @@ struct Context
     term *fr; /* 0x60 */
     term bs; /* 0x64 */
     size_t bs_offset; /* 0x68 */
+    /* What jit_trim_live_regs (entry 7) looks at first. */
+    struct ListHead extended_x_regs;
 };
 
 _Static_assert(offsetof(struct Context, e) == 0x14, "e");

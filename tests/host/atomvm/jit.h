@@ -36,7 +36,8 @@ struct ModuleNativeInterface
     /* 5: in AtomVM `allocate`; the test host uses it to switch module
      * without continuing anywhere: (ctx, jit_state, module_index) -> ctx. */
     Context *(*test_set_module)(Context *ctx, JITState *jit_state, int module_index);
-    void *entries_6_to_7[2];
+    void *entry_6;
+    void (*jit_trim_live_regs)(Context *ctx, uint32_t live); /* 7 */
     BifImpl0 (*get_imported_bif)(JITState *jit_state, uint32_t bif); /* 8 */
     void *entry_9;
     PrimitiveCtxState terminate_context; /* 10 */
