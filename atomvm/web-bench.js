@@ -74,7 +74,12 @@ async function runOnce(browser, port) {
       }
     }
   }
-  for (const s of Object.values(servers)) s.close();
+  // close() leaves busy keep-alive connections open (a worker's), which
+  // would keep node running after the results are out.
+  for (const s of Object.values(servers)) {
+    s.close();
+    s.closeAllConnections();
+  }
   await browser.close();
 
   // Node's medians from the bench stage, when it ran.

@@ -171,7 +171,10 @@ const READY = {
       `(upstream, no cache: ${median(results.ready.call['web-upstream'])} ms); ` +
       `with atomvmWasmJitCache: false, ${off.compiled} compiled`);
   }
-  for (const s of Object.values(servers)) s.close();
+  for (const s of Object.values(servers)) {
+    s.close();
+    s.closeAllConnections(); // busy keep-alive connections would keep node running
+  }
   await browser.close();
   fs.writeFileSync(out, JSON.stringify(results, null, 1));
   process.exitCode = failed ? 1 : 0;
