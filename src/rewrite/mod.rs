@@ -123,6 +123,46 @@ impl Options {
     }
 }
 
+impl Options {
+    /// No rewrite, each rewrite alone (with the one it needs: tail calls
+    /// for computed jumps, a detached module for small-integer BIFs), and
+    /// all of them: for the tests that load streams of megabytes, which
+    /// take too long under all 64 combinations of [`Options::every`].
+    pub fn each(shared_memory: bool) -> [Options; 8] {
+        let plain = Options::plain(shared_memory);
+        [
+            plain,
+            Options {
+                tail_calls: true,
+                ..plain
+            },
+            Options {
+                direct_primitives: true,
+                ..plain
+            },
+            Options {
+                tail_calls: true,
+                computed_jumps: true,
+                ..plain
+            },
+            Options {
+                imported_bifs: Some(BifLayout::MODEL),
+                ..plain
+            },
+            Options {
+                direct_primitives: true,
+                small_int_bifs: Some(SmallIntBifs::MODEL),
+                ..plain
+            },
+            Options {
+                trim_live_regs: Some(trim::MODEL_OFFSET),
+                ..plain
+            },
+            Options::all(shared_memory),
+        ]
+    }
+}
+
 /// What a rewrite did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Rewritten {
