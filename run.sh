@@ -131,9 +131,12 @@ build() {
 wasm_bytes_added() {
     local d=$B/size
     mkdir -p "$d"
-    emcc_quiet -O3 -pthread benches/size_main.c benches/size_stubs.c -o "$d/stubs.js" >&2
+    # A failed link must stop the bench: a stale or partial .wasm would be
+    # measured instead (a command substitution does not inherit set -e).
+    rm -f "$d"/*.wasm "$d"/*.js
+    emcc_quiet -O3 -pthread benches/size_main.c benches/size_stubs.c -o "$d/stubs.js" >&2 || return 1
     emcc_quiet -O3 -pthread benches/size_main.c benches/size_glue.c "$(lib_mt)" \
-        --js-library emscripten/atomvm_wasm_jit.js -sALLOW_TABLE_GROWTH -o "$d/lib.js" >&2
+        --js-library emscripten/atomvm_wasm_jit.js -sALLOW_TABLE_GROWTH -o "$d/lib.js" >&2 || return 1
     echo $(($(stat -c %s "$d/lib.wasm") - $(stat -c %s "$d/stubs.wasm")))
 }
 
@@ -146,7 +149,7 @@ bench() {
         -sINITIAL_MEMORY=64MB -sEXPORTED_RUNTIME_METHODS=addFunction \
         benches/bench.c tests/host/host.c c_shim/jit_stream_wasm_shim.c "$(lib_mt)" -o "$B/bench.js"
     local bytes
-    bytes=$(wasm_bytes_added)
+    bytes=$(wasm_bytes_added) || { echo "the size probe did not link" >&2; exit 1; }
     node "$B/bench.js" "$B/streams" "$ROOT/bench-results.json" "$bytes" "node $(node --version)"
     browser_deps
     web_build

@@ -9,3 +9,9 @@ bool atomvm_wasm_jit_imported_bif_layout(uint32_t *out)
     (void) out;
     return false;
 }
+bool atomvm_wasm_jit_small_int_bifs(uint32_t *out)
+{
+    (void) out;
+    return false;
+}
+int32_t atomvm_wasm_jit_extended_x_regs_offset(void) { return -1; }
