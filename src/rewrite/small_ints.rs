@@ -36,7 +36,7 @@
 //! pointers, no rewrite. The module gets the function only if it is
 //! detached (it has `ci.t4` to fall back on).
 
-use wasm_encoder::{BlockType, Function, ValType};
+use wasm_encoder::{BlockType, Function, InstructionSink, ValType};
 
 /// Table indices (function pointers) of AtomVM's small-integer BIFs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -66,15 +66,48 @@ pub const CALL_TYPE: u8 = 4;
 /// `term_is_integer`: the low four bits of a small integer.
 const INTEGER_TAG: i32 = 0xF;
 
+/// The added function's parameters and local.
+const A: u32 = 3;
+const B: u32 = 4;
+const P: u32 = 5;
+const R: u32 = 6;
+
+/// `+` (`add`) or `-`, if the pointer is `bif`: `R = a + b - 15` or `a - b
+/// + 15`, returned unless the C's operation overflows, which is when `(a ^
+/// R) & (b ^ R)` (for `+`) or `(a ^ b) & (a ^ R)` (for `-`) is negative.
+fn add_or_sub(ins: &mut InstructionSink<'_>, bif: u32, add: bool) {
+    ins.local_get(P)
+        .i32_const(bif as i32)
+        .i32_eq()
+        .if_(BlockType::Empty)
+        .local_get(A)
+        .local_get(B);
+    if add {
+        ins.i32_add().i32_const(INTEGER_TAG).i32_sub();
+    } else {
+        ins.i32_sub().i32_const(INTEGER_TAG).i32_add();
+    }
+    ins.local_tee(R).local_get(A).i32_xor();
+    if add {
+        ins.local_get(R).local_get(B).i32_xor();
+    } else {
+        ins.local_get(A).local_get(B).i32_xor();
+    }
+    ins.i32_and()
+        .i32_const(0)
+        .i32_ge_s()
+        .if_(BlockType::Empty)
+        .local_get(R)
+        .return_()
+        .end()
+        .end();
+}
+
 /// The added function's body (size-prefixed, as in the code section):
 /// parameters `(ctx, fail_label, live, arg1, arg2, pointer)`, the fast
 /// paths, then the call through trampoline function `t4` (a `return_call`
 /// if `tail`).
 pub fn function(bifs: SmallIntBifs, t4: u32, tail: bool) -> Vec<u8> {
-    const A: u32 = 3;
-    const B: u32 = 4;
-    const P: u32 = 5;
-    const R: u32 = 6;
     let mut f = Function::new([(1, ValType::I32)]);
     let mut ins = f.instructions();
     // Both small integers.
@@ -86,54 +119,8 @@ pub fn function(bifs: SmallIntBifs, t4: u32, tail: bool) -> Vec<u8> {
         .i32_const(INTEGER_TAG)
         .i32_eq()
         .if_(BlockType::Empty);
-    // +: R = a + b - 15; no overflow when ((a ^ R) & (b ^ R)) >= 0.
-    ins.local_get(P)
-        .i32_const(bifs.add as i32)
-        .i32_eq()
-        .if_(BlockType::Empty)
-        .local_get(A)
-        .local_get(B)
-        .i32_add()
-        .i32_const(INTEGER_TAG)
-        .i32_sub()
-        .local_tee(R)
-        .local_get(A)
-        .i32_xor()
-        .local_get(R)
-        .local_get(B)
-        .i32_xor()
-        .i32_and()
-        .i32_const(0)
-        .i32_ge_s()
-        .if_(BlockType::Empty)
-        .local_get(R)
-        .return_()
-        .end()
-        .end();
-    // -: R = a - b + 15; no overflow when ((a ^ b) & (a ^ R)) >= 0.
-    ins.local_get(P)
-        .i32_const(bifs.sub as i32)
-        .i32_eq()
-        .if_(BlockType::Empty)
-        .local_get(A)
-        .local_get(B)
-        .i32_sub()
-        .i32_const(INTEGER_TAG)
-        .i32_add()
-        .local_tee(R)
-        .local_get(A)
-        .i32_xor()
-        .local_get(A)
-        .local_get(B)
-        .i32_xor()
-        .i32_and()
-        .i32_const(0)
-        .i32_ge_s()
-        .if_(BlockType::Empty)
-        .local_get(R)
-        .return_()
-        .end()
-        .end();
+    add_or_sub(&mut ins, bifs.add, true);
+    add_or_sub(&mut ins, bifs.sub, false);
     // band: a & b.
     ins.local_get(P)
         .i32_const(bifs.band as i32)
