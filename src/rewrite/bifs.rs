@@ -32,7 +32,7 @@
 
 use super::analysis::Site;
 use super::mem;
-use super::primitives::{entry_of, PrimitiveFacts};
+use super::primitives::{generated_call, PrimitiveFacts};
 use wasm_encoder::InstructionSink;
 
 /// Interface entry `get_imported_bif`.
@@ -70,22 +70,8 @@ pub fn inline(
     site: &Site,
     p_is_interface: bool,
 ) -> Option<(usize, usize)> {
-    let Site::Primitive {
-        offset,
-        call_end,
-        ty,
-        args: Some(args),
-        ..
-    } = *site
-    else {
-        return None;
-    };
-    let wanted = p_is_interface
-        && entry_of(offset) == Some(GET_IMPORTED_BIF)
-        && facts.standard(ty) == Some(ENTRY_TYPE);
-    if !wanted {
-        return None;
-    }
+    let (args, call_end) =
+        generated_call(facts, site, p_is_interface, GET_IMPORTED_BIF, ENTRY_TYPE)?;
     let index_bytes = (args.value as u32).wrapping_mul(4);
     let mut ins = InstructionSink::new(out);
     ins.local_get(args.local)

@@ -30,7 +30,7 @@
 //! type S instead, which traps only if it is called, as the `call_indirect`
 //! would have.
 
-use super::analysis::{BodyFacts, Site};
+use super::analysis::{BodyFacts, LocalAndConst, Site};
 use crate::error::Result;
 use crate::limits;
 use crate::memory::Sink;
@@ -45,6 +45,34 @@ const NUM_STANDARD: usize = STANDARD_TYPES.len();
 /// Entry N of the interface if `offset` addresses one.
 pub(super) fn entry_of(offset: u64) -> Option<usize> {
     (offset.is_multiple_of(4) && offset / 4 < INTERFACE_ENTRIES).then_some((offset / 4) as usize)
+}
+
+/// If `site` calls interface entry `entry` as AtomVM's generator writes
+/// it, with standard type `ty`, two arguments pushed right before it (a
+/// `local.get` and an `i32.const`), in a function whose local 2 is the
+/// loop's interface (`p_is_interface`, so the entry is AtomVM's): those
+/// arguments and the end of the `call_indirect`. The rewrites that replace
+/// one entry's calls (`bifs.rs`, `trim.rs`) start here.
+pub(super) fn generated_call(
+    facts: &PrimitiveFacts,
+    site: &Site,
+    p_is_interface: bool,
+    entry: usize,
+    ty: u8,
+) -> Option<(LocalAndConst, usize)> {
+    let Site::Primitive {
+        offset,
+        call_end,
+        ty: site_ty,
+        args: Some(args),
+        ..
+    } = *site
+    else {
+        return None;
+    };
+    let wanted =
+        p_is_interface && entry_of(offset) == Some(entry) && facts.standard(site_ty) == Some(ty);
+    wanted.then_some((args, call_end))
 }
 
 /// What the pass learns about the module before deciding.

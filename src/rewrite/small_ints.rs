@@ -72,9 +72,10 @@ const B: u32 = 4;
 const P: u32 = 5;
 const R: u32 = 6;
 
-/// `+` (`add`) or `-`, if the pointer is `bif`: `R = a + b - 15` or `a - b
-/// + 15`, returned unless the C's operation overflows, which is when `(a ^
-/// R) & (b ^ R)` (for `+`) or `(a ^ b) & (a ^ R)` (for `-`) is negative.
+/// `+` (`add`) or `-`, if the pointer is `bif`: `R` is `a + b - 15` or
+/// `a - b + 15`, returned unless the C's operation overflows, which is when
+/// `(a ^ R) & (b ^ R)` (for `+`) or `(a ^ b) & (a ^ R)` (for `-`) is
+/// negative.
 fn add_or_sub(ins: &mut InstructionSink<'_>, bif: u32, add: bool) {
     ins.local_get(P)
         .i32_const(bif as i32)

@@ -32,7 +32,7 @@
 
 use super::analysis::Site;
 use super::mem;
-use super::primitives::{entry_of, PrimitiveFacts};
+use super::primitives::{generated_call, PrimitiveFacts};
 use wasm_encoder::{BlockType, InstructionSink};
 
 /// Interface entry `trim_live_regs`.
@@ -57,22 +57,7 @@ pub fn guard(
     p_is_interface: bool,
     call: impl FnOnce(&mut Vec<u8>),
 ) -> Option<(usize, usize)> {
-    let Site::Primitive {
-        offset: entry,
-        call_end,
-        ty,
-        args: Some(args),
-        ..
-    } = *site
-    else {
-        return None;
-    };
-    let wanted = p_is_interface
-        && entry_of(entry) == Some(TRIM_LIVE_REGS)
-        && facts.standard(ty) == Some(ENTRY_TYPE);
-    if !wanted {
-        return None;
-    }
+    let (args, call_end) = generated_call(facts, site, p_is_interface, TRIM_LIVE_REGS, ENTRY_TYPE)?;
     InstructionSink::new(out)
         .local_get(args.local)
         .i32_load(mem(u64::from(offset)))
