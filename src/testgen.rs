@@ -733,6 +733,38 @@ pub enum BifForm {
     Called,
 }
 
+/// A call of interface entry `entry` with `local.get first; i32.const
+/// value` as AtomVM's generator writes it, in type `ty` (`(i32, i32) ->
+/// ...`), or in `form`'s way not to: the constant from a local
+/// (`IndexInLocal`), a third argument 0 and the type one index up
+/// (`OtherType`). The other forms change the function around the call.
+fn entry_call(form: BifForm, first: u32, value: i32, entry: u32, ty: u32) -> Vec<I<'static>> {
+    let mut call = match form {
+        BifForm::IndexInLocal => vec![
+            I::I32Const(value),
+            I::LocalSet(4),
+            I::LocalGet(first),
+            I::LocalGet(4),
+        ],
+        _ => vec![I::LocalGet(first), I::I32Const(value)],
+    };
+    let ty = if form == BifForm::OtherType {
+        call.push(I::I32Const(0));
+        ty + 1
+    } else {
+        ty
+    };
+    call.extend([
+        I::LocalGet(2),
+        I::I32Load(mem(u64::from(entry) * 4)),
+        I::CallIndirect {
+            type_index: ty,
+            table_index: 0,
+        },
+    ]);
+    call
+}
+
 /// Import 2 of the module is a BIF `(ctx) -> term`: label 1 asks
 /// `get_imported_bif` (interface entry 8) for its function pointer, calls
 /// it with ctx, stores the result in x[1], and terminates. The
@@ -740,28 +772,8 @@ pub enum BifForm {
 /// the call must stay a call.
 pub fn bif_call(form: BifForm) -> ModuleSpec {
     // Pushes the BIF's result.
-    let mut ask: Vec<I<'static>> = match form {
-        BifForm::IndexInLocal => vec![
-            I::I32Const(2),
-            I::LocalSet(4),
-            I::LocalGet(1),
-            I::LocalGet(4),
-        ],
-        _ => vec![I::LocalGet(1), I::I32Const(2)],
-    };
-    let ty = if form == BifForm::OtherType {
-        ask.push(I::I32Const(0));
-        ty_ret(3)
-    } else {
-        ty_ret(2)
-    };
+    let mut ask = entry_call(form, 1, 2, prim::GET_IMPORTED_BIF, ty_ret(2));
     ask.extend([
-        I::LocalGet(2),
-        I::I32Load(mem(u64::from(prim::GET_IMPORTED_BIF) * 4)),
-        I::CallIndirect {
-            type_index: ty,
-            table_index: 0,
-        },
         I::LocalSet(3),
         I::LocalGet(0),
         I::LocalGet(3),
@@ -826,29 +838,7 @@ pub fn small_int_calls(pointers: &[u32], values: &[u32], at: u32) -> ModuleSpec 
 /// with a type of three arguments; local 2 written; the call in a function
 /// that label 1 `call`s), under each of which the call must stay as it is.
 pub fn trim_call(form: BifForm) -> ModuleSpec {
-    let mut call: Vec<I<'static>> = match form {
-        BifForm::IndexInLocal => vec![
-            I::I32Const(3),
-            I::LocalSet(4),
-            I::LocalGet(0),
-            I::LocalGet(4),
-        ],
-        _ => vec![I::LocalGet(0), I::I32Const(3)],
-    };
-    let ty = if form == BifForm::OtherType {
-        call.push(I::I32Const(0));
-        8
-    } else {
-        7
-    };
-    call.extend([
-        I::LocalGet(2),
-        I::I32Load(mem(7 * 4)),
-        I::CallIndirect {
-            type_index: ty,
-            table_index: 0,
-        },
-    ]);
+    let call = entry_call(form, 0, 3, 7, 7);
     let mut l1 = Body::new();
     if form == BifForm::WritesLocal2 {
         l1.ops(&[I::LocalGet(2), I::LocalSet(2)]);
