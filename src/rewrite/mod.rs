@@ -637,40 +637,22 @@ fn write_body(
                 let r = plan
                     .binding
                     .replacement(&plan.prims, &site, p_is_interface, tail_calls);
-                // A `trim_live_regs` call behind its test (`trim.rs`), the
-                // call as it is or bound.
+                // A `trim_live_regs` call behind its test (`trim.rs`); in a
+                // function whose local 2 is the interface the call is bound
+                // (or, in a module that keeps its table, left as it is).
+                let bound = r.map(|r| r.func);
                 let trimmed = plan.opts.trim_live_regs.and_then(|offset| {
-                    let call = |out: &mut Vec<u8>| match (r, site) {
-                        (Some(r), Site::Primitive { start, .. }) => {
-                            // bound: the call alone; through a trampoline:
-                            // the pointer's load, then the call
-                            if !r.direct {
-                                out.extend_from_slice(wasm.get(start..r.from).unwrap_or_default());
-                            }
-                            wasm_encoder::InstructionSink::new(out).call(r.func);
-                        }
-                        (
-                            None,
-                            Site::Primitive {
-                                start, call_end, ..
-                            },
-                        ) => out.extend_from_slice(wasm.get(start..call_end).unwrap_or_default()),
-                        _ => {}
+                    let call = trim::Call {
+                        bound,
+                        wasm,
+                        prims: &plan.prims,
                     };
-                    trim::guard(
-                        &mut scratch,
-                        offset,
-                        &plan.prims,
-                        &site,
-                        p_is_interface,
-                        call,
-                    )
+                    trim::guard(&mut scratch, offset, call, &site, p_is_interface)
                 });
                 if let Some(range) = trimmed {
                     if let Some(s) = stats.as_deref_mut() {
                         s.guarded_trims += 1;
-                        s.direct_calls += u32::from(r.is_some_and(|r| r.direct));
-                        s.trampolined_calls += u32::from(r.is_some_and(|r| !r.direct));
+                        s.direct_calls += u32::from(bound.is_some());
                     }
                     range
                 } else {

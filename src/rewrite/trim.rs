@@ -45,19 +45,31 @@ const ENTRY_TYPE: u8 = 7;
 /// model (`oracle::model`), for tests.
 pub const MODEL_OFFSET: u32 = 0x80;
 
+/// How a guarded call is made.
+pub struct Call<'a> {
+    /// The import it is bound to (entry 7 of a detached module), or `None`:
+    /// the call as it was, from the module's bytes `wasm`.
+    pub bound: Option<u32>,
+    pub wasm: &'a [u8],
+    pub prims: &'a PrimitiveFacts,
+}
+
 /// If `site` is a call of entry 7 to guard, the bytes it replaces
 /// (`[from, to)`: from its first argument to the end of the call), with
-/// the guarded call written into `out`; `call` writes the call itself
-/// (after the arguments).
+/// the guarded call written into `out`.
 pub fn guard(
     out: &mut Vec<u8>,
     offset: u32,
-    facts: &PrimitiveFacts,
+    call: Call<'_>,
     site: &Site,
     p_is_interface: bool,
-    call: impl FnOnce(&mut Vec<u8>),
 ) -> Option<(usize, usize)> {
-    let (args, call_end) = generated_call(facts, site, p_is_interface, TRIM_LIVE_REGS, ENTRY_TYPE)?;
+    let (args, call_end) =
+        generated_call(call.prims, site, p_is_interface, TRIM_LIVE_REGS, ENTRY_TYPE)?;
+    let Site::Primitive { start, .. } = *site else {
+        return None;
+    };
+    let original = call.wasm.get(start..call_end)?;
     InstructionSink::new(out)
         .local_get(args.local)
         .i32_load(mem(u64::from(offset)))
@@ -68,7 +80,12 @@ pub fn guard(
         .if_(BlockType::Empty)
         .local_get(args.local)
         .i32_const(args.value);
-    call(out);
+    match call.bound {
+        Some(func) => {
+            InstructionSink::new(out).call(func);
+        }
+        None => out.extend_from_slice(original),
+    }
     InstructionSink::new(out).end();
     Some((args.start, call_end))
 }
