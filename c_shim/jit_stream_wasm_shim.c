@@ -23,6 +23,11 @@
  *    in JIT modules for two small integers; given only if the term encoding
  *    is the one the runtime assumes and each BIF answers a probe of small
  *    integers as the runtime would.
+ *  - atomvm_wasm_jit_term_compare_known: whether the term encoding and
+ *    term_compare's answers are the ones the runtime assumes when it
+ *    answers comparisons of immediates in JIT modules; checked against
+ *    the headers and by probing the interface's entry with equal words and
+ *    small integers.
  *  - sys_get_cache_native_code / sys_set_cache_native_code: the native-code
  *    cache, keyed by the module's BEAM binary (Module.binary) and by this
  *    build of AtomVM (its version and JIT format version; the Rust side adds
@@ -183,6 +188,51 @@ bool atomvm_wasm_jit_small_int_bifs(uint32_t out[3])
     out[0] = (uint32_t) (uintptr_t) bif_erlang_add_2;
     out[1] = (uint32_t) (uintptr_t) bif_erlang_sub_2;
     out[2] = (uint32_t) (uintptr_t) bif_erlang_band_2;
+    return true;
+}
+
+bool atomvm_wasm_jit_term_compare_known(void)
+{
+    /* The runtime's fast paths: TermEquals, TermLessThan, TermGreaterThan
+     * are 1, 2, 4; a small integer has the low four bits 0xF and orders
+     * as its signed word; an atom has the low six bits 0xB. */
+    if (TermEquals != 1 || TermLessThan != 2 || TermGreaterThan != 4 || TERM_INTEGER_TAG != 0xF
+        || TERM_IMMED_TAG_MASK != 0xF || TERM_IMMED2_TAG_MASK != 0x3F || TERM_IMMED2_ATOM != 0xB
+        || sizeof(term) != 4 || term_from_atom_index(5) != (term) ((5 << 6) | 0xB)
+        || !term_is_atom(term_from_atom_index(5)) || term_is_integer(term_from_atom_index(5))) {
+        return false;
+    }
+    /* Equal words and small integers need neither the process nor the
+     * atom table: ctx->global is read only for atoms of two names. */
+    static Context probe;
+    static JITState state;
+    memset(&probe, 0, sizeof(probe));
+    memset(&state, 0, sizeof(state));
+    static const struct
+    {
+        avm_int_t a, b;
+        TermCompareResult result;
+    } ints[] = {
+        { 3, 4, TermLessThan },
+        { 4, 3, TermGreaterThan },
+        { -1, -2, TermGreaterThan },
+        { -0x8000000, 0x7FFFFFF, TermLessThan },
+        { 0x7FFFFFF, -0x8000000, TermGreaterThan },
+        { 7, 7, TermEquals },
+    };
+    for (int opts = 0; opts < 2; opts++) {
+        for (size_t i = 0; i < sizeof(ints) / sizeof(ints[0]); i++) {
+            if (module_native_interface.term_compare(&probe, &state, term_from_int(ints[i].a),
+                    term_from_int(ints[i].b), (TermCompareOpts) opts)
+                != ints[i].result) {
+                return false;
+            }
+        }
+        term atom = term_from_atom_index(5);
+        if (module_native_interface.term_compare(&probe, &state, atom, atom, (TermCompareOpts) opts) != TermEquals) {
+            return false;
+        }
+    }
     return true;
 }
 

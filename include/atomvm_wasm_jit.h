@@ -82,6 +82,11 @@ extern bool atomvm_wasm_jit_small_int_bifs(uint32_t *out);
 // list untouched; else -1.
 extern int32_t atomvm_wasm_jit_extended_x_regs_offset(void);
 
+// Defined by `c_shim/`: whether AtomVM's term encoding is the
+// one `compare.rs` assumes and the interface's `term_compare`
+// answered the shim's probe of equal words and small integers.
+extern bool atomvm_wasm_jit_term_compare_known(void);
+
 // Loads a JIT stream stored in a module file (spec section 5). Returns the
 // module's `native_code` handle, or NULL with a message.
 //
@@ -246,6 +251,12 @@ void atomvm_wasm_jit_set_small_int_bifs(bool on);
 // does something (default: yes; takes effect only in AtomVM, whose layout
 // the shim checks).
 void atomvm_wasm_jit_set_trim_live_regs(bool on);
+
+// Whether modules loaded from now on answer AtomVM's `term_compare` of
+// two equal words, two small integers, or two atoms compared before in
+// the module, without calling it (default: yes; takes effect only in
+// AtomVM, whose term encoding the shim checks).
+void atomvm_wasm_jit_set_immediate_compares(bool on);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -32,6 +32,7 @@ static WANT_COMPUTED_JUMPS: AtomicBool = AtomicBool::new(true);
 static WANT_IMPORTED_BIFS: AtomicBool = AtomicBool::new(true);
 static WANT_SMALL_INT_BIFS: AtomicBool = AtomicBool::new(true);
 static WANT_TRIM_LIVE_REGS: AtomicBool = AtomicBool::new(true);
+static WANT_IMMEDIATE_COMPARES: AtomicBool = AtomicBool::new(true);
 /// Whether the engine runs `return_call`: 0 not asked yet, 1 yes, 2 no.
 static TAIL_CALLS: AtomicU8 = AtomicU8::new(0);
 
@@ -74,6 +75,13 @@ pub fn set_trim_live_regs(on: bool) {
     WANT_TRIM_LIVE_REGS.store(on, Ordering::Relaxed);
 }
 
+/// Whether modules loaded from now on answer `term_compare` of equal
+/// words, small integers and atoms already compared themselves (when the
+/// shim knows AtomVM's term encoding). On by default.
+pub fn set_immediate_compares(on: bool) {
+    WANT_IMMEDIATE_COMPARES.store(on, Ordering::Relaxed);
+}
+
 /// Whether the engine supports tail calls, asked once.
 pub fn tail_calls_supported() -> bool {
     match TAIL_CALLS.load(Ordering::Relaxed) {
@@ -89,13 +97,14 @@ pub fn tail_calls_supported() -> bool {
 
 /// Rewrites the environment switches off: bit 0 tail calls, bit 1 direct
 /// primitives, bit 2 computed jumps, bit 3 imported BIFs, bit 4
-/// small-integer BIFs, bit 5 trims; bit 7 once asked.
+/// small-integer BIFs, bit 5 trims, bit 6 immediate comparisons; bit 7
+/// once asked.
 static SWITCHED_OFF: AtomicU8 = AtomicU8::new(0);
 
 /// The rewrites switched off by `ATOMVM_WASM_JIT_OFF` (node's environment,
 /// or the process's natively): a comma-separated list of `tail_calls`,
 /// `direct_primitives`, `computed_jumps`, `imported_bifs`,
-/// `small_int_bifs`, `trim_live_regs`. Read once.
+/// `small_int_bifs`, `trim_live_regs`, `immediate_compares`. Read once.
 fn switched_off() -> u8 {
     let v = SWITCHED_OFF.load(Ordering::Relaxed);
     if v & 0x80 != 0 {
@@ -111,6 +120,7 @@ fn switched_off() -> u8 {
             "imported_bifs" => 8,
             "small_int_bifs" => 16,
             "trim_live_regs" => 32,
+            "immediate_compares" => 64,
             _ => 0,
         };
     }
@@ -145,6 +155,9 @@ pub fn rewrite_options() -> crate::rewrite::Options {
         } else {
             None
         },
+        immediate_compares: WANT_IMMEDIATE_COMPARES.load(Ordering::Relaxed)
+            && off & 64 == 0
+            && imp::term_compare_known(),
     }
 }
 
@@ -194,6 +207,21 @@ mod imp {
         /// the interface's `trim_live_regs` left a probe with an empty
         /// list untouched; else -1.
         fn atomvm_wasm_jit_extended_x_regs_offset() -> i32;
+        /// Defined by `c_shim/`: whether AtomVM's term encoding is the
+        /// one `compare.rs` assumes and the interface's `term_compare`
+        /// answered the shim's probe of equal words and small integers.
+        fn atomvm_wasm_jit_term_compare_known() -> bool;
+    }
+
+    /// Whether `compare.rs`' facts hold in this AtomVM, asked of the shim
+    /// once.
+    pub fn term_compare_known() -> bool {
+        static KNOWN: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+        *KNOWN.get_or_init(|| {
+            // SAFETY: no arguments; the shim calls AtomVM's entry 11 on
+            // immediates with a probe context of its own.
+            unsafe { atomvm_wasm_jit_term_compare_known() }
+        })
     }
 
     /// Where AtomVM's `trim_live_regs` looks, asked of the shim once.
@@ -416,6 +444,12 @@ mod imp {
     /// Natively, the model's BIFs, so that the rewrite is exercised.
     pub fn small_int_bifs() -> Option<crate::rewrite::SmallIntBifs> {
         Some(crate::rewrite::SmallIntBifs::MODEL)
+    }
+
+    /// Natively, the model's `term_compare` is AtomVM's on immediates, so
+    /// that the rewrite is exercised.
+    pub fn term_compare_known() -> bool {
+        true
     }
 
     /// What V8 says of `wasm`: wasmparser's validator with the features

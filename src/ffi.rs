@@ -462,3 +462,12 @@ pub extern "C" fn atomvm_wasm_jit_set_small_int_bifs(on: bool) {
 pub extern "C" fn atomvm_wasm_jit_set_trim_live_regs(on: bool) {
     crate::engine::set_trim_live_regs(on)
 }
+
+/// Whether modules loaded from now on answer AtomVM's `term_compare` of
+/// two equal words, two small integers, or two atoms compared before in
+/// the module, without calling it (default: yes; takes effect only in
+/// AtomVM, whose term encoding the shim checks).
+#[unsafe(no_mangle)]
+pub extern "C" fn atomvm_wasm_jit_set_immediate_compares(on: bool) {
+    crate::engine::set_immediate_compares(on)
+}

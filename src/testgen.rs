@@ -255,6 +255,8 @@ pub struct ModuleSpec {
     pub exports: Vec<(String, ExportKind, u32)>,
     pub start: Option<u32>,
     pub bodies: Vec<Function>,
+    /// Immutable i32 globals the module defines (0: no global section).
+    pub globals: u32,
 }
 
 /// The 13 types of spec section 4 (`module::STANDARD_TYPES`), as
@@ -319,6 +321,7 @@ impl ModuleSpec {
                 .collect(),
             start: None,
             bodies,
+            globals: 0,
         }
     }
 
@@ -342,6 +345,18 @@ impl ModuleSpec {
             funcs.function(*ty);
         }
         module.section(&funcs);
+        if self.globals > 0 {
+            let mut globals = wasm_encoder::GlobalSection::new();
+            for i in 0..self.globals {
+                let ty = wasm_encoder::GlobalType {
+                    val_type: ValType::I32,
+                    mutable: false,
+                    shared: false,
+                };
+                globals.global(ty, &wasm_encoder::ConstExpr::i32_const(i as i32));
+            }
+            module.section(&globals);
+        }
         let mut exports = ExportSection::new();
         for (name, kind, index) in &self.exports {
             exports.export(name, *kind, *index);
@@ -900,6 +915,87 @@ pub fn bif2_call() -> ModuleSpec {
     ModuleSpec::standard(vec![stub(), l1.finish()])
 }
 
+/// Interface entry 11, AtomVM's `term_compare`.
+pub const TERM_COMPARE: u32 = 11;
+
+/// `term_compare(ctx, jit_state, a, b, opts)` as AtomVM's generator calls
+/// it (entry 11, standard type 4), with its arguments pushed by `a`, `b`
+/// and `opts`; in `form`'s way not to, the call must stay a call:
+/// `OtherType` adds a sixth argument 0 (type 5). `IndexInLocal` is not a
+/// condition here (the arguments may come from anywhere).
+fn compare_call(form: BifForm, a: &[I<'static>], b: &[I<'static>], opts: i32) -> Vec<I<'static>> {
+    let mut call = vec![I::LocalGet(0), I::LocalGet(1)];
+    call.extend_from_slice(a);
+    call.extend_from_slice(b);
+    call.push(I::I32Const(opts));
+    let ty = if form == BifForm::OtherType {
+        call.push(I::I32Const(0));
+        ty_ret(6)
+    } else {
+        ty_ret(5)
+    };
+    call.extend([
+        I::LocalGet(2),
+        I::I32Load(mem(u64::from(TERM_COMPARE) * 4)),
+        I::CallIndirect {
+            type_index: ty,
+            table_index: 0,
+        },
+    ]);
+    call
+}
+
+/// Label 1 makes the `term_compare` calls `(t, other, opts)` of
+/// `compares` in order, storing the answers at `at`, `at + 4`, ..., then
+/// terminates; in `form`'s way (see [`BifForm`]: `WritesLocal2`, `Called`
+/// and `OtherType` are conditions under which the calls must stay calls).
+pub fn compare_calls(form: BifForm, compares: &[(u32, u32, i32)], at: u32) -> ModuleSpec {
+    let mut calls = Vec::new();
+    for (i, &(a, b, opts)) in compares.iter().enumerate() {
+        calls.push(I::I32Const((at as usize + 4 * i) as i32));
+        calls.extend(compare_call(
+            form,
+            &[I::I32Const(a as i32)],
+            &[I::I32Const(b as i32)],
+            opts,
+        ));
+        calls.push(I::I32Store(mem(0)));
+    }
+    let mut l1 = Body::new();
+    if form == BifForm::WritesLocal2 {
+        l1.ops(&[I::LocalGet(2), I::LocalSet(2)]);
+    }
+    if form == BifForm::Called {
+        l1.ops(&[
+            I::LocalGet(0),
+            I::LocalGet(1),
+            I::LocalGet(2),
+            I::Call(2),
+            I::Drop,
+        ]);
+    } else {
+        l1.ops(&calls);
+    }
+    l1.tail_primitive(prim::TERMINATE_CONTEXT);
+    let mut bodies = vec![stub(), l1.finish()];
+    if form == BifForm::Called {
+        let mut l2 = Body::new();
+        l2.ops(&calls).ops(&[I::LocalGet(0), I::Return]);
+        bodies.push(l2.finish());
+    }
+    ModuleSpec::standard(bodies)
+}
+
+/// Label 1 stores `term_compare(ctx, jit_state, x[0], x[1], 1)` in x[1]
+/// and terminates (for the C test host).
+pub fn compare_x() -> ModuleSpec {
+    let x = |i: u64| [I::LocalGet(0), I::I32Load(mem(abi::CONTEXT_X + 4 * i))];
+    let mut l1 = Body::new();
+    l1.store_x(1, &compare_call(BifForm::Generated, &x(0), &x(1), 1))
+        .tail_primitive(prim::TERMINATE_CONTEXT);
+    ModuleSpec::standard(vec![stub(), l1.finish()])
+}
+
 /// Invalid modules that a rewrite once made valid: a memory import whose
 /// minimum exceeds its maximum, and a primitive call whose load claims an
 /// alignment of 16. Both must be refused whatever the rewrite options.
@@ -1024,6 +1120,7 @@ pub fn host_streams() -> Vec<(String, Vec<u8>)> {
         ("jump_dense.stream", stream_of(&jump_dense(120, 5000))),
         ("bif_call.stream", stream_of(&bif_call(BifForm::Generated))),
         ("bif2_call.stream", stream_of(&bif2_call())),
+        ("compare_x.stream", stream_of(&compare_x())),
         (
             "trim_call.stream",
             stream_of(&trim_call(BifForm::Generated)),

@@ -29,6 +29,7 @@ fn generated_programs_agree() {
             totals.inlined_bifs += a.inlined_bifs;
             totals.small_int_calls += a.small_int_calls;
             totals.guarded_trims += a.guarded_trims;
+            totals.compare_calls += a.compare_calls;
         }
     }
     eprintln!("{runs} comparisons ({inconclusive} inconclusive, {unloadable} scenarios unloadable): {totals:?}");
@@ -44,6 +45,81 @@ fn generated_programs_agree() {
         totals.guarded_trims > 0,
         "trim_live_regs calls were guarded"
     );
+    assert!(
+        totals.compare_calls > 0,
+        "term_compare calls went to the comparing function"
+    );
+}
+
+/// `term_compare` on equal words, small integers at the edges, atoms and
+/// other terms, every pair with `opts` 0 and 1; then cycles of 1 to 6
+/// pairs of atoms, three times over, so that the module's cache answers
+/// from each of its slots and forgets. The answers in memory, and the
+/// calls the model's `term_compare` logs for terms that are not
+/// immediates, must be the same with the calls sent to the module's
+/// function.
+#[test]
+fn immediate_compares_agree() {
+    let values = [
+        0xF,
+        0x1F,
+        0xFFFF_FFFF,
+        0x7FFF_FFFF,
+        0x8000_000F,
+        0x8000_001F, // small integers
+        0x0B,
+        0x4B,
+        0x8B,
+        0xCB,
+        0x7FFF_FFCB, // atoms
+        0x3B,
+        0x0,
+        0x1E,
+        0x8000_0000, // other terms
+    ];
+    let mut compares = Vec::new();
+    for opts in 0..2 {
+        for a in values {
+            for b in values {
+                compares.push((a, b, opts));
+            }
+        }
+    }
+    let atom = |i: u32| (i << 6) | 0xB;
+    for k in 1..=6u32 {
+        for round in 0..3 {
+            for i in 0..k {
+                compares.push((atom(i), atom(k + i * 7 + 1), round % 2));
+            }
+        }
+    }
+    let spec = atomvm_wasm_jit::testgen::compare_calls(
+        atomvm_wasm_jit::testgen::BifForm::Generated,
+        &compares,
+        model::DATA,
+    );
+    let scenario = model::Scenario {
+        streams: vec![atomvm_wasm_jit::testgen::stream_of(&spec)],
+        iface_types: gen::iface_types(),
+        entry_module: 0,
+        entry_label: 1,
+        x: [0; 16],
+        extra: [0; model::EXTRA_WORDS],
+        reductions: 100,
+        max_slices: 2,
+        fuel: 10_000_000,
+    };
+    let agreements = check(&scenario, "compares");
+    assert_eq!(agreements.len(), diff::OPTIONS.len());
+    for (a, o) in agreements.iter().zip(diff::OPTIONS) {
+        assert!(!a.inconclusive, "{o:?}");
+        let expected = if o.immediate_compares {
+            compares.len() as u32
+        } else {
+            0
+        };
+        assert_eq!(a.compare_calls, expected, "{o:?}");
+    }
 }
 
 /// `+`, `-` and `band` on small integers at the edges (0, 1, -1, the
@@ -137,7 +213,7 @@ fn fixture_functions_agree() {
             .map(|o| (*o, model::prepare(&streams, Some(*o)).unwrap()))
             .collect();
         let (mut compared, mut linked, mut returns, mut direct, mut events) = (0, 0, 0, 0, 0);
-        let (mut bifs, mut small, mut trims) = (0, 0, 0);
+        let (mut bifs, mut small, mut trims, mut compares) = (0, 0, 0, 0);
         for label in (1..n).step_by(step) {
             let mut src = gen::Source::seeded(u64::from(label));
             let scenario = atomvm_wasm_jit::oracle::fixture_scenario(&bytes, label, &mut src)
@@ -152,10 +228,11 @@ fn fixture_functions_agree() {
                 bifs = bifs.max(a.inlined_bifs);
                 small = small.max(a.small_int_calls);
                 trims = trims.max(a.guarded_trims);
+                compares = compares.max(a.compare_calls);
                 events += a.events;
             }
         }
-        eprintln!("{name}: {compared} comparisons, {events} events; {linked} jumps and {returns} exits linked, {direct} calls bound, {bifs} BIF calls read in place, {small} sent to the small-integer function, {trims} trims guarded");
+        eprintln!("{name}: {compared} comparisons, {events} events; {linked} jumps and {returns} exits linked, {direct} calls bound, {bifs} BIF calls read in place, {small} sent to the small-integer function, {trims} trims guarded, {compares} compares sent to the comparing function");
         assert!(compared > 0 && linked > 0 && direct > 0, "{name}");
     }
 }

@@ -373,3 +373,65 @@ fn a_trim_otherwise_stays_a_call() {
         }
     }
 }
+
+/// Calls of `term_compare` on immediates: equal words, small integers,
+/// atoms (twice each, so that the cache answers), and another term.
+fn compare_spec(form: BifForm, globals: u32) -> ModuleSpec {
+    let compares = [
+        (0x1F, 0x1F, 1),
+        (0x1F, 0xFFFF_FFFF, 0),
+        (0x4B, 0x8B, 1),
+        (0x4B, 0x8B, 0),
+        (0x4B, 0x1E, 1),
+    ];
+    let mut spec = testgen::compare_calls(form, &compares, model::DATA);
+    spec.globals = globals;
+    spec
+}
+
+#[test]
+fn compares_as_generated_go_to_the_comparing_function() {
+    let spec = compare_spec(BifForm::Generated, 0);
+    assert_eq!(prepared(&spec, ALL).module.compare_calls, 5);
+    let off = Options {
+        immediate_compares: false,
+        ..ALL
+    };
+    assert_eq!(prepared(&spec, off).module.compare_calls, 0, "switched off");
+    let (_, outcome) = run_agreeing_with(&[&spec], &[]);
+    assert_eq!(outcome, model::Outcome::Terminated);
+}
+
+#[test]
+fn compares_otherwise_stay_calls() {
+    for (form, globals, why) in [
+        (BifForm::WritesLocal2, 0, "local 2 may not be the interface"),
+        (BifForm::Called, 0, "a caller may pass anything as local 2"),
+        (BifForm::OtherType, 0, "entry 11 with another type"),
+        (BifForm::Generated, 2, "the module defines globals"),
+    ] {
+        let spec = compare_spec(form, globals);
+        for opts in options() {
+            assert_eq!(
+                prepared(&spec, opts).module.compare_calls,
+                0,
+                "{form:?}, {globals} globals: {why}"
+            );
+        }
+        let (_, outcome) = run_agreeing_with(&[&spec], &[]);
+        match form {
+            // The model's entry 11 has type (i32 x 5) -> i32: the call traps.
+            BifForm::OtherType => {
+                assert!(matches!(outcome, model::Outcome::Trap(_)), "{outcome:?}")
+            }
+            _ => assert_eq!(outcome, model::Outcome::Terminated, "{form:?}"),
+        }
+    }
+    // The module keeps its table: nothing to bind the call to.
+    let attached = Options {
+        direct_primitives: false,
+        ..ALL
+    };
+    let out = prepared(&compare_spec(BifForm::Generated, 0), attached).module;
+    assert_eq!((out.detached, out.compare_calls), (false, 0));
+}

@@ -37,12 +37,13 @@ pub struct Agreement {
     pub inlined_bifs: u32,
     pub small_int_calls: u32,
     pub guarded_trims: u32,
+    pub compare_calls: u32,
 }
 
 /// The options the rewritten side is tried with: each rewrite alone (inline
 /// returns with the tail calls they need) and all of them (memory not
 /// shared: wasmi has no threads).
-pub const OPTIONS: [Options; 7] = [
+pub const OPTIONS: [Options; 8] = [
     Options {
         tail_calls: true,
         ..Options::plain(false)
@@ -67,6 +68,11 @@ pub const OPTIONS: [Options; 7] = [
     },
     Options {
         trim_live_regs: Some(crate::rewrite::TRIM_MODEL_OFFSET),
+        ..Options::plain(false)
+    },
+    Options {
+        direct_primitives: true,
+        immediate_compares: true,
         ..Options::plain(false)
     },
     Options::all(false),
@@ -127,6 +133,7 @@ fn agree(a: &Run, b: &Run, stats: &[Rewritten], options: Options) -> Result<Agre
         agreement.inlined_bifs += s.inlined_bifs;
         agreement.small_int_calls += s.small_int_calls;
         agreement.guarded_trims += s.guarded_trims;
+        agreement.compare_calls += s.compare_calls;
     }
     if a.outcome == Outcome::OutOfFuel || b.outcome == Outcome::OutOfFuel {
         agreement.inconclusive = true;

@@ -100,6 +100,7 @@ pub fn iface_types() -> [u8; 77] {
             prim::SET_MODULE => 2,
             prim::BIF_ADD | prim::BIF_SUB | prim::BIF_BAND => 4,
             prim::TRIM_LIVE_REGS => 7,
+            prim::TERM_COMPARE => 4,
             n => [0, 1, 2, 3, 7, 8, 12][n as usize % 7],
         };
     }
@@ -210,6 +211,37 @@ impl Gen<'_, '_> {
         }
     }
 
+    /// A term for `term_compare`: one of a few small integers (at the
+    /// edges too) and atoms (more pairs than the module's cache holds), or
+    /// anything.
+    fn compared_term(&mut self, f: &mut Vec<I<'static>>) {
+        let pool = [
+            0xFu32,
+            0x1F,
+            0xFFFF_FFFF,
+            0x7FFF_FFFF,
+            0x8000_000F,
+            0x0B,
+            0x4B,
+            0x8B,
+            0xCB,
+            0x10B,
+            0x7FFF_FFCB,
+            0x3B, // nil
+        ];
+        match self.src.below(8) {
+            0 => self.expr(f, 2),
+            1 => {
+                // an atom computed at run time
+                self.expr(f, 2);
+                f.extend([I::I32Const(6), I::I32Shl, I::I32Const(0xB), I::I32Or]);
+            }
+            _ => f.push(I::I32Const(
+                pool[self.src.below(pool.len() as u32) as usize] as i32,
+            )),
+        }
+    }
+
     /// What to do with a call's results.
     fn results(&mut self, f: &mut Vec<I<'static>>, s: u8) {
         if crate::module::STANDARD_TYPES[s as usize].results.is_empty() {
@@ -266,6 +298,22 @@ impl Gen<'_, '_> {
                 return;
             }
             4 => (4 * u64::from(prim::PREEMPT), 1),
+            6 => {
+                // term_compare as generated: ctx, jit_state, two terms
+                // (immediates mostly: equal, small integers, atoms), opts
+                f.extend([I::LocalGet(0), I::LocalGet(1)]);
+                self.compared_term(f);
+                self.compared_term(f);
+                let opts = if self.src.chance(230) {
+                    self.src.below(2) as i32
+                } else {
+                    self.src.below(16) as i32
+                };
+                f.push(I::I32Const(opts));
+                Self::primitive_call(f, 4 * u64::from(prim::TERM_COMPARE), self.types[11]);
+                self.results(f, self.types[11]);
+                return;
+            }
             5 => {
                 // trim_live_regs as generated: a local (ctx, mostly) and a
                 // constant; now and then the process's extended x

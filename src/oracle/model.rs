@@ -74,6 +74,12 @@ pub mod prim {
     /// is not logged, when `ctx`'s extended x registers (the list at
     /// `rewrite::TRIM_MODEL_OFFSET`) are empty; logs otherwise.
     pub const TRIM_LIVE_REGS: u32 = 7;
+    /// `(ctx, jit_state, t, other, opts) -> result`: AtomVM's
+    /// `term_compare`. On equal words, two small integers and two atoms it
+    /// only computes (atoms in an order of the model's own, a function of
+    /// the two words) and is not logged; otherwise it logs and acts as any
+    /// primitive.
+    pub const TERM_COMPARE: u32 = 11;
     pub const BIF_ADD: u32 = 60;
     pub const BIF_SUB: u32 = 61;
     pub const BIF_BAND: u32 = 62;
@@ -104,6 +110,24 @@ pub fn small_int_bif(n: u32, a: u32, b: u32) -> Option<u32> {
         prim::BIF_SUB => x.checked_sub(y).map(|r| r as u32 | 0xF),
         prim::BIF_BAND => Some(a & b),
         _ => None,
+    }
+}
+
+/// What AtomVM's `term_compare` answers for `t` and `other` without
+/// effects, if it does: `TermEquals` (1) for equal words, `TermLessThan`
+/// (2) or `TermGreaterThan` (4) for two small integers (by value) and for
+/// two atoms (the model's names: an order that is not the words').
+pub fn immediate_compare(t: u32, other: u32) -> Option<u32> {
+    let order = |less: bool| if less { 2 } else { 4 };
+    if t == other {
+        Some(1)
+    } else if t & other & 0xF == 0xF {
+        Some(order((t as i32) < (other as i32)))
+    } else if t & 0x3F == 0xB && other & 0x3F == 0xB {
+        let name = |a: u32| ((a >> 6).wrapping_mul(0x9E37_79B1).rotate_left(7), a);
+        Some(order(name(t) < name(other)))
+    } else {
+        None
     }
 }
 
@@ -245,7 +269,16 @@ fn primitive(
             return Ok(());
         }
     }
-    if let (false, Some(r)) = (alt, small_int_bif(n, arg(3), arg(4))) {
+    let compared = if (alt, n, args.len()) == (false, prim::TERM_COMPARE, 5) {
+        immediate_compare(arg(2), arg(3))
+    } else {
+        None
+    };
+    if let Some(r) = compared.or(if alt {
+        None
+    } else {
+        small_int_bif(n, arg(3), arg(4))
+    }) {
         if let Some(out) = results.first_mut() {
             *out = Val::I32(r as i32);
         }

@@ -12,6 +12,7 @@
 //! | `bifs.rs` | a `get_imported_bif` call becomes the memory reads it makes | [`Options::imported_bifs`] (with AtomVM's layout) |
 //! | `trim.rs` | a `trim_live_regs` call is made only if the process has extended x registers | [`Options::trim_live_regs`] (with AtomVM's layout) |
 //! | `small_ints.rs` | a BIF call goes to an added function that answers `+`, `-`, `band` of small integers | [`Options::small_int_bifs`] (with AtomVM's BIFs, in a detached module) |
+//! | `compare.rs` | a `term_compare` call goes to an added function that answers equal words, small integers, and atoms it has seen | [`Options::immediate_compares`] (with AtomVM's encoding, in a detached module) |
 //!
 //! A rewrite is decided per function, and per module, from what the
 //! analysis proves; where it cannot prove the rewrite exact, or where the
@@ -28,6 +29,7 @@
 
 pub mod analysis;
 mod bifs;
+mod compare;
 mod exits;
 mod jumps;
 mod primitives;
@@ -77,6 +79,9 @@ pub struct Options {
     /// registers, with `offsetof(Context, extended_x_regs)` (`None`: off,
     /// or it is not known).
     pub trim_live_regs: Option<u32>,
+    /// Answer `term_compare` of equal words, small integers and atoms
+    /// already compared in the module (AtomVM's term encoding is known).
+    pub immediate_compares: bool,
 }
 
 impl Options {
@@ -90,6 +95,7 @@ impl Options {
             imported_bifs: None,
             small_int_bifs: None,
             trim_live_regs: None,
+            immediate_compares: false,
         }
     }
 
@@ -103,13 +109,16 @@ impl Options {
             imported_bifs: Some(BifLayout::MODEL),
             small_int_bifs: Some(SmallIntBifs::MODEL),
             trim_live_regs: Some(trim::MODEL_OFFSET),
+            immediate_compares: true,
         }
     }
 
     /// The 64 combinations of the six rewrites (computed jumps take
     /// effect only with tail calls; imported BIFs and trims with the
     /// model's layout; small-integer BIFs with the model's BIFs, in
-    /// detached modules), for tests.
+    /// detached modules), for tests. Immediate comparisons, which also add
+    /// a function to detached modules, go with small-integer BIFs: alone,
+    /// each is in [`Options::each`].
     pub fn every(shared_memory: bool) -> impl Iterator<Item = Options> {
         (0..64u8).map(move |bits| Options {
             shared_memory,
@@ -119,6 +128,7 @@ impl Options {
             imported_bifs: (bits & 8 != 0).then_some(BifLayout::MODEL),
             small_int_bifs: (bits & 16 != 0).then_some(SmallIntBifs::MODEL),
             trim_live_regs: (bits & 32 != 0).then_some(trim::MODEL_OFFSET),
+            immediate_compares: bits & 16 != 0,
         })
     }
 }
@@ -128,7 +138,7 @@ impl Options {
     /// for computed jumps, a detached module for small-integer BIFs), and
     /// all of them: for the tests that load streams of megabytes, which
     /// take too long under all 64 combinations of [`Options::every`].
-    pub fn each(shared_memory: bool) -> [Options; 8] {
+    pub fn each(shared_memory: bool) -> [Options; 9] {
         let plain = Options::plain(shared_memory);
         [
             plain,
@@ -158,6 +168,11 @@ impl Options {
                 trim_live_regs: Some(trim::MODEL_OFFSET),
                 ..plain
             },
+            Options {
+                direct_primitives: true,
+                immediate_compares: true,
+                ..plain
+            },
             Options::all(shared_memory),
         ]
     }
@@ -185,6 +200,9 @@ pub struct Rewritten {
     pub small_int_calls: u32,
     /// `trim_live_regs` calls made only with extended x registers.
     pub guarded_trims: u32,
+    /// `term_compare` calls sent to the added function that answers
+    /// immediates.
+    pub compare_calls: u32,
 }
 
 /// The memory import as the program's memory will satisfy it.
@@ -309,9 +327,22 @@ struct Plan<'a> {
     own_table: Option<u32>,
     /// Some `call_indirect` has standard type [`small_ints::CALL_TYPE`].
     bif_calls: bool,
-    /// The function added after the labels (`small_ints.rs`): its type and
-    /// its body, size-prefixed.
-    added: Option<(u32, Vec<u8>)>,
+    /// The functions added after the labels.
+    added: Added,
+}
+
+/// The functions added after the label functions (`small_ints.rs`,
+/// `compare.rs`), each with its type and its body, size-prefixed, and
+/// the globals they use.
+#[derive(Default)]
+struct Added {
+    functions: Vec<(u32, Vec<u8>)>,
+    /// Function index of `small_ints.rs`' function.
+    small_ints: Option<u32>,
+    /// Function index of `compare.rs`' function.
+    compare: Option<u32>,
+    /// The payload of the global section to add (`compare.rs`' cache).
+    globals: Option<Vec<u8>>,
 }
 
 impl Plan<'_> {
@@ -378,7 +409,7 @@ fn plan<'a>(wasm: &'a [u8], shape: &Shape<'_>, opts: Options, base: usize) -> Re
         defines_items: false,
         own_table: None,
         bif_calls: false,
-        added: None,
+        added: Added::default(),
     };
     for payload in module::parser().parse_all(wasm) {
         if let Payload::TableSection(_) | Payload::GlobalSection(_) | Payload::ElementSection(_) =
@@ -414,13 +445,13 @@ fn plan<'a>(wasm: &'a [u8], shape: &Shape<'_>, opts: Options, base: usize) -> Re
         .prims
         .binding(opts.direct_primitives, shape.types.len());
     plan.own_table = own_table(&plan);
-    plan.added = added_function(&plan);
+    plan.added = added_functions(&plan);
     if !size_bodies(&mut plan)? {
         // A body would exceed the engine's limit with renumbered calls
         // alone: keep the module's table and calls.
         plan.binding = Binding::none();
         plan.own_table = own_table(&plan);
-        plan.added = None;
+        plan.added = Added::default();
         if !size_bodies(&mut plan)? {
             return Err(Error::shape(
                 "a function body exceeds the engine's size limit",
@@ -439,20 +470,38 @@ fn own_table(plan: &Plan<'_>) -> Option<u32> {
     (wanted && any).then_some(u32::from(!plan.binding.detached))
 }
 
-/// The function `small_ints.rs` adds, if the module gets it: it has BIF
-/// calls and is detached (so it has `ci.t4`). One more function stays
-/// within the engine's limit: every function is an exported label, and
-/// exports are limited far below functions (checked at load).
-fn added_function(plan: &Plan<'_>) -> Option<(u32, Vec<u8>)> {
-    const _: () = assert!(limits::MAX_EXPORTS < limits::MAX_FUNCTIONS);
-    let bifs = plan.opts.small_int_bifs?;
+/// The functions the module gets, after its labels at `k + n`:
+/// `small_ints.rs`' if it has BIF calls and is detached (so it has
+/// `ci.t4`); `compare.rs`' if it binds entry 11 with its type and defines
+/// no globals. Two more functions stay within the engine's limit: every
+/// function is an exported label, and exports are limited far below
+/// functions (checked at load).
+fn added_functions(plan: &Plan<'_>) -> Added {
+    const _: () = assert!(limits::MAX_EXPORTS + 2 <= limits::MAX_FUNCTIONS);
     let b = &plan.binding;
+    let mut added = Added::default();
+    let mut next = plan.k() + plan.num_functions;
     let s = small_ints::CALL_TYPE;
-    if !(plan.bif_calls && b.detached && b.has_trampoline(s)) {
-        return None;
+    if let Some(bifs) = plan.opts.small_int_bifs {
+        if plan.bif_calls && b.detached && b.has_trampoline(s) {
+            let body = small_ints::function(bifs, b.trampoline_func(s), plan.opts.tail_calls);
+            added.functions.push((b.trampoline_type(s), body));
+            added.small_ints = Some(next);
+            next += 1;
+        }
     }
-    let body = small_ints::function(bifs, b.trampoline_func(s), plan.opts.tail_calls);
-    Some((b.trampoline_type(s), body))
+    let bound = b.bound_entry(compare::TERM_COMPARE, compare::ENTRY_TYPE);
+    let ty = plan.prims.type_of_standard(compare::ENTRY_TYPE);
+    if let (true, false, Some(entry), Some(ty)) =
+        (plan.opts.immediate_compares, plan.defines_items, bound, ty)
+    {
+        added
+            .functions
+            .push((ty, compare::function(entry, plan.opts.tail_calls)));
+        added.compare = Some(next);
+        added.globals = Some(compare::globals());
+    }
+    added
 }
 
 /// Whether a function's exits can get fast paths, given a table.
@@ -618,10 +667,11 @@ fn write_body(
                 (start, end)
             }
             Site::Computed { start, end, ty }
-                if plan.added.is_some()
+                if plan.added.small_ints.is_some()
                     && plan.prims.standard(ty) == Some(small_ints::CALL_TYPE) =>
             {
-                wasm_encoder::InstructionSink::new(&mut scratch).call(k + plan.num_functions);
+                let func = plan.added.small_ints.unwrap_or_default();
+                wasm_encoder::InstructionSink::new(&mut scratch).call(func);
                 if let Some(s) = stats.as_deref_mut() {
                     s.small_int_calls += 1;
                 }
@@ -659,13 +709,20 @@ fn write_body(
                     let Some(r) = r else {
                         return Ok(());
                     };
+                    // A `term_compare` call answered in the module (`compare.rs`).
+                    let compare = plan
+                        .added
+                        .compare
+                        .filter(|_| r.entry == Some((compare::TERM_COMPARE, compare::ENTRY_TYPE)));
+                    let func = compare.unwrap_or(r.func);
                     let mut ins = wasm_encoder::InstructionSink::new(&mut scratch);
                     if r.tail {
-                        ins.return_call(r.func);
+                        ins.return_call(func);
                     } else {
-                        ins.call(r.func);
+                        ins.call(func);
                     }
                     if let Some(s) = stats.as_deref_mut() {
+                        s.compare_calls += u32::from(compare.is_some());
                         if r.direct {
                             s.direct_calls += 1;
                         } else {
@@ -767,23 +824,26 @@ fn write_module<S: Sink>(
                 put_u32(sink, len.0 as u32)?;
                 write_exports(sink, n, k)?;
             }
-            Payload::FunctionSection(reader) if plan.added.is_some() => {
+            Payload::FunctionSection(reader) if !plan.added.functions.is_empty() => {
                 let range = at(reader.range().start)..at(reader.range().end);
                 let mut r = wasmparser::BinaryReader::new(&wasm[range.clone()], 0);
                 let count = r.read_var_u32().map_err(bad)?;
                 let entries = range.start + r.current_position()..range.end;
-                let ty = plan.added.as_ref().map_or(0, |a| a.0);
-                let total = count + 1;
+                let added = &plan.added.functions;
+                let total = count + added.len() as u32;
+                let types: usize = added.iter().map(|(ty, _)| leb_len(*ty)).sum();
                 sink.put(&[3])?;
-                put_u32(sink, (leb_len(total) + entries.len() + leb_len(ty)) as u32)?;
+                put_u32(sink, (leb_len(total) + entries.len() + types) as u32)?;
                 put_u32(sink, total)?;
                 copy(sink, wasm, entries)?;
-                put_u32(sink, ty)?;
+                for (ty, _) in added {
+                    put_u32(sink, *ty)?;
+                }
             }
             Payload::CodeSectionStart { count, .. } => {
-                let added = plan.added.as_ref().map(|a| a.1.as_slice());
-                let count = count + u32::from(added.is_some());
-                let mut len = leb_len(count) + added.map_or(0, <[u8]>::len);
+                let added = &plan.added.functions;
+                let count = count + added.len() as u32;
+                let mut len = leb_len(count) + added.iter().map(|(_, b)| b.len()).sum::<usize>();
                 for size in &plan.bodies {
                     let size = (size & !LINKED) as usize;
                     len += leb_len(size as u32) + size;
@@ -803,7 +863,7 @@ fn write_module<S: Sink>(
                     put_u32(sink, size)?;
                     write_body(sink, plan, body, f, planned & LINKED != 0, Some(stats))?;
                     if f + 1 == plan.num_functions {
-                        if let Some((_, added)) = &plan.added {
+                        for (_, added) in &plan.added.functions {
                             sink.put(added)?;
                         }
                     }
@@ -840,20 +900,19 @@ fn section_rank(id: u8) -> u8 {
 #[derive(Default)]
 struct AddedSections {
     table: bool,
+    globals: bool,
     elements: bool,
 }
 
 impl AddedSections {
-    /// Writes the added sections that come before rank `rank`.
+    /// Writes the added sections that come before rank `rank`, in the
+    /// module's order: table (4), globals (6), elements (9).
     fn write_before(&mut self, sink: &mut impl Sink, plan: &Plan<'_>, rank: u8) -> Result<()> {
-        let Some(table) = plan.own_table else {
-            return Ok(());
-        };
         if rank == 0 {
             return Ok(());
         }
         let n = plan.num_functions;
-        if !self.table && rank > 4 {
+        if let (false, true, Some(_)) = (self.table, rank > 4, plan.own_table) {
             // One funcref table of exactly n entries.
             let mut payload = vec![1, 0x70, 0x01];
             n.encode(&mut payload);
@@ -863,7 +922,13 @@ impl AddedSections {
             sink.put(&payload)?;
             self.table = true;
         }
-        if !self.elements && rank > 9 {
+        if let (false, true, Some(globals)) = (self.globals, rank > 6, &plan.added.globals) {
+            sink.put(&[6])?;
+            put_u32(sink, globals.len() as u32)?;
+            sink.put(globals)?;
+            self.globals = true;
+        }
+        if let (false, true, Some(table)) = (self.elements, rank > 9, plan.own_table) {
             // Label functions 0..n at 0.. of that table.
             let k = plan.k();
             let mut len = Counter::default();

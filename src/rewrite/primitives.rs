@@ -164,7 +164,7 @@ impl PrimitiveFacts {
     }
 
     /// The module type index of standard type `s`, if the module has one.
-    fn type_of_standard(&self, s: u8) -> Option<u32> {
+    pub(super) fn type_of_standard(&self, s: u8) -> Option<u32> {
         self.standard_of
             .iter()
             .position(|t| *t == Some(s))
@@ -208,6 +208,12 @@ impl Binding {
     /// Types appended to the type section.
     pub fn added_types(&self) -> u32 {
         self.trampolines.count_ones()
+    }
+
+    /// Function index of `p."N:S"`, if the module imports it.
+    pub(super) fn bound_entry(&self, n: usize, s: u8) -> Option<u32> {
+        let imported = self.entries.get(n).is_some_and(|m| m & (1 << s) != 0);
+        (self.detached && imported).then(|| self.primitive_func(n, s))
     }
 
     /// Function index of `p."N:S"`.
@@ -306,6 +312,7 @@ impl Binding {
                             func,
                             tail,
                             direct: true,
+                            entry: Some((n, s)),
                         })
                     }
                     _ => Some(self.trampolined(call, call_end, s)),
@@ -327,6 +334,7 @@ impl Binding {
             func: self.trampoline_func(s),
             tail: false,
             direct: false,
+            entry: None,
         }
     }
 }
@@ -341,4 +349,6 @@ pub struct Replacement {
     pub tail: bool,
     /// Bound to an interface entry (else a trampoline).
     pub direct: bool,
+    /// The entry and standard type bound, if `direct`.
+    pub entry: Option<(usize, u8)>,
 }

@@ -73,6 +73,25 @@ static void host_trim_live_regs(Context *ctx, uint32_t live)
     }
 }
 
+/* Entry 11 as AtomVM's term_compare on immediates: equal words are equal,
+ * small integers order by value, atoms by index (AtomVM: by name); other
+ * terms answer 0 here. It counts its calls. */
+int host_term_compare_calls;
+
+static TermCompareResult host_term_compare(Context *ctx, JITState *jit_state, term t, term other, TermCompareOpts opts)
+{
+    (void) ctx, (void) jit_state, (void) opts;
+    host_term_compare_calls++;
+    if (t == other) {
+        return TermEquals;
+    }
+    if ((term_is_integer(t) && term_is_integer(other)) || (term_is_atom(t) && term_is_atom(other))) {
+        bool less = term_is_atom(t) ? t < other : (avm_int_t) t < (avm_int_t) other;
+        return less ? TermLessThan : TermGreaterThan;
+    }
+    return TermCompareMemoryAllocFail;
+}
+
 /* The one BIF of the host, import 2 of every module: x[0] * 2. */
 static term host_bif_double_x0(Context *ctx)
 {
@@ -131,6 +150,7 @@ const ModuleNativeInterface module_native_interface = {
     .jit_trim_live_regs = host_trim_live_regs,
     .get_imported_bif = host_get_imported_bif,
     .terminate_context = host_terminate_context,
+    .term_compare = host_term_compare,
     .past_the_end = { 0xDEADBEEF, 0xDEADBEEF, 0xDEADBEEF, 0xDEADBEEF, 0xDEADBEEF, 0xDEADBEEF, 0xDEADBEEF, 0xDEADBEEF },
 };
 

@@ -33,6 +33,7 @@ typedef struct Process
 extern int host_get_imported_bif_calls;
 extern int host_small_int_bif_calls;
 extern int host_trim_calls;
+extern int host_term_compare_calls;
 
 /* An interface other than module_native_interface (see host.c). */
 extern const ModuleNativeInterface host_alt_interface;

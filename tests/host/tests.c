@@ -741,6 +741,52 @@ static void test_small_int_bifs_are_answered_in_the_module(void)
     atomvm_wasm_jit_set_small_int_bifs(true);
 }
 
+/* compare_x stores term_compare(ctx, jit_state, x[0], x[1], 1) in x[1],
+ * as AtomVM's generator calls it. The shim finds the host's entry 11
+ * answering equal words and small integers as AtomVM's, so the module
+ * answers them itself, and answers two atoms from its cache once the entry
+ * has answered them; the entry is called for anything else, for every
+ * case when the switch is off, and when the module keeps its table. One
+ * module, loaded once: the cache lives in its instance. */
+static void test_compares_of_immediates_are_answered_in_the_module(void)
+{
+    CHECK(atomvm_wasm_jit_term_compare_known(), "the shim's probe of term_compare failed");
+    static const struct
+    {
+        term a, b;
+        term answer;
+        bool called_when_on;
+    } cases[] = {
+        { 0x14F, 0x14F, 1, false }, /* equal words */
+        { 0xFFFFFFFF, 0x1F, 2, false }, /* -1 < 1 */
+        { 0x7FFFFFFF, 0x8000000F, 4, false }, /* the largest > the smallest */
+        { 0x4B, 0x8B, 2, true }, /* two atoms: the entry answers */
+        { 0x4B, 0x8B, 2, false }, /* the same atoms: the cache answers */
+        { 0x8B, 0x4B, 4, true }, /* the other way round: another pair */
+        { 0x14F, 0x4B, 0, true }, /* an integer and an atom */
+    };
+    for (int on = 1; on >= 0; on--) {
+        atomvm_wasm_jit_set_immediate_compares(on);
+        Module *m = load_stream("compare_x.stream", 47);
+        if (!m) continue;
+        for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+            host_term_compare_calls = 0;
+            Process p;
+            process_init(&p, m, 1);
+            p.ctx.x[0] = cases[i].a;
+            p.ctx.x[1] = cases[i].b;
+            process_run(&p, 100, 10);
+            CHECK(p.done && p.ctx.x[1] == cases[i].answer, "on=%d case %zu: done=%d x1=%#x, expected %#x", on, i,
+                p.done, (unsigned) p.ctx.x[1], (unsigned) cases[i].answer);
+            int expected = on && direct_primitives_on && !cases[i].called_when_on ? 0 : 1;
+            CHECK(host_term_compare_calls == expected, "on=%d case %zu: term_compare called %d times, expected %d", on,
+                i, host_term_compare_calls, expected);
+        }
+        host_unload(m);
+    }
+    atomvm_wasm_jit_set_immediate_compares(true);
+}
+
 /* Label 1 sets cp to its own label 3 and returns as AtomVM's generator does
  * (cp decoded into the continuation): with computed jumps (and tail calls)
  * label 3 runs in the same call from the loop, without them the loop calls
@@ -1206,6 +1252,7 @@ int main(int argc, char **argv)
     run("imported BIFs are read in place", test_imported_bifs_are_read_in_place);
     run("small-integer BIFs are answered in the module", test_small_int_bifs_are_answered_in_the_module);
     run("trims are made only with extended x registers", test_trims_are_made_only_with_extended_registers);
+    run("compares of immediates are answered in the module", test_compares_of_immediates_are_answered_in_the_module);
     run("functions at the engine's limits still load", test_functions_at_the_engine_limits);
     run("a JavaScript exception leaves the runtime usable", test_a_javascript_exception_leaves_the_runtime_usable);
 #ifdef __EMSCRIPTEN_PTHREADS__

@@ -41,7 +41,9 @@ struct ModuleNativeInterface
     BifImpl0 (*get_imported_bif)(JITState *jit_state, uint32_t bif); /* 8 */
     void *entry_9;
     PrimitiveCtxState terminate_context; /* 10 */
-    void *entries_11_to_76[66];
+    /* 11: AtomVM's term_compare. */
+    TermCompareResult (*term_compare)(Context *ctx, JITState *jit_state, term t, term other, TermCompareOpts opts);
+    void *entries_12_to_76[65];
     /* Not AtomVM's: words past the 77 entries, which the test host fills
      * with values that are not table indices. Only a call made through them
      * may read them (it traps, as call_indirect does). */
@@ -51,6 +53,7 @@ _Static_assert(offsetof(ModuleNativeInterface, past_the_end) == 77 * sizeof(void
 _Static_assert(offsetof(ModuleNativeInterface, call_ext) == 4 * 4, "call_ext");
 _Static_assert(offsetof(ModuleNativeInterface, get_imported_bif) == 8 * 4, "get_imported_bif");
 _Static_assert(offsetof(ModuleNativeInterface, terminate_context) == 10 * 4, "terminate_context");
+_Static_assert(offsetof(ModuleNativeInterface, term_compare) == 11 * 4, "term_compare");
 
 extern const ModuleNativeInterface module_native_interface;
 

@@ -11,6 +11,22 @@ typedef intptr_t avm_int_t;
 
 #define TERM_IMMED_TAG_MASK 0xF
 #define TERM_INTEGER_TAG 0xF
+#define TERM_IMMED2_TAG_MASK 0x3F
+#define TERM_IMMED2_ATOM 0xB
+
+typedef enum
+{
+    TermCompareNoOpts = 0,
+    TermCompareExact = 1
+} TermCompareOpts;
+
+typedef enum
+{
+    TermCompareMemoryAllocFail = 0,
+    TermEquals = 1,
+    TermLessThan = 2,
+    TermGreaterThan = 4
+} TermCompareResult;
 
 struct TestBinary
 {
@@ -27,4 +43,6 @@ static inline const char *term_binary_data(term t)
 static inline size_t term_binary_size(term t) { return ((const struct TestBinary *) (t & ~(uintptr_t) 0x3))->size; }
 static inline term term_from_int(int32_t v) { return ((uintptr_t) v << 4) | 0xF; }
 static inline bool term_is_integer(term t) { return (t & TERM_IMMED_TAG_MASK) == TERM_INTEGER_TAG; }
+static inline term term_from_atom_index(uint32_t i) { return ((term) i << 6) | TERM_IMMED2_ATOM; }
+static inline bool term_is_atom(term t) { return (t & TERM_IMMED2_TAG_MASK) == TERM_IMMED2_ATOM; }
 #endif
