@@ -257,7 +257,8 @@ suites() {
     suite_set wasm-jit
     # This library with each rewrite switched off in turn.
     local off
-    for off in tail_calls direct_primitives computed_jumps imported_bifs small_int_bifs trim_live_regs; do
+    for off in tail_calls direct_primitives computed_jumps imported_bifs small_int_bifs trim_live_regs \
+        immediate_compares stack_frames; do
         SUITE_LABEL="wasm-jit-no-$off" SUITE_ENV="ATOMVM_WASM_JIT_CACHE=off ATOMVM_WASM_JIT_OFF=$off" \
             suite_set wasm-jit
     done

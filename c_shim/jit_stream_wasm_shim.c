@@ -28,6 +28,11 @@
  *    answers comparisons of immediates in JIT modules; checked against
  *    the headers and by probing the interface's entry with equal words and
  *    small integers.
+ *  - atomvm_wasm_jit_heap_layout: where the heap's root fragment and top
+ *    are in a Context, and a fragment's next, so that the runtime can make
+ *    and drop stack frames in JIT modules when no garbage collection is
+ *    due; given only if the interface's allocate and deallocate made and
+ *    dropped a frame on a probe context exactly so.
  *  - sys_get_cache_native_code / sys_set_cache_native_code: the native-code
  *    cache, keyed by the module's BEAM binary (Module.binary) and by this
  *    build of AtomVM (its version and JIT format version; the Rust side adds
@@ -233,6 +238,50 @@ bool atomvm_wasm_jit_term_compare_known(void)
             return false;
         }
     }
+    return true;
+}
+
+bool atomvm_wasm_jit_heap_layout(uint32_t out[3])
+{
+    /* A process with a heap of 16 words, 2 used, no fragments, the stack
+     * at the end from word 12: allocate(3 words, 4 on the heap) must make
+     * the frame at word 8 with cp at word 11 and touch nothing else;
+     * deallocate(3) must take cp back from word 11 and e back to word 12. */
+    static Context probe, copy;
+    static HeapFragment root;
+    static term words[16];
+    static JITState state;
+    const term cp = (term) 0x12345670u, other_cp = (term) 0x7654320u;
+    memset(&probe, 0, sizeof(probe));
+    memset(&root, 0, sizeof(root));
+    memset(words, 0, sizeof(words));
+    list_init(&probe.extended_x_regs);
+    probe.heap.root = &root;
+    probe.heap.heap_start = words;
+    probe.heap.heap_ptr = words + 2;
+    probe.heap.heap_end = words + 16;
+    probe.e = words + 12;
+    probe.cp = cp;
+    memcpy(&copy, &probe, sizeof(probe));
+    if (!module_native_interface.allocate(&probe, &state, 3, 4, 0) || words[11] != cp) {
+        return false;
+    }
+    copy.e = words + 8;
+    if (memcmp(&copy, &probe, sizeof(probe)) != 0) {
+        return false;
+    }
+    words[11] = other_cp;
+    if (!module_native_interface.deallocate(&probe, &state, 3)) {
+        return false;
+    }
+    copy.e = words + 12;
+    copy.cp = other_cp;
+    if (memcmp(&copy, &probe, sizeof(probe)) != 0 || root.next != NULL) {
+        return false;
+    }
+    out[0] = (uint32_t) offsetof(Context, heap.root);
+    out[1] = (uint32_t) offsetof(Context, heap.heap_ptr);
+    out[2] = (uint32_t) offsetof(HeapFragment, next);
     return true;
 }
 

@@ -87,6 +87,12 @@ extern int32_t atomvm_wasm_jit_extended_x_regs_offset(void);
 // answered the shim's probe of equal words and small integers.
 extern bool atomvm_wasm_jit_term_compare_known(void);
 
+// Defined by `c_shim/`: `offsetof(Context, heap.root)`,
+// `offsetof(Context, heap.heap_ptr)` and `offsetof(HeapFragment,
+// next)`, if the interface's `allocate` and `deallocate` made and
+// dropped a frame on a probe context as expected.
+extern bool atomvm_wasm_jit_heap_layout(uint32_t *out);
+
 // Loads a JIT stream stored in a module file (spec section 5). Returns the
 // module's `native_code` handle, or NULL with a message.
 //
@@ -257,6 +263,12 @@ void atomvm_wasm_jit_set_trim_live_regs(bool on);
 // the module, without calling it (default: yes; takes effect only in
 // AtomVM, whose term encoding the shim checks).
 void atomvm_wasm_jit_set_immediate_compares(bool on);
+
+// Whether modules loaded from now on make and drop stack frames (AtomVM's
+// `allocate` and `deallocate`) without calling them when no garbage
+// collection is due (default: yes; takes effect only in AtomVM, whose
+// heap layout the shim checks).
+void atomvm_wasm_jit_set_stack_frames(bool on);
 
 #ifdef __cplusplus
 }  // extern "C"

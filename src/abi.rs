@@ -53,7 +53,7 @@ mod layout {
         JIT_STATE_REDUCTIONS
     );
 
-    const_assert_eq!(offset_of!(ContextPrefix, e), 0x14);
+    const_assert_eq!(offset_of!(ContextPrefix, e) as u64, CONTEXT_E);
     const_assert_eq!(offset_of!(ContextPrefix, x) as u64, CONTEXT_X);
     const_assert_eq!(offset_of!(ContextPrefix, cp) as u64, CONTEXT_CP);
     const_assert_eq!(offset_of!(ContextPrefix, fr), 0x60);
@@ -67,6 +67,7 @@ mod layout {
 pub const JIT_STATE_MODULE: u64 = 0x0;
 pub const JIT_STATE_CONTINUATION: u64 = 0x4;
 pub const JIT_STATE_REDUCTIONS: u64 = 0x8;
+pub const CONTEXT_E: u64 = 0x14;
 pub const CONTEXT_X: u64 = 0x18;
 pub const CONTEXT_CP: u64 = 0x5C;
 

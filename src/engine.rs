@@ -24,7 +24,7 @@ pub struct Placement {
 
 pub use imp::{register, release, thread_start, validate};
 
-use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU16, AtomicU8, Ordering};
 
 static WANT_TAIL_CALLS: AtomicBool = AtomicBool::new(true);
 static WANT_DIRECT_PRIMITIVES: AtomicBool = AtomicBool::new(true);
@@ -33,6 +33,7 @@ static WANT_IMPORTED_BIFS: AtomicBool = AtomicBool::new(true);
 static WANT_SMALL_INT_BIFS: AtomicBool = AtomicBool::new(true);
 static WANT_TRIM_LIVE_REGS: AtomicBool = AtomicBool::new(true);
 static WANT_IMMEDIATE_COMPARES: AtomicBool = AtomicBool::new(true);
+static WANT_STACK_FRAMES: AtomicBool = AtomicBool::new(true);
 /// Whether the engine runs `return_call`: 0 not asked yet, 1 yes, 2 no.
 static TAIL_CALLS: AtomicU8 = AtomicU8::new(0);
 
@@ -82,6 +83,13 @@ pub fn set_immediate_compares(on: bool) {
     WANT_IMMEDIATE_COMPARES.store(on, Ordering::Relaxed);
 }
 
+/// Whether modules loaded from now on make and drop stack frames
+/// themselves when no garbage collection is due (when the shim knows
+/// AtomVM's heap layout). On by default.
+pub fn set_stack_frames(on: bool) {
+    WANT_STACK_FRAMES.store(on, Ordering::Relaxed);
+}
+
 /// Whether the engine supports tail calls, asked once.
 pub fn tail_calls_supported() -> bool {
     match TAIL_CALLS.load(Ordering::Relaxed) {
@@ -97,21 +105,23 @@ pub fn tail_calls_supported() -> bool {
 
 /// Rewrites the environment switches off: bit 0 tail calls, bit 1 direct
 /// primitives, bit 2 computed jumps, bit 3 imported BIFs, bit 4
-/// small-integer BIFs, bit 5 trims, bit 6 immediate comparisons; bit 7
-/// once asked.
-static SWITCHED_OFF: AtomicU8 = AtomicU8::new(0);
+/// small-integer BIFs, bit 5 trims, bit 6 immediate comparisons, bit 7
+/// stack frames; [`ASKED`] once asked.
+const ASKED: u16 = 0x8000;
+static SWITCHED_OFF: AtomicU16 = AtomicU16::new(0);
 
 /// The rewrites switched off by `ATOMVM_WASM_JIT_OFF` (node's environment,
 /// or the process's natively): a comma-separated list of `tail_calls`,
 /// `direct_primitives`, `computed_jumps`, `imported_bifs`,
-/// `small_int_bifs`, `trim_live_regs`, `immediate_compares`. Read once.
-fn switched_off() -> u8 {
+/// `small_int_bifs`, `trim_live_regs`, `immediate_compares`,
+/// `stack_frames`. Read once.
+fn switched_off() -> u16 {
     let v = SWITCHED_OFF.load(Ordering::Relaxed);
-    if v & 0x80 != 0 {
+    if v & ASKED != 0 {
         return v;
     }
     let list = imp::env_var("ATOMVM_WASM_JIT_OFF").unwrap_or_default();
-    let mut mask = 0x80;
+    let mut mask = ASKED;
     for name in list.split(',').map(str::trim) {
         mask |= match name {
             "tail_calls" => 1,
@@ -121,6 +131,7 @@ fn switched_off() -> u8 {
             "small_int_bifs" => 16,
             "trim_live_regs" => 32,
             "immediate_compares" => 64,
+            "stack_frames" => 128,
             _ => 0,
         };
     }
@@ -158,6 +169,11 @@ pub fn rewrite_options() -> crate::rewrite::Options {
         immediate_compares: WANT_IMMEDIATE_COMPARES.load(Ordering::Relaxed)
             && off & 64 == 0
             && imp::term_compare_known(),
+        stack_frames: if WANT_STACK_FRAMES.load(Ordering::Relaxed) && off & 128 == 0 {
+            imp::heap_layout()
+        } else {
+            None
+        },
     }
 }
 
@@ -211,6 +227,29 @@ mod imp {
         /// one `compare.rs` assumes and the interface's `term_compare`
         /// answered the shim's probe of equal words and small integers.
         fn atomvm_wasm_jit_term_compare_known() -> bool;
+        /// Defined by `c_shim/`: `offsetof(Context, heap.root)`,
+        /// `offsetof(Context, heap.heap_ptr)` and `offsetof(HeapFragment,
+        /// next)`, if the interface's `allocate` and `deallocate` made and
+        /// dropped a frame on a probe context as expected.
+        fn atomvm_wasm_jit_heap_layout(out: *mut u32) -> bool;
+    }
+
+    /// AtomVM's heap layout for making frames, asked of the shim once.
+    pub fn heap_layout() -> Option<crate::rewrite::HeapLayout> {
+        static LAYOUT: std::sync::OnceLock<Option<crate::rewrite::HeapLayout>> =
+            std::sync::OnceLock::new();
+        *LAYOUT.get_or_init(|| {
+            let mut out = [0u32; 3];
+            // SAFETY: the shim writes three u32s at `out` and reads nothing
+            // of ours; it calls AtomVM's entries 5 and 9 on a probe of its
+            // own.
+            let known = unsafe { atomvm_wasm_jit_heap_layout(out.as_mut_ptr()) };
+            known.then_some(crate::rewrite::HeapLayout {
+                root: out[0],
+                heap_ptr: out[1],
+                next: out[2],
+            })
+        })
     }
 
     /// Whether `compare.rs`' facts hold in this AtomVM, asked of the shim
@@ -450,6 +489,11 @@ mod imp {
     /// that the rewrite is exercised.
     pub fn term_compare_known() -> bool {
         true
+    }
+
+    /// Natively, the model's heap layout, so that the rewrite is exercised.
+    pub fn heap_layout() -> Option<crate::rewrite::HeapLayout> {
+        Some(crate::rewrite::HeapLayout::MODEL)
     }
 
     /// What V8 says of `wasm`: wasmparser's validator with the features

@@ -471,3 +471,12 @@ pub extern "C" fn atomvm_wasm_jit_set_trim_live_regs(on: bool) {
 pub extern "C" fn atomvm_wasm_jit_set_immediate_compares(on: bool) {
     crate::engine::set_immediate_compares(on)
 }
+
+/// Whether modules loaded from now on make and drop stack frames (AtomVM's
+/// `allocate` and `deallocate`) without calling them when no garbage
+/// collection is due (default: yes; takes effect only in AtomVM, whose
+/// heap layout the shim checks).
+#[unsafe(no_mangle)]
+pub extern "C" fn atomvm_wasm_jit_set_stack_frames(on: bool) {
+    crate::engine::set_stack_frames(on)
+}

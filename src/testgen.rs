@@ -20,9 +20,9 @@ pub mod prim {
     pub const DO_RETURN: u32 = 1;
     pub const SCHEDULE_NEXT_CP: u32 = 2;
     pub const CALL_EXT: u32 = 4;
-    /// Entry 5 (`allocate` in AtomVM): the test host uses it as
+    /// Entry 70 (not AtomVM's): the test host uses it as
     /// `set_module(ctx, jit_state, module_index) -> ctx`.
-    pub const TEST_SET_MODULE: u32 = 5;
+    pub const TEST_SET_MODULE: u32 = 70;
     pub const GET_IMPORTED_BIF: u32 = 8;
     pub const TERMINATE_CONTEXT: u32 = 10;
 }
@@ -986,6 +986,80 @@ pub fn compare_calls(form: BifForm, compares: &[(u32, u32, i32)], at: u32) -> Mo
     ModuleSpec::standard(bodies)
 }
 
+/// Interface entries 5 and 9, AtomVM's `allocate` and `deallocate`.
+pub const ALLOCATE: u32 = 5;
+pub const DEALLOCATE: u32 = 9;
+
+/// A call of entry `entry` with `(ctx, jit_state, args...)` and standard
+/// type `(i32 × (2 + args)) -> i32`, as AtomVM's generator calls
+/// `allocate` and `deallocate`; `OtherType` adds an argument 0.
+fn frame_call(form: BifForm, entry: u32, args: &[i32]) -> Vec<I<'static>> {
+    let mut call = vec![I::LocalGet(0), I::LocalGet(1)];
+    call.extend(args.iter().map(|a| I::I32Const(*a)));
+    let mut params = 2 + args.len() as u32;
+    if form == BifForm::OtherType {
+        call.push(I::I32Const(0));
+        params += 1;
+    }
+    call.extend([
+        I::LocalGet(2),
+        I::I32Load(mem(u64::from(entry) * 4)),
+        I::CallIndirect {
+            type_index: ty_ret(params),
+            table_index: 0,
+        },
+    ]);
+    call
+}
+
+/// Label 1 makes a frame of `stack_need` words with `heap_need` words of
+/// heap (`allocate`, its answer in x[1]), stores `e` in x[2], sets `cp`
+/// to 0x770, drops the frame (`deallocate`, its answer in x[3]), and
+/// terminates: `cp` and `e` end as they started. In `form`'s way (see
+/// [`BifForm`]: `WritesLocal2`, `Called` and `OtherType` are conditions
+/// under which the calls must stay calls).
+pub fn frames(form: BifForm, stack_need: u32, heap_need: u32) -> ModuleSpec {
+    let s = stack_need as i32;
+    let mut calls = Vec::new();
+    let x = |i: u64, value: Vec<I<'static>>| {
+        let mut v = vec![I::LocalGet(0)];
+        v.extend(value);
+        v.push(I::I32Store(mem(abi::CONTEXT_X + 4 * i)));
+        v
+    };
+    calls.extend(x(1, frame_call(form, ALLOCATE, &[s, heap_need as i32, 1])));
+    calls.extend(x(2, vec![I::LocalGet(0), I::I32Load(mem(abi::CONTEXT_E))]));
+    calls.extend([
+        I::LocalGet(0),
+        I::I32Const(0x770),
+        I::I32Store(mem(abi::CONTEXT_CP)),
+    ]);
+    calls.extend(x(3, frame_call(form, DEALLOCATE, &[s])));
+    let mut l1 = Body::new();
+    if form == BifForm::WritesLocal2 {
+        l1.ops(&[I::LocalGet(2), I::LocalSet(2)]);
+    }
+    if form == BifForm::Called {
+        l1.ops(&[
+            I::LocalGet(0),
+            I::LocalGet(1),
+            I::LocalGet(2),
+            I::Call(2),
+            I::Drop,
+        ]);
+    } else {
+        l1.ops(&calls);
+    }
+    l1.tail_primitive(prim::TERMINATE_CONTEXT);
+    let mut bodies = vec![stub(), l1.finish()];
+    if form == BifForm::Called {
+        let mut l2 = Body::new();
+        l2.ops(&calls).ops(&[I::LocalGet(0), I::Return]);
+        bodies.push(l2.finish());
+    }
+    ModuleSpec::standard(bodies)
+}
+
 /// Label 1 stores `term_compare(ctx, jit_state, x[0], x[1], 1)` in x[1]
 /// and terminates (for the C test host).
 pub fn compare_x() -> ModuleSpec {
@@ -1121,6 +1195,10 @@ pub fn host_streams() -> Vec<(String, Vec<u8>)> {
         ("bif_call.stream", stream_of(&bif_call(BifForm::Generated))),
         ("bif2_call.stream", stream_of(&bif2_call())),
         ("compare_x.stream", stream_of(&compare_x())),
+        (
+            "frames.stream",
+            stream_of(&frames(BifForm::Generated, 2, 3)),
+        ),
         (
             "trim_call.stream",
             stream_of(&trim_call(BifForm::Generated)),

@@ -30,6 +30,7 @@ fn generated_programs_agree() {
             totals.small_int_calls += a.small_int_calls;
             totals.guarded_trims += a.guarded_trims;
             totals.compare_calls += a.compare_calls;
+            totals.frame_calls += a.frame_calls;
         }
     }
     eprintln!("{runs} comparisons ({inconclusive} inconclusive, {unloadable} scenarios unloadable): {totals:?}");
@@ -48,6 +49,10 @@ fn generated_programs_agree() {
     assert!(
         totals.compare_calls > 0,
         "term_compare calls went to the comparing function"
+    );
+    assert!(
+        totals.frame_calls > 0,
+        "allocate and deallocate calls went to the frame functions"
     );
 }
 
@@ -213,7 +218,7 @@ fn fixture_functions_agree() {
             .map(|o| (*o, model::prepare(&streams, Some(*o)).unwrap()))
             .collect();
         let (mut compared, mut linked, mut returns, mut direct, mut events) = (0, 0, 0, 0, 0);
-        let (mut bifs, mut small, mut trims, mut compares) = (0, 0, 0, 0);
+        let (mut bifs, mut small, mut trims, mut compares, mut frames) = (0, 0, 0, 0, 0);
         for label in (1..n).step_by(step) {
             let mut src = gen::Source::seeded(u64::from(label));
             let scenario = atomvm_wasm_jit::oracle::fixture_scenario(&bytes, label, &mut src)
@@ -229,10 +234,11 @@ fn fixture_functions_agree() {
                 small = small.max(a.small_int_calls);
                 trims = trims.max(a.guarded_trims);
                 compares = compares.max(a.compare_calls);
+                frames = frames.max(a.frame_calls);
                 events += a.events;
             }
         }
-        eprintln!("{name}: {compared} comparisons, {events} events; {linked} jumps and {returns} exits linked, {direct} calls bound, {bifs} BIF calls read in place, {small} sent to the small-integer function, {trims} trims guarded, {compares} compares sent to the comparing function");
+        eprintln!("{name}: {compared} comparisons, {events} events; {linked} jumps and {returns} exits linked, {direct} calls bound, {bifs} BIF calls read in place, {small} sent to the small-integer function, {trims} trims guarded, {compares} compares sent to the comparing function, {frames} frames made in the module");
         assert!(compared > 0 && linked > 0 && direct > 0, "{name}");
     }
 }

@@ -435,3 +435,54 @@ fn compares_otherwise_stay_calls() {
     let out = prepared(&compare_spec(BifForm::Generated, 0), attached).module;
     assert_eq!((out.detached, out.compare_calls), (false, 0));
 }
+
+#[test]
+fn frames_as_generated_go_to_the_frame_functions() {
+    let spec = testgen::frames(BifForm::Generated, 2, 3);
+    assert_eq!(prepared(&spec, ALL).module.frame_calls, 2);
+    let off = Options {
+        stack_frames: None,
+        ..ALL
+    };
+    assert_eq!(prepared(&spec, off).module.frame_calls, 0, "switched off");
+    // Made and dropped (both answer true), in the module or by the model's
+    // entries, alike.
+    let (x1, outcome) = run_agreeing_with(&[&spec], &[]);
+    assert_eq!((x1, outcome), (1, model::Outcome::Terminated));
+    // Frames the module leaves to the C: too many words of stack, of heap.
+    for (s, h) in [(0x1_0000, 0), (0, 0x100_0000)] {
+        let spec = testgen::frames(BifForm::Generated, s, h);
+        run_agreeing_with(&[&spec], &[]);
+    }
+}
+
+#[test]
+fn frames_otherwise_stay_calls() {
+    for (form, why) in [
+        (BifForm::WritesLocal2, "local 2 may not be the interface"),
+        (BifForm::Called, "a caller may pass anything as local 2"),
+        (BifForm::OtherType, "entries 5 and 9 with other types"),
+    ] {
+        let spec = testgen::frames(form, 2, 3);
+        for opts in options() {
+            assert_eq!(
+                prepared(&spec, opts).module.frame_calls,
+                0,
+                "{form:?}: {why}"
+            );
+        }
+        let (_, outcome) = run_agreeing_with(&[&spec], &[]);
+        match form {
+            BifForm::OtherType => {
+                assert!(matches!(outcome, model::Outcome::Trap(_)), "{outcome:?}")
+            }
+            _ => assert_eq!(outcome, model::Outcome::Terminated, "{form:?}"),
+        }
+    }
+    let attached = Options {
+        direct_primitives: false,
+        ..ALL
+    };
+    let out = prepared(&testgen::frames(BifForm::Generated, 2, 3), attached).module;
+    assert_eq!((out.detached, out.frame_calls), (false, 0));
+}

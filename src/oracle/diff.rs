@@ -38,12 +38,13 @@ pub struct Agreement {
     pub small_int_calls: u32,
     pub guarded_trims: u32,
     pub compare_calls: u32,
+    pub frame_calls: u32,
 }
 
 /// The options the rewritten side is tried with: each rewrite alone (inline
 /// returns with the tail calls they need) and all of them (memory not
 /// shared: wasmi has no threads).
-pub const OPTIONS: [Options; 8] = [
+pub const OPTIONS: [Options; 9] = [
     Options {
         tail_calls: true,
         ..Options::plain(false)
@@ -73,6 +74,11 @@ pub const OPTIONS: [Options; 8] = [
     Options {
         direct_primitives: true,
         immediate_compares: true,
+        ..Options::plain(false)
+    },
+    Options {
+        direct_primitives: true,
+        stack_frames: Some(crate::rewrite::HeapLayout::MODEL),
         ..Options::plain(false)
     },
     Options::all(false),
@@ -134,6 +140,7 @@ fn agree(a: &Run, b: &Run, stats: &[Rewritten], options: Options) -> Result<Agre
         agreement.small_int_calls += s.small_int_calls;
         agreement.guarded_trims += s.guarded_trims;
         agreement.compare_calls += s.compare_calls;
+        agreement.frame_calls += s.frame_calls;
     }
     if a.outcome == Outcome::OutOfFuel || b.outcome == Outcome::OutOfFuel {
         agreement.inconclusive = true;

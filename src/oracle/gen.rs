@@ -100,7 +100,8 @@ pub fn iface_types() -> [u8; 77] {
             prim::SET_MODULE => 2,
             prim::BIF_ADD | prim::BIF_SUB | prim::BIF_BAND => 4,
             prim::TRIM_LIVE_REGS => 7,
-            prim::TERM_COMPARE => 4,
+            prim::TERM_COMPARE | prim::ALLOCATE => 4,
+            prim::DEALLOCATE => 2,
             n => [0, 1, 2, 3, 7, 8, 12][n as usize % 7],
         };
     }
@@ -279,7 +280,7 @@ impl Gen<'_, '_> {
     /// control (or one switching module, or preempting), sometimes past the
     /// interface, misaligned, or with a type the entry does not have.
     fn primitive(&mut self, f: &mut Vec<I<'static>>) {
-        let (offset, s) = match self.src.below(10) {
+        let (offset, s) = match self.src.below(12) {
             0 => (
                 model::EXTRA as u64 - model::IFACE as u64
                     + 4 * u64::from(self.src.below(EXTRA_WORDS as u32)),
@@ -298,6 +299,55 @@ impl Gen<'_, '_> {
                 return;
             }
             4 => (4 * u64::from(prim::PREEMPT), 1),
+            7 => {
+                // allocate or deallocate as generated: constants, mostly
+                // small; a frame of 2^16 words or more, a heap need of 2^24
+                // or more, are the C's to make
+                f.extend([I::LocalGet(0), I::LocalGet(1)]);
+                let word = |src: &mut Source<'_>| match src.below(16) {
+                    0 => [
+                        0xFFFF,
+                        0x1_0000,
+                        0xFF_FFFF,
+                        0x100_0000,
+                        0x3FFF_FFFF,
+                        u32::MAX,
+                    ][src.below(6) as usize] as i32,
+                    _ => src.below(24) as i32,
+                };
+                let (n, s) = if self.src.chance(128) {
+                    f.push(I::I32Const(word(self.src)));
+                    f.push(I::I32Const(word(self.src)));
+                    f.push(I::I32Const(self.src.below(16) as i32));
+                    (prim::ALLOCATE, self.types[5])
+                } else {
+                    f.push(I::I32Const(word(self.src)));
+                    (prim::DEALLOCATE, self.types[9])
+                };
+                Self::primitive_call(f, 4 * u64::from(n), s);
+                self.results(f, s);
+                return;
+            }
+            8 => {
+                // the process's heap: fragments or none (the root at a
+                // word that is 0 or not), its top and its stack moved
+                let (root, top, e) = (
+                    [0, 4, DATA + 4 * self.src.below(8)][self.src.below(3) as usize],
+                    DATA + 4 * self.src.below(DATA_LEN / 4),
+                    DATA + 4 * self.src.below(DATA_LEN / 4 + 1),
+                );
+                let heap = crate::rewrite::HeapLayout::MODEL;
+                for (at, v) in [
+                    (u64::from(heap.root), root),
+                    (u64::from(heap.heap_ptr), top),
+                    (abi::CONTEXT_E, e),
+                ] {
+                    if self.src.chance(160) {
+                        f.extend([I::LocalGet(0), I::I32Const(v as i32), I::I32Store(mem(at))]);
+                    }
+                }
+                return;
+            }
             6 => {
                 // term_compare as generated: ctx, jit_state, two terms
                 // (immediates mostly: equal, small integers, atoms), opts

@@ -57,8 +57,17 @@ pub mod prim {
     pub const DO_RETURN: u32 = 1;
     pub const SCHEDULE_NEXT_CP: u32 = 2;
     pub const CALL_EXT: u32 = 4;
-    /// `(ctx, jit_state, module_index) -> ctx`: switches module only.
-    pub const SET_MODULE: u32 = 5;
+    /// `(ctx, jit_state, module_index) -> ctx`: switches module only (not
+    /// AtomVM's; entry 70 as the test host uses it).
+    pub const SET_MODULE: u32 = 70;
+    /// `(ctx, jit_state, stack_need, heap_need, live) -> bool` and `(ctx,
+    /// jit_state, n_words) -> bool`: AtomVM's `allocate` and
+    /// `deallocate` with the model's heap (`rewrite::HeapLayout::MODEL`).
+    /// When no garbage collection is due they only make or drop the frame,
+    /// with wasm32's arithmetic, and are not logged; otherwise they log and
+    /// act as any primitive.
+    pub const ALLOCATE: u32 = 5;
+    pub const DEALLOCATE: u32 = 9;
     /// `(jit_state, i) -> function pointer`: reads memory only, as
     /// AtomVM's does (`rewrite::BifLayout::MODEL`), and is not logged:
     /// nothing observable tells its calls apart from the reads.
@@ -129,6 +138,41 @@ pub fn immediate_compare(t: u32, other: u32) -> Option<u32> {
     } else {
         None
     }
+}
+
+/// What AtomVM's `allocate` (`deallocate` if `n_words` is given) does
+/// when no garbage collection is due, in `data`: `Ok(true)` if it did it,
+/// `Ok(false)` if a collection is due, an error where wasm would trap.
+fn frame(data: &mut [u8], ctx: u32, args: &[i64], n_words: bool) -> Result<bool, Error> {
+    let oob = || Error::from(wasmi::TrapCode::MemoryOutOfBounds);
+    let read = |data: &[u8], at: u32| word(data, at).ok_or_else(oob);
+    let arg = |i: usize| args.get(i).copied().unwrap_or(0) as u32;
+    let layout = rewrite::HeapLayout::MODEL;
+    let (e_at, cp_at) = (ctx.wrapping_add(0x14), ctx.wrapping_add(0x5C));
+    let root = read(data, ctx.wrapping_add(layout.root))?;
+    if read(data, root.wrapping_add(layout.next))? != 0 {
+        return Ok(false);
+    }
+    let e = read(data, e_at)?;
+    if n_words {
+        let n = arg(2);
+        let cp = read(data, e.wrapping_add(n.wrapping_mul(4)))?;
+        set_word(data, cp_at, cp).ok_or_else(oob)?;
+        let e = e.wrapping_add(n.wrapping_add(1).wrapping_mul(4));
+        set_word(data, e_at, e).ok_or_else(oob)?;
+        return Ok(true);
+    }
+    let (s, h) = (arg(2), arg(3));
+    let heap_ptr = read(data, ctx.wrapping_add(layout.heap_ptr))?;
+    let frame = s.wrapping_add(1).wrapping_mul(4);
+    if heap_ptr.wrapping_add(h.wrapping_mul(4)) > e.wrapping_sub(frame) {
+        return Ok(false);
+    }
+    let e = e.wrapping_sub(frame);
+    let cp = read(data, cp_at)?;
+    set_word(data, e.wrapping_add(s.wrapping_mul(4)), cp).ok_or_else(oob)?;
+    set_word(data, e_at, e).ok_or_else(oob)?;
+    Ok(true)
 }
 
 /// Table index of model primitive `n` (`alt`: of the other interface).
@@ -266,6 +310,24 @@ fn primitive(
             .and_then(|at| word(memory.data(&caller), at))
             .ok_or_else(|| Error::from(wasmi::TrapCode::MemoryOutOfBounds))?;
         if u64::from(next) == list {
+            return Ok(());
+        }
+    }
+    let frame_entry = match (alt, n, args.len()) {
+        (false, prim::ALLOCATE, 5) => Some(false),
+        (false, prim::DEALLOCATE, 3) => Some(true),
+        _ => None,
+    };
+    if let Some(n_words) = frame_entry {
+        let memory = caller
+            .data()
+            .memory
+            .ok_or_else(|| model_error("no memory"))?;
+        let ctx = args.first().copied().unwrap_or(0) as u32;
+        if frame(memory.data_mut(&mut caller), ctx, &args, n_words)? {
+            if let Some(out) = results.first_mut() {
+                *out = Val::I32(1);
+            }
             return Ok(());
         }
     }
@@ -636,6 +698,13 @@ fn init_memory(store: &mut Store<State>, memory: Memory, sc: &Scenario) {
     for j in 0..NUM_BIFS {
         set_word(data, BIFS + 8 * j + 4, table_index(bif_entry(j), false));
     }
+    // The running process's heap: no fragments (its root fragment is at
+    // 0, whose first word stays 0), from DATA up, its stack from the end
+    // of DATA down.
+    let heap = rewrite::HeapLayout::MODEL;
+    set_word(data, CTX + heap.root, 0);
+    set_word(data, CTX + heap.heap_ptr, DATA);
+    set_word(data, CTX + abi::CONTEXT_E as u32, DATA + DATA_LEN);
     // The running process has no extended x registers (an empty list
     // points at itself); the others have some.
     let ext = rewrite::TRIM_MODEL_OFFSET;

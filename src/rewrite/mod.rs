@@ -12,6 +12,7 @@
 //! | `bifs.rs` | a `get_imported_bif` call becomes the memory reads it makes | [`Options::imported_bifs`] (with AtomVM's layout) |
 //! | `trim.rs` | a `trim_live_regs` call is made only if the process has extended x registers | [`Options::trim_live_regs`] (with AtomVM's layout) |
 //! | `small_ints.rs` | a BIF call goes to an added function that answers `+`, `-`, `band` of small integers | [`Options::small_int_bifs`] (with AtomVM's BIFs, in a detached module) |
+//! | `frames.rs` | an `allocate` or `deallocate` call goes to an added function that makes or drops the frame when no garbage collection is due | [`Options::stack_frames`] (with AtomVM's layout, in a detached module) |
 //! | `compare.rs` | a `term_compare` call goes to an added function that answers equal words, small integers, and atoms it has seen | [`Options::immediate_compares`] (with AtomVM's encoding, in a detached module) |
 //!
 //! A rewrite is decided per function, and per module, from what the
@@ -31,6 +32,7 @@ pub mod analysis;
 mod bifs;
 mod compare;
 mod exits;
+mod frames;
 mod jumps;
 mod primitives;
 mod small_ints;
@@ -38,6 +40,7 @@ mod trampolines;
 mod trim;
 
 pub use bifs::BifLayout;
+pub use frames::HeapLayout;
 pub use primitives::INTERFACE_ENTRIES;
 pub use small_ints::{SmallIntBifs, CALL_TYPE as SMALL_INT_CALL_TYPE};
 pub use trampolines::TRAMPOLINES;
@@ -82,6 +85,10 @@ pub struct Options {
     /// Answer `term_compare` of equal words, small integers and atoms
     /// already compared in the module (AtomVM's term encoding is known).
     pub immediate_compares: bool,
+    /// Make and drop stack frames in the module when no garbage collection
+    /// is due, with AtomVM's heap layout (`None`: off, or it is not
+    /// known).
+    pub stack_frames: Option<HeapLayout>,
 }
 
 impl Options {
@@ -96,6 +103,7 @@ impl Options {
             small_int_bifs: None,
             trim_live_regs: None,
             immediate_compares: false,
+            stack_frames: None,
         }
     }
 
@@ -110,15 +118,16 @@ impl Options {
             small_int_bifs: Some(SmallIntBifs::MODEL),
             trim_live_regs: Some(trim::MODEL_OFFSET),
             immediate_compares: true,
+            stack_frames: Some(HeapLayout::MODEL),
         }
     }
 
     /// The 64 combinations of the six rewrites (computed jumps take
     /// effect only with tail calls; imported BIFs and trims with the
     /// model's layout; small-integer BIFs with the model's BIFs, in
-    /// detached modules), for tests. Immediate comparisons, which also add
-    /// a function to detached modules, go with small-integer BIFs: alone,
-    /// each is in [`Options::each`].
+    /// detached modules), for tests. Immediate comparisons and stack
+    /// frames, which also add functions to detached modules, go with
+    /// small-integer BIFs: alone, each is in [`Options::each`].
     pub fn every(shared_memory: bool) -> impl Iterator<Item = Options> {
         (0..64u8).map(move |bits| Options {
             shared_memory,
@@ -129,6 +138,7 @@ impl Options {
             small_int_bifs: (bits & 16 != 0).then_some(SmallIntBifs::MODEL),
             trim_live_regs: (bits & 32 != 0).then_some(trim::MODEL_OFFSET),
             immediate_compares: bits & 16 != 0,
+            stack_frames: (bits & 16 != 0).then_some(HeapLayout::MODEL),
         })
     }
 }
@@ -138,7 +148,7 @@ impl Options {
     /// for computed jumps, a detached module for small-integer BIFs), and
     /// all of them: for the tests that load streams of megabytes, which
     /// take too long under all 64 combinations of [`Options::every`].
-    pub fn each(shared_memory: bool) -> [Options; 9] {
+    pub fn each(shared_memory: bool) -> [Options; 10] {
         let plain = Options::plain(shared_memory);
         [
             plain,
@@ -173,6 +183,11 @@ impl Options {
                 immediate_compares: true,
                 ..plain
             },
+            Options {
+                direct_primitives: true,
+                stack_frames: Some(HeapLayout::MODEL),
+                ..plain
+            },
             Options::all(shared_memory),
         ]
     }
@@ -203,6 +218,9 @@ pub struct Rewritten {
     /// `term_compare` calls sent to the added function that answers
     /// immediates.
     pub compare_calls: u32,
+    /// `allocate` and `deallocate` calls sent to the added functions that
+    /// make and drop frames.
+    pub frame_calls: u32,
 }
 
 /// The memory import as the program's memory will satisfy it.
@@ -339,8 +357,9 @@ struct Added {
     functions: Vec<(u32, Vec<u8>)>,
     /// Function index of `small_ints.rs`' function.
     small_ints: Option<u32>,
-    /// Function index of `compare.rs`' function.
-    compare: Option<u32>,
+    /// Bound entries whose calls go to an added function (`compare.rs`,
+    /// `frames.rs`): (entry, standard type), function index.
+    redirects: Vec<((usize, u8), u32)>,
     /// The payload of the global section to add (`compare.rs`' cache).
     globals: Option<Vec<u8>>,
 }
@@ -473,11 +492,12 @@ fn own_table(plan: &Plan<'_>) -> Option<u32> {
 /// The functions the module gets, after its labels at `k + n`:
 /// `small_ints.rs`' if it has BIF calls and is detached (so it has
 /// `ci.t4`); `compare.rs`' if it binds entry 11 with its type and defines
-/// no globals. Two more functions stay within the engine's limit: every
+/// no globals; `frames.rs`' for entries 5 and 9 it binds with their
+/// types. Four more functions stay within the engine's limit: every
 /// function is an exported label, and exports are limited far below
 /// functions (checked at load).
 fn added_functions(plan: &Plan<'_>) -> Added {
-    const _: () = assert!(limits::MAX_EXPORTS + 2 <= limits::MAX_FUNCTIONS);
+    const _: () = assert!(limits::MAX_EXPORTS + 4 <= limits::MAX_FUNCTIONS);
     let b = &plan.binding;
     let mut added = Added::default();
     let mut next = plan.k() + plan.num_functions;
@@ -490,15 +510,32 @@ fn added_functions(plan: &Plan<'_>) -> Added {
             next += 1;
         }
     }
-    let bound = b.bound_entry(compare::TERM_COMPARE, compare::ENTRY_TYPE);
-    let ty = plan.prims.type_of_standard(compare::ENTRY_TYPE);
-    if let (true, false, Some(entry), Some(ty)) =
-        (plan.opts.immediate_compares, plan.defines_items, bound, ty)
-    {
-        added
-            .functions
-            .push((ty, compare::function(entry, plan.opts.tail_calls)));
-        added.compare = Some(next);
+    let tail = plan.opts.tail_calls;
+    // A function taking the calls of bound entry `entry` of standard type
+    // `s`, given the import it falls back on.
+    let mut redirect = |entry: usize, s: u8, body: &dyn Fn(u32) -> Vec<u8>| {
+        let bound = b.bound_entry(entry, s);
+        if let (Some(import), Some(ty)) = (bound, plan.prims.type_of_standard(s)) {
+            added.functions.push((ty, body(import)));
+            added.redirects.push(((entry, s), next));
+            next += 1;
+            true
+        } else {
+            false
+        }
+    };
+    let mut globals = false;
+    if plan.opts.immediate_compares && !plan.defines_items {
+        let (n, s) = (compare::TERM_COMPARE, compare::ENTRY_TYPE);
+        globals = redirect(n, s, &|import| compare::function(import, tail));
+    }
+    if let Some(layout) = plan.opts.stack_frames {
+        let (n, s) = (frames::ALLOCATE, frames::ALLOCATE_TYPE);
+        redirect(n, s, &|import| frames::allocate(layout, import, tail));
+        let (n, s) = (frames::DEALLOCATE, frames::DEALLOCATE_TYPE);
+        redirect(n, s, &|import| frames::deallocate(layout, import, tail));
+    }
+    if globals {
         added.globals = Some(compare::globals());
     }
     added
@@ -709,12 +746,13 @@ fn write_body(
                     let Some(r) = r else {
                         return Ok(());
                     };
-                    // A `term_compare` call answered in the module (`compare.rs`).
-                    let compare = plan
+                    // A call answered in the module (`compare.rs`, `frames.rs`).
+                    let redirect = plan
                         .added
-                        .compare
-                        .filter(|_| r.entry == Some((compare::TERM_COMPARE, compare::ENTRY_TYPE)));
-                    let func = compare.unwrap_or(r.func);
+                        .redirects
+                        .iter()
+                        .find(|(entry, _)| r.entry == Some(*entry));
+                    let func = redirect.map_or(r.func, |(_, func)| *func);
                     let mut ins = wasm_encoder::InstructionSink::new(&mut scratch);
                     if r.tail {
                         ins.return_call(func);
@@ -722,7 +760,11 @@ fn write_body(
                         ins.call(func);
                     }
                     if let Some(s) = stats.as_deref_mut() {
-                        s.compare_calls += u32::from(compare.is_some());
+                        match redirect.map(|((entry, _), _)| *entry) {
+                            Some(compare::TERM_COMPARE) => s.compare_calls += 1,
+                            Some(_) => s.frame_calls += 1,
+                            None => {}
+                        }
                         if r.direct {
                             s.direct_calls += 1;
                         } else {

@@ -92,6 +92,33 @@ static TermCompareResult host_term_compare(Context *ctx, JITState *jit_state, te
     return TermCompareMemoryAllocFail;
 }
 
+/* Entries 5 and 9 as AtomVM's allocate and deallocate: a heap with
+ * fragments, or one too full for the frame, is "collected" (here: the
+ * fragments dropped, nothing moved); they count their calls. */
+int host_frame_calls;
+
+static bool host_allocate(Context *ctx, JITState *jit_state, uint32_t stack_need, uint32_t heap_need, uint32_t live)
+{
+    (void) jit_state, (void) live;
+    host_frame_calls++;
+    if (ctx->heap.root->next || ctx->heap.heap_ptr + heap_need > ctx->e - (stack_need + 1)) {
+        ctx->heap.root->next = NULL;
+    }
+    ctx->e -= stack_need + 1;
+    ctx->e[stack_need] = ctx->cp;
+    return true;
+}
+
+static bool host_deallocate(Context *ctx, JITState *jit_state, uint32_t n_words)
+{
+    (void) jit_state;
+    host_frame_calls++;
+    ctx->cp = ctx->e[n_words];
+    ctx->e += n_words + 1;
+    ctx->heap.root->next = NULL;
+    return true;
+}
+
 /* The one BIF of the host, import 2 of every module: x[0] * 2. */
 static term host_bif_double_x0(Context *ctx)
 {
@@ -151,6 +178,8 @@ const ModuleNativeInterface module_native_interface = {
     .get_imported_bif = host_get_imported_bif,
     .terminate_context = host_terminate_context,
     .term_compare = host_term_compare,
+    .allocate = host_allocate,
+    .deallocate = host_deallocate,
     .past_the_end = { 0xDEADBEEF, 0xDEADBEEF, 0xDEADBEEF, 0xDEADBEEF, 0xDEADBEEF, 0xDEADBEEF, 0xDEADBEEF, 0xDEADBEEF },
 };
 
@@ -240,6 +269,10 @@ void process_init(Process *p, Module *mod, int entry_label)
 {
     memset(p, 0, sizeof(*p));
     list_init(&p->ctx.extended_x_regs);
+    /* An empty heap without fragments, the stack at its end. */
+    p->ctx.heap.root = &p->root;
+    p->ctx.heap.heap_start = p->ctx.heap.heap_ptr = p->heap;
+    p->ctx.heap.heap_end = p->ctx.e = p->heap + sizeof(p->heap) / sizeof(p->heap[0]);
     p->mod = mod;
     p->cont = (uintptr_t) entry_label + 1;
 }

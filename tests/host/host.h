@@ -26,6 +26,9 @@ typedef struct Process
     int yields; /* stops for reductions: dispatch loop or schedule_next_cp */
     int switches; /* module switches inside the dispatch loop */
     int calls; /* label functions the dispatch loop called */
+    HeapFragment root; /* the heap's root fragment */
+    HeapFragment fragment; /* one more, for tests */
+    term heap[64]; /* the heap, and the stack at its end */
 } Process;
 
 
@@ -34,6 +37,7 @@ extern int host_get_imported_bif_calls;
 extern int host_small_int_bif_calls;
 extern int host_trim_calls;
 extern int host_term_compare_calls;
+extern int host_frame_calls;
 
 /* An interface other than module_native_interface (see host.c). */
 extern const ModuleNativeInterface host_alt_interface;

@@ -787,6 +787,51 @@ static void test_compares_of_immediates_are_answered_in_the_module(void)
     atomvm_wasm_jit_set_immediate_compares(true);
 }
 
+/* frames.stream makes a frame of 2 words with 3 words of heap, sets cp to
+ * 0x770, and drops the frame, as AtomVM's generator calls allocate and
+ * deallocate. The shim finds the host's entries making and dropping a
+ * frame as AtomVM's, so the module does it itself when no collection is
+ * due: with fragments, or with a heap too full for the frame, the entry is
+ * called (and drops the fragments, so deallocate is then the module's);
+ * when the switch is off, or the module keeps its table, both are called.
+ * Either way e and cp end as they started. */
+static void test_frames_are_made_in_the_module(void)
+{
+    uint32_t layout[3] = { 0, 0, 0 };
+    CHECK(atomvm_wasm_jit_heap_layout(layout), "the shim's probe of allocate and deallocate failed");
+    CHECK(layout[0] == 4 && layout[1] == 12 && layout[2] == 0, "layout %u %u %u", (unsigned) layout[0],
+        (unsigned) layout[1], (unsigned) layout[2]);
+    enum { NO_GC, FRAGMENTS, FULL };
+    for (int on = 1; on >= 0; on--) {
+        atomvm_wasm_jit_set_stack_frames(on);
+        Module *m = load_stream("frames.stream", 48);
+        if (!m) continue;
+        for (int heap = NO_GC; heap <= FULL; heap++) {
+            host_frame_calls = 0;
+            Process p;
+            process_init(&p, m, 1);
+            term *e = p.ctx.e;
+            p.ctx.cp = 0x5550;
+            if (heap == FRAGMENTS) {
+                p.root.next = &p.fragment;
+            } else if (heap == FULL) {
+                p.ctx.heap.heap_ptr = p.ctx.e - 4; /* 3 frame words + 3 heap words do not fit */
+            }
+            process_run(&p, 100, 10);
+            CHECK(p.done && p.ctx.x[1] == 1 && p.ctx.x[3] == 1 && p.ctx.x[2] == (term) (uintptr_t) (e - 3),
+                "on=%d heap %d: done=%d answers %u %u, frame at %#x", on, heap, p.done, (unsigned) p.ctx.x[1],
+                (unsigned) p.ctx.x[3], (unsigned) p.ctx.x[2]);
+            CHECK(p.ctx.e == e && p.ctx.cp == 0x5550, "on=%d heap %d: e moved by %d, cp %#x", on, heap,
+                (int) (p.ctx.e - e), (unsigned) p.ctx.cp);
+            int expected = !(on && direct_primitives_on) ? 2 : heap == NO_GC ? 0 : 1;
+            CHECK(host_frame_calls == expected, "on=%d heap %d: allocate and deallocate called %d times, expected %d",
+                on, heap, host_frame_calls, expected);
+        }
+        host_unload(m);
+    }
+    atomvm_wasm_jit_set_stack_frames(true);
+}
+
 /* Label 1 sets cp to its own label 3 and returns as AtomVM's generator does
  * (cp decoded into the continuation): with computed jumps (and tail calls)
  * label 3 runs in the same call from the loop, without them the loop calls
@@ -1253,6 +1298,7 @@ int main(int argc, char **argv)
     run("small-integer BIFs are answered in the module", test_small_int_bifs_are_answered_in_the_module);
     run("trims are made only with extended x registers", test_trims_are_made_only_with_extended_registers);
     run("compares of immediates are answered in the module", test_compares_of_immediates_are_answered_in_the_module);
+    run("frames are made in the module", test_frames_are_made_in_the_module);
     run("functions at the engine's limits still load", test_functions_at_the_engine_limits);
     run("a JavaScript exception leaves the runtime usable", test_a_javascript_exception_leaves_the_runtime_usable);
 #ifdef __EMSCRIPTEN_PTHREADS__

@@ -8,11 +8,27 @@
 #include "list.h"
 #include "term.h"
 
+/* AtomVM's memory.h: a process heap, with its fragments. */
+typedef struct HeapFragment HeapFragment;
+struct HeapFragment
+{
+    HeapFragment *next;
+    term mso_list;
+};
+
+typedef struct Heap
+{
+    HeapFragment *root;
+    term *heap_start;
+    term *heap_ptr;
+    term *heap_end;
+} Heap;
+
 typedef struct Context Context;
 struct Context
 {
     GlobalContext *global; /* 0x00 */
-    uint32_t pad[4]; /* 0x04 .. 0x13 */
+    Heap heap; /* 0x04 .. 0x13 */
     term *e; /* 0x14 */
     term x[17]; /* 0x18 */
     term cp; /* 0x5C */
@@ -23,6 +39,7 @@ struct Context
     struct ListHead extended_x_regs;
 };
 
+_Static_assert(offsetof(struct Context, heap.heap_ptr) == 0xC, "heap_ptr");
 _Static_assert(offsetof(struct Context, e) == 0x14, "e");
 _Static_assert(offsetof(struct Context, x) == 0x18, "x");
 _Static_assert(offsetof(struct Context, cp) == 0x5C, "cp");

@@ -2,6 +2,7 @@
  * native interface, a table of 77 function pointers (spec section 2). */
 #ifndef TEST_ATOMVM_JIT_H
 #define TEST_ATOMVM_JIT_H
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include "context.h"
@@ -33,17 +34,19 @@ struct ModuleNativeInterface
     PrimitiveCtxState schedule_next_cp; /* 2 */
     void *module_get_atom_term_by_id; /* 3 */
     Context *(*call_ext)(Context *ctx, JITState *jit_state, int module_index, int label); /* 4 */
-    /* 5: in AtomVM `allocate`; the test host uses it to switch module
-     * without continuing anywhere: (ctx, jit_state, module_index) -> ctx. */
-    Context *(*test_set_module)(Context *ctx, JITState *jit_state, int module_index);
+    bool (*allocate)(Context *ctx, JITState *jit_state, uint32_t stack_need, uint32_t heap_need, uint32_t live); /* 5 */
     void *entry_6;
     void (*jit_trim_live_regs)(Context *ctx, uint32_t live); /* 7 */
     BifImpl0 (*get_imported_bif)(JITState *jit_state, uint32_t bif); /* 8 */
-    void *entry_9;
+    bool (*deallocate)(Context *ctx, JITState *jit_state, uint32_t n_words); /* 9 */
     PrimitiveCtxState terminate_context; /* 10 */
     /* 11: AtomVM's term_compare. */
     TermCompareResult (*term_compare)(Context *ctx, JITState *jit_state, term t, term other, TermCompareOpts opts);
-    void *entries_12_to_76[65];
+    void *entries_12_to_69[58];
+    /* 70: not AtomVM's; the test host uses it to switch module without
+     * continuing anywhere: (ctx, jit_state, module_index) -> ctx. */
+    Context *(*test_set_module)(Context *ctx, JITState *jit_state, int module_index);
+    void *entries_71_to_76[6];
     /* Not AtomVM's: words past the 77 entries, which the test host fills
      * with values that are not table indices. Only a call made through them
      * may read them (it traps, as call_indirect does). */
@@ -54,6 +57,9 @@ _Static_assert(offsetof(ModuleNativeInterface, call_ext) == 4 * 4, "call_ext");
 _Static_assert(offsetof(ModuleNativeInterface, get_imported_bif) == 8 * 4, "get_imported_bif");
 _Static_assert(offsetof(ModuleNativeInterface, terminate_context) == 10 * 4, "terminate_context");
 _Static_assert(offsetof(ModuleNativeInterface, term_compare) == 11 * 4, "term_compare");
+_Static_assert(offsetof(ModuleNativeInterface, allocate) == 5 * 4, "allocate");
+_Static_assert(offsetof(ModuleNativeInterface, deallocate) == 9 * 4, "deallocate");
+_Static_assert(offsetof(ModuleNativeInterface, test_set_module) == 70 * 4, "test_set_module");
 
 extern const ModuleNativeInterface module_native_interface;
 
