@@ -64,10 +64,13 @@ const col = (s, w) => String(s).padStart(w);
 const fmt = (x) => (Number.isFinite(x) ? x.toFixed(1) : '-');
 const others = names.filter((n) => n !== ours);
 let table = `median ms over ${rounds} interleaved rounds (lower is better); ratio = other / ${ours} (>1: ${ours} faster)\n`;
-table += col('case', 9) + names.map((n) => col(n, 14)).join('') + others.map((n) => col('vs ' + n, 19)).join('') + '\n';
+// Each column as wide as its name and one space, at least 14 (19 for ratios).
+const w = (n) => Math.max(14, n.length + 1);
+const rw = (n) => Math.max(19, n.length + 4);
+table += col('case', 9) + names.map((n) => col(n, w(n))).join('') + others.map((n) => col('vs ' + n, rw(n))).join('') + '\n';
 for (const c of [...cases, 'total']) {
-  table += col(c, 9) + names.map((n) => col(fmt(med[n][c]), 14)).join('');
-  table += others.map((n) => col(ratioOf(n, c).toFixed(2) + 'x', 19)).join('') + '\n';
+  table += col(c, 9) + names.map((n) => col(fmt(med[n][c]), w(n))).join('');
+  table += others.map((n) => col(ratioOf(n, c).toFixed(2) + 'x', rw(n))).join('') + '\n';
 }
 process.stdout.write(table);
 for (const f of failures) process.stdout.write(`FAILURE ${f}\n`);

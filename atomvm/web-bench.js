@@ -112,4 +112,8 @@ async function runOnce(browser, port) {
   for (const f of failures) process.stdout.write(`FAILURE ${f}\n`);
   fs.writeFileSync(out, JSON.stringify({ rounds, samples, medians: med, node, failures }, null, 1));
   process.exitCode = failures.length || cases.length === 0 ? 1 : 0;
+
+  // Something (a worker's connection, a browser pipe) may still hold node's
+  // event loop after the results are out: end once stdout is flushed.
+  process.stdout.write('', () => process.exit(process.exitCode));
 })();

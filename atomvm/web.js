@@ -178,4 +178,7 @@ const READY = {
   await browser.close();
   fs.writeFileSync(out, JSON.stringify(results, null, 1));
   process.exitCode = failed ? 1 : 0;
+  // Something (a worker's connection, a browser pipe) may still hold node's
+  // event loop after the results are out: end once stdout is flushed.
+  process.stdout.write('', () => process.exit(process.exitCode));
 })();
