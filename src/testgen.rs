@@ -920,29 +920,71 @@ pub const TERM_COMPARE: u32 = 11;
 
 /// `term_compare(ctx, jit_state, a, b, opts)` as AtomVM's generator calls
 /// it (entry 11, standard type 4), with its arguments pushed by `a`, `b`
-/// and `opts`; in `form`'s way not to, the call must stay a call:
-/// `OtherType` adds a sixth argument 0 (type 5). `IndexInLocal` is not a
-/// condition here (the arguments may come from anywhere).
+/// and `opts` (see [`interface_call`] for `form`).
 fn compare_call(form: BifForm, a: &[I<'static>], b: &[I<'static>], opts: i32) -> Vec<I<'static>> {
+    let mut args = a.to_vec();
+    args.extend_from_slice(b);
+    args.push(I::I32Const(opts));
+    interface_call(form, TERM_COMPARE, args, 3)
+}
+
+/// A call of interface entry `entry` with `(ctx, jit_state)` then `args`
+/// (instructions pushing `values` i32s), of standard type `(i32 × (2 +
+/// values)) -> i32`, as AtomVM's generator calls `term_compare`,
+/// `allocate` and `deallocate`. `OtherType` adds an argument 0 (and the
+/// type with it); the other [`BifForm`]s change the function around the
+/// call.
+fn interface_call(
+    form: BifForm,
+    entry: u32,
+    mut args: Vec<I<'static>>,
+    values: u32,
+) -> Vec<I<'static>> {
     let mut call = vec![I::LocalGet(0), I::LocalGet(1)];
-    call.extend_from_slice(a);
-    call.extend_from_slice(b);
-    call.push(I::I32Const(opts));
-    let ty = if form == BifForm::OtherType {
+    call.append(&mut args);
+    let mut params = 2 + values;
+    if form == BifForm::OtherType {
         call.push(I::I32Const(0));
-        ty_ret(6)
-    } else {
-        ty_ret(5)
-    };
+        params += 1;
+    }
     call.extend([
         I::LocalGet(2),
-        I::I32Load(mem(u64::from(TERM_COMPARE) * 4)),
+        I::I32Load(mem(u64::from(entry) * 4)),
         I::CallIndirect {
-            type_index: ty,
+            type_index: ty_ret(params),
             table_index: 0,
         },
     ]);
     call
+}
+
+/// Label 1 runs `calls`, then terminates; in `form`'s way: after writing
+/// local 2 (`WritesLocal2`), or in label 2, which label 1 `call`s
+/// (`Called`).
+fn terminating_with(form: BifForm, calls: &[I<'static>]) -> ModuleSpec {
+    let mut l1 = Body::new();
+    if form == BifForm::WritesLocal2 {
+        l1.ops(&[I::LocalGet(2), I::LocalSet(2)]);
+    }
+    if form == BifForm::Called {
+        l1.ops(&[
+            I::LocalGet(0),
+            I::LocalGet(1),
+            I::LocalGet(2),
+            I::Call(2),
+            I::Drop,
+        ]);
+    } else {
+        l1.ops(calls);
+    }
+    l1.tail_primitive(prim::TERMINATE_CONTEXT);
+    let mut bodies = vec![stub(), l1.finish()];
+    if form == BifForm::Called {
+        let mut l2 = Body::new();
+        l2.ops(calls).ops(&[I::LocalGet(0), I::Return]);
+        bodies.push(l2.finish());
+    }
+    ModuleSpec::standard(bodies)
 }
 
 /// Label 1 makes the `term_compare` calls `(t, other, opts)` of
@@ -961,55 +1003,17 @@ pub fn compare_calls(form: BifForm, compares: &[(u32, u32, i32)], at: u32) -> Mo
         ));
         calls.push(I::I32Store(mem(0)));
     }
-    let mut l1 = Body::new();
-    if form == BifForm::WritesLocal2 {
-        l1.ops(&[I::LocalGet(2), I::LocalSet(2)]);
-    }
-    if form == BifForm::Called {
-        l1.ops(&[
-            I::LocalGet(0),
-            I::LocalGet(1),
-            I::LocalGet(2),
-            I::Call(2),
-            I::Drop,
-        ]);
-    } else {
-        l1.ops(&calls);
-    }
-    l1.tail_primitive(prim::TERMINATE_CONTEXT);
-    let mut bodies = vec![stub(), l1.finish()];
-    if form == BifForm::Called {
-        let mut l2 = Body::new();
-        l2.ops(&calls).ops(&[I::LocalGet(0), I::Return]);
-        bodies.push(l2.finish());
-    }
-    ModuleSpec::standard(bodies)
+    terminating_with(form, &calls)
 }
 
 /// Interface entries 5 and 9, AtomVM's `allocate` and `deallocate`.
 pub const ALLOCATE: u32 = 5;
 pub const DEALLOCATE: u32 = 9;
 
-/// A call of entry `entry` with `(ctx, jit_state, args...)` and standard
-/// type `(i32 × (2 + args)) -> i32`, as AtomVM's generator calls
-/// `allocate` and `deallocate`; `OtherType` adds an argument 0.
+/// `allocate` or `deallocate` (entry `entry`) with constant arguments.
 fn frame_call(form: BifForm, entry: u32, args: &[i32]) -> Vec<I<'static>> {
-    let mut call = vec![I::LocalGet(0), I::LocalGet(1)];
-    call.extend(args.iter().map(|a| I::I32Const(*a)));
-    let mut params = 2 + args.len() as u32;
-    if form == BifForm::OtherType {
-        call.push(I::I32Const(0));
-        params += 1;
-    }
-    call.extend([
-        I::LocalGet(2),
-        I::I32Load(mem(u64::from(entry) * 4)),
-        I::CallIndirect {
-            type_index: ty_ret(params),
-            table_index: 0,
-        },
-    ]);
-    call
+    let consts = args.iter().map(|a| I::I32Const(*a)).collect();
+    interface_call(form, entry, consts, args.len() as u32)
 }
 
 /// Label 1 makes a frame of `stack_need` words with `heap_need` words of
@@ -1035,29 +1039,7 @@ pub fn frames(form: BifForm, stack_need: u32, heap_need: u32) -> ModuleSpec {
         I::I32Store(mem(abi::CONTEXT_CP)),
     ]);
     calls.extend(x(3, frame_call(form, DEALLOCATE, &[s])));
-    let mut l1 = Body::new();
-    if form == BifForm::WritesLocal2 {
-        l1.ops(&[I::LocalGet(2), I::LocalSet(2)]);
-    }
-    if form == BifForm::Called {
-        l1.ops(&[
-            I::LocalGet(0),
-            I::LocalGet(1),
-            I::LocalGet(2),
-            I::Call(2),
-            I::Drop,
-        ]);
-    } else {
-        l1.ops(&calls);
-    }
-    l1.tail_primitive(prim::TERMINATE_CONTEXT);
-    let mut bodies = vec![stub(), l1.finish()];
-    if form == BifForm::Called {
-        let mut l2 = Body::new();
-        l2.ops(&calls).ops(&[I::LocalGet(0), I::Return]);
-        bodies.push(l2.finish());
-    }
-    ModuleSpec::standard(bodies)
+    terminating_with(form, &calls)
 }
 
 /// Label 1 stores `term_compare(ctx, jit_state, x[0], x[1], 1)` in x[1]

@@ -33,7 +33,8 @@
 //! is detached (the call is bound), has no globals of its own (the cache's
 //! indices start at 0), and binds entry 11 with that type.
 
-use wasm_encoder::{BlockType, Function, InstructionSink, ValType};
+use super::primitives::forward;
+use wasm_encoder::{BlockType, Function, ValType};
 
 /// Interface entry `term_compare`.
 pub const TERM_COMPARE: usize = 11;
@@ -90,19 +91,6 @@ pub fn globals() -> Vec<u8> {
     let skip = r.read_var_u32().map_or(0, |_| r.current_position());
     out.drain(..skip);
     out
-}
-
-/// Pushes the five parameters and calls the bound entry `entry` (a
-/// `return_call` if `tail`).
-fn call_entry(ins: &mut InstructionSink<'_>, entry: u32, tail: bool) {
-    for i in 0..5 {
-        ins.local_get(i);
-    }
-    if tail {
-        ins.return_call(entry);
-    } else {
-        ins.call(entry);
-    }
 }
 
 /// The added function's body (size-prefixed, as in the code section):
@@ -167,7 +155,7 @@ pub fn function(entry: u32, tail: bool) -> Vec<u8> {
             .return_()
             .end();
     }
-    call_entry(&mut ins, entry, false);
+    forward(&mut ins, 5, entry, false);
     ins.local_tee(R)
         .i32_const(LESS)
         .i32_eq()
@@ -192,7 +180,7 @@ pub fn function(entry: u32, tail: bool) -> Vec<u8> {
         .return_()
         .end();
     // Anything else: as the module made it.
-    call_entry(&mut ins, entry, tail);
+    forward(&mut ins, 5, entry, tail);
     ins.end();
     let mut out = Vec::with_capacity(256);
     wasm_encoder::Encode::encode(&f, &mut out);

@@ -31,6 +31,7 @@
 //! detached (the calls are bound).
 
 use super::mem;
+use super::primitives::forward;
 use crate::abi;
 use wasm_encoder::{BlockType, Function, InstructionSink, ValType};
 
@@ -70,19 +71,6 @@ fn no_fragments(ins: &mut InstructionSink<'_>, layout: HeapLayout) {
         .i32_load(mem(u64::from(layout.root)))
         .i32_load(mem(u64::from(layout.next)))
         .i32_eqz();
-}
-
-/// Pushes the parameters and calls the bound entry `entry` (a `return_call`
-/// if `tail`).
-fn call_entry(ins: &mut InstructionSink<'_>, params: u32, entry: u32, tail: bool) {
-    for i in 0..params {
-        ins.local_get(i);
-    }
-    if tail {
-        ins.return_call(entry);
-    } else {
-        ins.call(entry);
-    }
 }
 
 fn finish(f: Function) -> Vec<u8> {
@@ -158,7 +146,7 @@ pub fn allocate(layout: HeapLayout, entry: u32, tail: bool) -> Vec<u8> {
         .end()
         .end()
         .end();
-    call_entry(&mut ins, 5, entry, tail);
+    forward(&mut ins, 5, entry, tail);
     ins.end();
     finish(f)
 }
@@ -197,7 +185,7 @@ pub fn deallocate(layout: HeapLayout, entry: u32, tail: bool) -> Vec<u8> {
         .i32_const(1)
         .return_()
         .end();
-    call_entry(&mut ins, 3, entry, tail);
+    forward(&mut ins, 3, entry, tail);
     ins.end();
     finish(f)
 }

@@ -75,6 +75,26 @@ pub(super) fn generated_call(
     wanted.then_some((args, call_end))
 }
 
+/// The fallback of a function added to answer some calls itself (`small_ints.rs`,
+/// `compare.rs`, `frames.rs`): the same call, with its first `params`
+/// locals (its parameters) as arguments, of `func`, as a `return_call` if
+/// `tail`.
+pub(super) fn forward(
+    ins: &mut wasm_encoder::InstructionSink<'_>,
+    params: u32,
+    func: u32,
+    tail: bool,
+) {
+    for i in 0..params {
+        ins.local_get(i);
+    }
+    if tail {
+        ins.return_call(func);
+    } else {
+        ins.call(func);
+    }
+}
+
 /// What the pass learns about the module before deciding.
 pub struct PrimitiveFacts {
     /// Per interface entry, bit S set: called with standard type S.

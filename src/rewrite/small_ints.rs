@@ -36,6 +36,7 @@
 //! pointers, no rewrite. The module gets the function only if it is
 //! detached (it has `ci.t4` to fall back on).
 
+use super::primitives::forward;
 use wasm_encoder::{BlockType, Function, InstructionSink, ValType};
 
 /// Table indices (function pointers) of AtomVM's small-integer BIFs.
@@ -134,14 +135,7 @@ pub fn function(bifs: SmallIntBifs, t4: u32, tail: bool) -> Vec<u8> {
         .end()
         .end();
     // Any other call: as the module made it.
-    for i in 0..=P {
-        ins.local_get(i);
-    }
-    if tail {
-        ins.return_call(t4);
-    } else {
-        ins.call(t4);
-    }
+    forward(&mut ins, P + 1, t4, tail);
     ins.end();
     let mut out = Vec::with_capacity(160);
     wasm_encoder::Encode::encode(&f, &mut out);
