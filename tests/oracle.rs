@@ -4,6 +4,21 @@
 
 use atomvm_wasm_jit::oracle::{diff, gen, model};
 
+/// `spec` run once from label 1, x registers 0.
+fn from_label_1(spec: &atomvm_wasm_jit::testgen::ModuleSpec) -> model::Scenario {
+    model::Scenario {
+        streams: vec![atomvm_wasm_jit::testgen::stream_of(spec)],
+        iface_types: gen::iface_types(),
+        entry_module: 0,
+        entry_label: 1,
+        x: [0; 16],
+        extra: [0; model::EXTRA_WORDS],
+        reductions: 100,
+        max_slices: 2,
+        fuel: 10_000_000,
+    }
+}
+
 fn check(scenario: &model::Scenario, what: &str) -> Vec<diff::Agreement> {
     diff::compare(scenario, &diff::OPTIONS).unwrap_or_else(|m| panic!("{what}: {m}"))
 }
@@ -103,17 +118,7 @@ fn immediate_compares_agree() {
         &compares,
         model::DATA,
     );
-    let scenario = model::Scenario {
-        streams: vec![atomvm_wasm_jit::testgen::stream_of(&spec)],
-        iface_types: gen::iface_types(),
-        entry_module: 0,
-        entry_label: 1,
-        x: [0; 16],
-        extra: [0; model::EXTRA_WORDS],
-        reductions: 100,
-        max_slices: 2,
-        fuel: 10_000_000,
-    };
+    let scenario = from_label_1(&spec);
     let agreements = check(&scenario, "compares");
     assert_eq!(agreements.len(), diff::OPTIONS.len());
     for (a, o) in agreements.iter().zip(diff::OPTIONS) {
@@ -157,17 +162,7 @@ fn small_int_bifs_agree_at_the_edges() {
     ];
     let spec =
         atomvm_wasm_jit::testgen::small_int_calls(&[m.add, m.sub, m.band], &values, model::DATA);
-    let scenario = model::Scenario {
-        streams: vec![atomvm_wasm_jit::testgen::stream_of(&spec)],
-        iface_types: gen::iface_types(),
-        entry_module: 0,
-        entry_label: 1,
-        x: [0; 16],
-        extra: [0; model::EXTRA_WORDS],
-        reductions: 100,
-        max_slices: 2,
-        fuel: 10_000_000,
-    };
+    let scenario = from_label_1(&spec);
     let agreements = check(&scenario, "edges");
     assert_eq!(agreements.len(), diff::OPTIONS.len());
     for (a, o) in agreements.iter().zip(diff::OPTIONS) {

@@ -6,7 +6,7 @@
 use atomvm_wasm_jit::error::ErrorKind;
 use atomvm_wasm_jit::oracle::{diff, gen, model};
 use atomvm_wasm_jit::registry::{self, Loaded};
-use atomvm_wasm_jit::rewrite::Options;
+use atomvm_wasm_jit::rewrite::{Options, Rewritten};
 use atomvm_wasm_jit::testgen::{self, BeforeReturn, BifForm, ModuleSpec};
 
 fn options() -> impl Iterator<Item = Options> {
@@ -402,38 +402,45 @@ fn compares_as_generated_go_to_the_comparing_function() {
     assert_eq!(outcome, model::Outcome::Terminated);
 }
 
+/// Under every option set, `count` of `spec`'s rewrite is 0 (`why`), and
+/// the program runs alike as generated and rewritten: it terminates, or, for
+/// `OtherType`, traps (the model's entries have the generated type).
+fn stays_calls(spec: &ModuleSpec, form: BifForm, count: fn(&Rewritten) -> u32, why: &str) {
+    for opts in options() {
+        assert_eq!(count(&prepared(spec, opts).module), 0, "{form:?}: {why}");
+    }
+    let (_, outcome) = run_agreeing_with(&[spec], &[]);
+    match form {
+        BifForm::OtherType => {
+            assert!(matches!(outcome, model::Outcome::Trap(_)), "{outcome:?}")
+        }
+        _ => assert_eq!(outcome, model::Outcome::Terminated, "{form:?}"),
+    }
+}
+
+/// With direct primitives off the module keeps its table: nothing to bind
+/// the calls to, so `count` is 0.
+fn stays_calls_attached(spec: &ModuleSpec, count: fn(&Rewritten) -> u32) {
+    let attached = Options {
+        direct_primitives: false,
+        ..ALL
+    };
+    let out = prepared(spec, attached).module;
+    assert_eq!((out.detached, count(&out)), (false, 0));
+}
+
 #[test]
 fn compares_otherwise_stay_calls() {
+    let count = |r: &Rewritten| r.compare_calls;
     for (form, globals, why) in [
         (BifForm::WritesLocal2, 0, "local 2 may not be the interface"),
         (BifForm::Called, 0, "a caller may pass anything as local 2"),
         (BifForm::OtherType, 0, "entry 11 with another type"),
         (BifForm::Generated, 2, "the module defines globals"),
     ] {
-        let spec = compare_spec(form, globals);
-        for opts in options() {
-            assert_eq!(
-                prepared(&spec, opts).module.compare_calls,
-                0,
-                "{form:?}, {globals} globals: {why}"
-            );
-        }
-        let (_, outcome) = run_agreeing_with(&[&spec], &[]);
-        match form {
-            // The model's entry 11 has type (i32 x 5) -> i32: the call traps.
-            BifForm::OtherType => {
-                assert!(matches!(outcome, model::Outcome::Trap(_)), "{outcome:?}")
-            }
-            _ => assert_eq!(outcome, model::Outcome::Terminated, "{form:?}"),
-        }
+        stays_calls(&compare_spec(form, globals), form, count, why);
     }
-    // The module keeps its table: nothing to bind the call to.
-    let attached = Options {
-        direct_primitives: false,
-        ..ALL
-    };
-    let out = prepared(&compare_spec(BifForm::Generated, 0), attached).module;
-    assert_eq!((out.detached, out.compare_calls), (false, 0));
+    stays_calls_attached(&compare_spec(BifForm::Generated, 0), count);
 }
 
 #[test]
@@ -458,31 +465,13 @@ fn frames_as_generated_go_to_the_frame_functions() {
 
 #[test]
 fn frames_otherwise_stay_calls() {
+    let count = |r: &Rewritten| r.frame_calls;
     for (form, why) in [
         (BifForm::WritesLocal2, "local 2 may not be the interface"),
         (BifForm::Called, "a caller may pass anything as local 2"),
         (BifForm::OtherType, "entries 5 and 9 with other types"),
     ] {
-        let spec = testgen::frames(form, 2, 3);
-        for opts in options() {
-            assert_eq!(
-                prepared(&spec, opts).module.frame_calls,
-                0,
-                "{form:?}: {why}"
-            );
-        }
-        let (_, outcome) = run_agreeing_with(&[&spec], &[]);
-        match form {
-            BifForm::OtherType => {
-                assert!(matches!(outcome, model::Outcome::Trap(_)), "{outcome:?}")
-            }
-            _ => assert_eq!(outcome, model::Outcome::Terminated, "{form:?}"),
-        }
+        stays_calls(&testgen::frames(form, 2, 3), form, count, why);
     }
-    let attached = Options {
-        direct_primitives: false,
-        ..ALL
-    };
-    let out = prepared(&testgen::frames(BifForm::Generated, 2, 3), attached).module;
-    assert_eq!((out.detached, out.frame_calls), (false, 0));
+    stays_calls_attached(&testgen::frames(BifForm::Generated, 2, 3), count);
 }
