@@ -34,6 +34,7 @@
 //! indices start at 0), and binds entry 11 with that type.
 
 use super::primitives::forward;
+use super::small_ints::both_small_ints;
 use wasm_encoder::{BlockType, Function, ValType};
 
 /// Interface entry `term_compare`.
@@ -47,8 +48,6 @@ const EQUALS: i32 = 1;
 const LESS: i32 = 2;
 const GREATER: i32 = 4;
 
-/// `term_is_integer`: the low four bits of a small integer.
-const INTEGER_TAG: i32 = 0xF;
 /// `term_is_atom`: `TERM_IMMED2_TAG_MASK`, `TERM_IMMED2_ATOM`.
 const ATOM_MASK: i32 = 0x3F;
 const ATOM_TAG: i32 = 0x0B;
@@ -109,14 +108,8 @@ pub fn function(entry: u32, tail: bool) -> Vec<u8> {
         .return_()
         .end();
     // Two small integers (they differ).
-    ins.local_get(T)
-        .local_get(OTHER)
-        .i32_and()
-        .i32_const(INTEGER_TAG)
-        .i32_and()
-        .i32_const(INTEGER_TAG)
-        .i32_eq()
-        .if_(BlockType::Empty)
+    both_small_ints(&mut ins, T, OTHER);
+    ins.if_(BlockType::Empty)
         .i32_const(LESS)
         .i32_const(GREATER)
         .local_get(T)

@@ -67,6 +67,18 @@ pub const CALL_TYPE: u8 = 4;
 /// `term_is_integer`: the low four bits of a small integer.
 const INTEGER_TAG: i32 = 0xF;
 
+/// Pushes whether locals `a` and `b` both hold small integers
+/// (`term_is_integer`: both have the low four bits 0xF).
+pub(super) fn both_small_ints(ins: &mut InstructionSink<'_>, a: u32, b: u32) {
+    ins.local_get(a)
+        .local_get(b)
+        .i32_and()
+        .i32_const(INTEGER_TAG)
+        .i32_and()
+        .i32_const(INTEGER_TAG)
+        .i32_eq();
+}
+
 /// The added function's parameters and local.
 const A: u32 = 3;
 const B: u32 = 4;
@@ -112,15 +124,8 @@ fn add_or_sub(ins: &mut InstructionSink<'_>, bif: u32, add: bool) {
 pub fn function(bifs: SmallIntBifs, t4: u32, tail: bool) -> Vec<u8> {
     let mut f = Function::new([(1, ValType::I32)]);
     let mut ins = f.instructions();
-    // Both small integers.
-    ins.local_get(A)
-        .local_get(B)
-        .i32_and()
-        .i32_const(INTEGER_TAG)
-        .i32_and()
-        .i32_const(INTEGER_TAG)
-        .i32_eq()
-        .if_(BlockType::Empty);
+    both_small_ints(&mut ins, A, B);
+    ins.if_(BlockType::Empty);
     add_or_sub(&mut ins, bifs.add, true);
     add_or_sub(&mut ins, bifs.sub, false);
     // band: a & b.
