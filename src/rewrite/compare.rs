@@ -69,26 +69,14 @@ const KEY: u32 = 6;
 /// The section payload of the cache's globals: `SLOTS` mutable i64s, then
 /// `SLOTS` mutable i32s, all 0.
 pub fn globals() -> Vec<u8> {
-    let mut g = wasm_encoder::GlobalSection::new();
+    const _: () = assert!(GLOBALS < 0x80, "the count is one LEB byte");
+    const I64: [u8; 5] = [0x7E, 0x01, 0x42, 0x00, 0x0B]; // i64 mut, i64.const 0; end
+    const I32: [u8; 5] = [0x7F, 0x01, 0x41, 0x00, 0x0B]; // i32 mut, i32.const 0; end
+    let mut out = Vec::with_capacity(1 + 5 * GLOBALS as usize);
+    out.push(GLOBALS as u8);
     for i in 0..GLOBALS {
-        let (ty, init) = if i < SLOTS {
-            (ValType::I64, wasm_encoder::ConstExpr::i64_const(0))
-        } else {
-            (ValType::I32, wasm_encoder::ConstExpr::i32_const(0))
-        };
-        let ty = wasm_encoder::GlobalType {
-            val_type: ty,
-            mutable: true,
-            shared: false,
-        };
-        g.global(ty, &init);
+        out.extend_from_slice(if i < SLOTS { &I64 } else { &I32 });
     }
-    let mut out = Vec::with_capacity(64);
-    wasm_encoder::Encode::encode(&g, &mut out);
-    // Encoding a section writes its size first: keep the payload.
-    let mut r = wasmparser::BinaryReader::new(&out, 0);
-    let skip = r.read_var_u32().map_or(0, |_| r.current_position());
-    out.drain(..skip);
     out
 }
 
