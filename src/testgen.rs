@@ -854,29 +854,17 @@ pub fn small_int_calls(pointers: &[u32], values: &[u32], at: u32) -> ModuleSpec 
 /// that label 1 `call`s), under each of which the call must stay as it is.
 pub fn trim_call(form: BifForm) -> ModuleSpec {
     let call = entry_call(form, 0, 3, 7, 7);
-    let mut l1 = Body::new();
-    if form == BifForm::WritesLocal2 {
-        l1.ops(&[I::LocalGet(2), I::LocalSet(2)]);
-    }
-    if form == BifForm::Called {
-        l1.ops(&[
-            I::LocalGet(0),
-            I::LocalGet(1),
-            I::LocalGet(2),
-            I::Call(2),
-            I::Drop,
-        ]);
-    } else {
-        l1.ops(&call);
-    }
-    l1.add_x(1, 5).tail_primitive(prim::TERMINATE_CONTEXT);
-    let mut bodies = vec![stub(), l1.finish()];
-    if form == BifForm::Called {
-        let mut l2 = Body::new();
-        l2.ops(&call).ops(&[I::LocalGet(0), I::Return]);
-        bodies.push(l2.finish());
-    }
-    ModuleSpec::standard(bodies)
+    let x1 = mem(abi::CONTEXT_X + 4);
+    // x[1] += 5, in label 1 whatever the form
+    let add_x1 = [
+        I::LocalGet(0),
+        I::LocalGet(0),
+        I::I32Load(x1),
+        I::I32Const(5),
+        I::I32Add,
+        I::I32Store(x1),
+    ];
+    terminating_with(form, &call, &add_x1)
 }
 
 /// Import 3 of the module is a GC BIF of two arguments: label 1 asks
@@ -958,10 +946,10 @@ fn interface_call(
     call
 }
 
-/// Label 1 runs `calls`, then terminates; in `form`'s way: after writing
-/// local 2 (`WritesLocal2`), or in label 2, which label 1 `call`s
-/// (`Called`).
-fn terminating_with(form: BifForm, calls: &[I<'static>]) -> ModuleSpec {
+/// Label 1 runs `calls`, then `after`, then terminates; in `form`'s way:
+/// after writing local 2 (`WritesLocal2`), or with `calls` in label 2,
+/// which label 1 `call`s (`Called`).
+fn terminating_with(form: BifForm, calls: &[I<'static>], after: &[I<'static>]) -> ModuleSpec {
     let mut l1 = Body::new();
     if form == BifForm::WritesLocal2 {
         l1.ops(&[I::LocalGet(2), I::LocalSet(2)]);
@@ -977,7 +965,7 @@ fn terminating_with(form: BifForm, calls: &[I<'static>]) -> ModuleSpec {
     } else {
         l1.ops(calls);
     }
-    l1.tail_primitive(prim::TERMINATE_CONTEXT);
+    l1.ops(after).tail_primitive(prim::TERMINATE_CONTEXT);
     let mut bodies = vec![stub(), l1.finish()];
     if form == BifForm::Called {
         let mut l2 = Body::new();
@@ -1003,7 +991,7 @@ pub fn compare_calls(form: BifForm, compares: &[(u32, u32, i32)], at: u32) -> Mo
         ));
         calls.push(I::I32Store(mem(0)));
     }
-    terminating_with(form, &calls)
+    terminating_with(form, &calls, &[])
 }
 
 /// Interface entries 5 and 9, AtomVM's `allocate` and `deallocate`.
@@ -1039,7 +1027,7 @@ pub fn frames(form: BifForm, stack_need: u32, heap_need: u32) -> ModuleSpec {
         I::I32Store(mem(abi::CONTEXT_CP)),
     ]);
     calls.extend(x(3, frame_call(form, DEALLOCATE, &[s])));
-    terminating_with(form, &calls)
+    terminating_with(form, &calls, &[])
 }
 
 /// Label 1 stores `term_compare(ctx, jit_state, x[0], x[1], 1)` in x[1]
