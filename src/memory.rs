@@ -5,6 +5,9 @@
 //! - [`try_vec`] reserves a vector's whole capacity up front (a failure is a
 //!   clean "out of memory" error) and adds it to this thread's count of
 //!   reserved bytes;
+//! - [`try_push`] appends to a vector whose length is only known once it is
+//!   filled (the rewriter's list of sites), growing it fallibly and
+//!   counting each capacity it grows to;
 //! - [`Fixed`] is an output buffer of an exact size that never grows: the
 //!   rewriter sizes its output first ([`Counter`]) and then writes it;
 //! - [`headroom`] checks, before a load starts, that the small fixed-size
@@ -63,6 +66,23 @@ pub fn try_vec<T>(capacity: usize, what: &str) -> Result<Vec<T>> {
         .map_err(|_| out_of_memory(bytes, what))?;
     RESERVED.with(|r| r.set(r.get().saturating_add(bytes)));
     Ok(v)
+}
+
+/// Appends `item` to `v`, growing it fallibly (by doubling, so that
+/// appending n items costs O(n)) when it is full; each new capacity counts
+/// as reserved in full, the old buffer's while it is copied included. For
+/// vectors whose length is only known once they are filled.
+pub fn try_push<T>(v: &mut Vec<T>, item: T, what: &str) -> Result<()> {
+    if v.len() == v.capacity() {
+        let old = v.capacity();
+        let new = old.max(16).saturating_mul(2);
+        let bytes = new.saturating_mul(std::mem::size_of::<T>());
+        v.try_reserve_exact(new - v.len())
+            .map_err(|_| out_of_memory(bytes, what))?;
+        RESERVED.with(|r| r.set(r.get().saturating_add(bytes)));
+    }
+    v.push(item);
+    Ok(())
 }
 
 /// A copy of `bytes`, reserved with [`try_vec`].
@@ -242,6 +262,19 @@ mod tests {
         let err = try_vec::<u64>(usize::MAX / 4, "a huge table").unwrap_err();
         assert_eq!(err.kind(), ErrorKind::Resource);
         assert!(err.message().contains("a huge table"), "{err}");
+    }
+
+    #[test]
+    fn pushed_vectors_count_every_capacity_they_grow_to() {
+        reset();
+        let mut v: Vec<u32> = Vec::new();
+        for i in 0..33 {
+            try_push(&mut v, i, "test").unwrap();
+        }
+        assert_eq!(v, (0..33).collect::<Vec<_>>());
+        // Capacities 32 (0 doubled from at least 16), then 64.
+        assert_eq!(v.capacity(), 64);
+        assert_eq!(reserved(), (32 + 64) * 4);
     }
 
     #[test]

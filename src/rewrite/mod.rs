@@ -22,11 +22,13 @@
 //! first: the rewriter relies on it being well formed and never decides
 //! whether a module is refused.
 //!
-//! Memory. [`rewrite`] plans first: one analysis pass over every body, then
-//! the exact size of every rewritten body (run through the same code that
-//! writes it, into a [`Counter`]). Only then does it reserve the output,
-//! exactly, and write it; nothing on the way grows with the input except
-//! through [`crate::memory`].
+//! Passes and memory. [`rewrite`] decodes every body once: the analysis
+//! pass records each body's sites (in a vector grown only through
+//! [`memory::try_push`]). From those records and the original bytes it then
+//! computes the exact size of every rewritten body (run through the same
+//! code that writes it, into a [`Counter`]), reserves the output exactly,
+//! and writes it; nothing on the way grows with the input except through
+//! [`crate::memory`].
 
 pub mod analysis;
 mod bifs;
@@ -337,6 +339,12 @@ struct Plan<'a> {
     bodies: Vec<u32>,
     /// Per function: [`FnFacts`] as bytes.
     flags: Vec<u8>,
+    /// Every body's sites in code order, as the analysis reported them:
+    /// recorded by the one pass that decodes the bodies, so that sizing
+    /// and writing do not decode them again.
+    sites: Vec<Site>,
+    /// Per function: the end of its sites in `sites`.
+    site_ends: Vec<u32>,
     /// The module defines tables, globals or element segments of its own:
     /// the rewrites that add their own leave it as it is.
     defines_items: bool,
@@ -377,6 +385,17 @@ impl Plan<'_> {
     fn facts(&self, f: u32) -> FnFacts {
         let byte = self.flags.get(f as usize).copied().unwrap_or(0);
         FnFacts::from_byte(byte, !self.called.contains(f))
+    }
+
+    /// Function `f`'s sites, in code order.
+    fn sites(&self, f: u32) -> &[Site] {
+        let f = f as usize;
+        let start = match f.checked_sub(1) {
+            Some(g) => self.site_ends.get(g).copied().unwrap_or(0),
+            None => 0,
+        };
+        let end = self.site_ends.get(f).copied().unwrap_or(start);
+        self.sites.get(start as usize..end as usize).unwrap_or(&[])
     }
 }
 
@@ -425,6 +444,8 @@ fn plan<'a>(wasm: &'a [u8], shape: &Shape<'_>, opts: Options, base: usize) -> Re
         called: BitSet::new(n, "the call target set")?,
         bodies: memory::try_vec(n as usize, "the body sizes")?,
         flags: memory::try_vec(n as usize, "the function facts")?,
+        sites: Vec::new(),
+        site_ends: memory::try_vec(n as usize, "the rewrite site ranges")?,
         defines_items: false,
         own_table: None,
         bif_calls: false,
@@ -441,6 +462,7 @@ fn plan<'a>(wasm: &'a [u8], shape: &Shape<'_>, opts: Options, base: usize) -> Re
         let body = body?;
         let facts = analysis::scan(&body, n, base, |site| {
             plan.prims.observe(&site);
+            memory::try_push(&mut plan.sites, site, "the rewrite sites")?;
             match site {
                 Site::Call { func, .. } => {
                     plan.called.insert(func);
@@ -459,6 +481,8 @@ fn plan<'a>(wasm: &'a [u8], shape: &Shape<'_>, opts: Options, base: usize) -> Re
             ));
         }
         plan.flags.push(FnFacts::of(&facts).to_byte());
+        // At most one site per instruction, in a module under 2^30 bytes.
+        plan.site_ends.push(plan.sites.len() as u32);
     }
     plan.binding = plan
         .prims
@@ -657,7 +681,7 @@ fn write_body(
     let p_is_interface = facts.entered_by_loop && !facts.writes_p;
     let tail_calls = plan.opts.tail_calls;
     let mut pos = ops_start;
-    let scanned = analysis::scan(body, plan.num_functions, plan.base, |site| {
+    for &site in plan.sites(f) {
         scratch.clear();
         // A `get_imported_bif` call read in place (`bifs.rs`): its range.
         let inlined = plan.opts.imported_bifs.and_then(|layout| {
@@ -666,7 +690,7 @@ fn write_body(
         let (from, to) = match site {
             Site::Exit { at } => {
                 let Some(table) = exits_table else {
-                    return Ok(());
+                    continue;
                 };
                 let (n, label_type) = (plan.num_functions, module::LABEL_TYPE);
                 exits::fast_path(
@@ -744,7 +768,7 @@ fn write_body(
                     range
                 } else {
                     let Some(r) = r else {
-                        return Ok(());
+                        continue;
                     };
                     // A call answered in the module (`compare.rs`, `frames.rs`).
                     let redirect = plan
@@ -774,7 +798,7 @@ fn write_body(
                     (r.from, r.to)
                 }
             }
-            _ => return Ok(()),
+            _ => continue,
         };
         if from < pos {
             return Err(Error::shape("internal error: rewrite sites overlap"));
@@ -782,9 +806,8 @@ fn write_body(
         copy(sink, wasm, pos..from)?;
         sink.put(&scratch)?;
         pos = to;
-        Ok(())
-    })?;
-    copy(sink, wasm, pos..scanned.end)?;
+    }
+    copy(sink, wasm, pos..at(body.range().end))?;
     if link {
         if let Some(s) = stats {
             s.linked_functions += 1;
