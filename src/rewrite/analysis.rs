@@ -248,8 +248,15 @@ pub fn scan(
     // A primitive call waits here until the next instruction says whether
     // it is in tail position.
     let mut pending: Option<Site> = None;
-    // The last five instructions with their start offsets, newest last.
-    let mut window = [(Op::Other, 0usize); 5];
+    // The last five instructions with their start offsets, in a ring whose
+    // newest entry is at `newest` (a ring: shifting five entries on every
+    // instruction cost more than decoding it).
+    let mut ring = [(Op::Other, 0usize); 5];
+    let mut newest = 0usize;
+    // The ring in order, oldest first.
+    let window = |ring: &[(Op, usize); 5], newest: usize| -> [(Op, usize); 5] {
+        std::array::from_fn(|i| ring[(newest + 1 + i) % 5])
+    };
     while !ops.eof() {
         let offset = at(ops.original_position());
         let op = ops.visit_operator(&mut Decoder).map_err(bad)?;
@@ -278,6 +285,7 @@ pub fn scan(
         match op {
             Op::LocalWrite(local) if local < 3 => facts.params_written |= 1 << local,
             Op::Return | Op::End if op == Op::Return || ops.eof() => {
+                let window = window(&ring, newest);
                 if let Some((label, at)) = jump_before(&window, num_functions) {
                     facts.has_jumps = true;
                     on_site(Site::Jump { at, label })?;
@@ -286,9 +294,9 @@ pub fn scan(
                     on_site(Site::Exit { at })?;
                 }
             }
-            Op::CallIndirect { ty, table: 0 } => match (window[3], window[4]) {
-                ((Op::LocalGet(2), start), (Op::I32Load(o), _)) => {
-                    let args = match (window[1], window[2]) {
+            Op::CallIndirect { ty, table: 0 } => match window(&ring, newest) {
+                [_, w1, w2, (Op::LocalGet(2), start), (Op::I32Load(o), _)] => {
+                    let args = match (w1, w2) {
                         ((Op::LocalGet(local), start), (Op::I32Const(value), _)) => {
                             Some(LocalAndConst {
                                 start,
@@ -323,8 +331,8 @@ pub fn scan(
             Op::CallIndirect { .. } | Op::UsesTable => facts.uses_table = true,
             _ => {}
         }
-        window.rotate_left(1);
-        window[4] = (op, offset);
+        newest = if newest == 4 { 0 } else { newest + 1 };
+        ring[newest] = (op, offset);
     }
     ops.finish().map_err(bad)?;
     if let Some(site) = pending {

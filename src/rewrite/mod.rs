@@ -619,10 +619,19 @@ fn copy(sink: &mut impl Sink, wasm: &[u8], range: std::ops::Range<usize>) -> Res
     sink.put(bytes)
 }
 
-fn put_u32(sink: &mut impl Sink, v: u32) -> Result<()> {
-    let mut b = Vec::with_capacity(5);
-    v.encode(&mut b);
-    sink.put(&b)
+/// Writes `v` as an unsigned LEB128 (on the stack: this runs for every body).
+fn put_u32(sink: &mut impl Sink, mut v: u32) -> Result<()> {
+    let mut b = [0u8; 5];
+    let mut n = 0;
+    loop {
+        let low = (v & 0x7F) as u8;
+        v >>= 7;
+        b[n] = low | if v != 0 { 0x80 } else { 0 };
+        n += 1;
+        if v == 0 {
+            return sink.put(&b[..n]);
+        }
+    }
 }
 
 fn leb_len(v: u32) -> usize {
@@ -1062,4 +1071,43 @@ fn write_exports(sink: &mut impl Sink, n: u32, k: u32) -> Result<()> {
         sink.put(&entry)?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn put_u32_writes_what_wasm_encoder_writes_in_leb_len_bytes() {
+        for v in [
+            0,
+            1,
+            0x7F,
+            0x80,
+            0x3FFF,
+            0x4000,
+            0x1F_FFFF,
+            0x20_0000,
+            0xFFF_FFFF,
+            0x1000_0000,
+            u32::MAX,
+        ] {
+            let mut ours = Fixed::new(5, "test").unwrap();
+            put_u32(&mut ours, v).unwrap();
+            let n = ours.len();
+            let mut theirs = Vec::new();
+            v.encode(&mut theirs);
+            assert_eq!(n, leb_len(v), "{v:#x}");
+            assert_eq!(
+                Fixed::new(n, "test")
+                    .map(|mut f| {
+                        put_u32(&mut f, v).unwrap();
+                        f.finish().unwrap().to_vec()
+                    })
+                    .unwrap(),
+                theirs,
+                "{v:#x}"
+            );
+        }
+    }
 }
