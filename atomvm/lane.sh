@@ -36,7 +36,8 @@
 #   Emscripten's zlib port); PACKBEAM (atomvm_packbeam) at 0.8.2. By default
 #   the snapshots the tool library's `fetch` leaves under /work/.mirror.
 # Settings: ATOMVM_LANE_DIR (work directory, default ../atomvm-lane),
-#   ATOMVM_LANE_ROUNDS (benchmark rounds, default 5).
+#   ATOMVM_LANE_ROUNDS (benchmark rounds, default 5), ATOMVM_LANE_WEB_LOADS
+#   (loads of each test page and build when timing readiness, default 6).
 # Results: printed, and kept in $ATOMVM_LANE_DIR/results/.
 set -euo pipefail
 JIT=$(cd "$(dirname "$0")/.." && pwd)

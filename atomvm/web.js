@@ -14,6 +14,8 @@ const path = require('path');
 const { serve, launch } = require('./web-server');
 
 const [lane, out] = process.argv.slice(2);
+// Loads of each test page and build when timing readiness.
+const LOADS = Math.max(1, Number(process.env.ATOMVM_LANE_WEB_LOADS) || 6);
 
 const T = 60000; // a JIT build compiles the pages' modules when they load
 const checks = {
@@ -112,7 +114,7 @@ const READY = {
     'web-upstream': await serve(lane, 'web-upstream'),
   };
   for (const page of Object.keys(READY)) {
-    for (let i = 0; i < 6; i++) {
+    for (let i = 0; i < LOADS; i++) {
       for (const [variant, srv] of Object.entries(servers)) {
         const { context, page: p } = await newPage(browser);
         const t0 = Date.now();
@@ -130,7 +132,7 @@ const READY = {
     }
   }
   const median = (xs) => { const s = xs.filter(Number.isFinite).sort((a, b) => a - b); return s.length ? s[Math.floor((s.length - 1) / 2)] : NaN; };
-  console.log('time to ready, ms (median of 6 alternating loads): page, this library, upstream');
+  console.log(`time to ready, ms (median of ${LOADS} alternating loads): page, this library, upstream`);
   for (const [page, by] of Object.entries(results.ready)) {
     console.log(`  test_${page}: ${median(by['web-jit'])} ${median(by['web-upstream'])}   (samples: ${JSON.stringify(by)})`);
   }
