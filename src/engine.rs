@@ -24,70 +24,81 @@ pub struct Placement {
 
 pub use imp::{register, release, thread_start, validate};
 
-use std::sync::atomic::{AtomicBool, AtomicU16, AtomicU8, Ordering};
+use std::sync::atomic::{AtomicU16, AtomicU8, Ordering};
 
-static WANT_TAIL_CALLS: AtomicBool = AtomicBool::new(true);
-static WANT_DIRECT_PRIMITIVES: AtomicBool = AtomicBool::new(true);
-static WANT_COMPUTED_JUMPS: AtomicBool = AtomicBool::new(true);
-static WANT_IMPORTED_BIFS: AtomicBool = AtomicBool::new(true);
-static WANT_SMALL_INT_BIFS: AtomicBool = AtomicBool::new(true);
-static WANT_TRIM_LIVE_REGS: AtomicBool = AtomicBool::new(true);
-static WANT_IMMEDIATE_COMPARES: AtomicBool = AtomicBool::new(true);
-static WANT_STACK_FRAMES: AtomicBool = AtomicBool::new(true);
+/// The rewrites a program can switch off: each one's bit in the masks
+/// below and its name in `ATOMVM_WASM_JIT_OFF`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rewrite {
+    /// Tail-linked jumps (if the engine supports tail calls).
+    TailCalls = 1,
+    /// Primitives called through imports bound at instantiation (and no
+    /// table import).
+    DirectPrimitives = 2,
+    /// Returns within a module without the dispatch loop (with tail calls).
+    ComputedJumps = 4,
+    /// Imported BIFs read in the module instead of `get_imported_bif`
+    /// (when the shim knows AtomVM's layout).
+    ImportedBifs = 8,
+    /// `+`, `-` and `band` of small integers answered in the module (when
+    /// the shim knows AtomVM's BIFs).
+    SmallIntBifs = 16,
+    /// `trim_live_regs` called only when the process has extended x
+    /// registers (when the shim knows AtomVM's layout).
+    TrimLiveRegs = 32,
+    /// `term_compare` of equal words, small integers and atoms already
+    /// compared answered in the module (when the shim knows AtomVM's term
+    /// encoding).
+    ImmediateCompares = 64,
+    /// Stack frames made and dropped in the module when no garbage
+    /// collection is due (when the shim knows AtomVM's heap layout).
+    StackFrames = 128,
+}
+
+impl Rewrite {
+    pub const ALL: [Rewrite; 8] = [
+        Rewrite::TailCalls,
+        Rewrite::DirectPrimitives,
+        Rewrite::ComputedJumps,
+        Rewrite::ImportedBifs,
+        Rewrite::SmallIntBifs,
+        Rewrite::TrimLiveRegs,
+        Rewrite::ImmediateCompares,
+        Rewrite::StackFrames,
+    ];
+
+    /// Its name in `ATOMVM_WASM_JIT_OFF`.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Rewrite::TailCalls => "tail_calls",
+            Rewrite::DirectPrimitives => "direct_primitives",
+            Rewrite::ComputedJumps => "computed_jumps",
+            Rewrite::ImportedBifs => "imported_bifs",
+            Rewrite::SmallIntBifs => "small_int_bifs",
+            Rewrite::TrimLiveRegs => "trim_live_regs",
+            Rewrite::ImmediateCompares => "immediate_compares",
+            Rewrite::StackFrames => "stack_frames",
+        }
+    }
+
+    const fn bit(self) -> u16 {
+        self as u16
+    }
+}
+
+/// The rewrites the program switched off through [`set`].
+static UNWANTED: AtomicU16 = AtomicU16::new(0);
 /// Whether the engine runs `return_call`: 0 not asked yet, 1 yes, 2 no.
 static TAIL_CALLS: AtomicU8 = AtomicU8::new(0);
 
-/// Whether modules loaded from now on get tail-linked jumps (if the engine
-/// supports tail calls). On by default.
-pub fn set_tail_calls(on: bool) {
-    WANT_TAIL_CALLS.store(on, Ordering::Relaxed);
-}
-
-/// Whether modules loaded from now on call primitives through imports bound
-/// at instantiation (and import no table). On by default.
-pub fn set_direct_primitives(on: bool) {
-    WANT_DIRECT_PRIMITIVES.store(on, Ordering::Relaxed);
-}
-
-/// Whether modules loaded from now on return within a module without the
-/// dispatch loop (with tail calls). On by default.
-pub fn set_computed_jumps(on: bool) {
-    WANT_COMPUTED_JUMPS.store(on, Ordering::Relaxed);
-}
-
-/// Whether modules loaded from now on read imported BIFs themselves
-/// instead of calling `get_imported_bif` (when the shim knows AtomVM's
-/// layout). On by default.
-pub fn set_imported_bifs(on: bool) {
-    WANT_IMPORTED_BIFS.store(on, Ordering::Relaxed);
-}
-
-/// Whether modules loaded from now on answer `+`, `-` and `band` of small
-/// integers themselves instead of calling AtomVM's BIFs (when the shim
-/// knows them). On by default.
-pub fn set_small_int_bifs(on: bool) {
-    WANT_SMALL_INT_BIFS.store(on, Ordering::Relaxed);
-}
-
-/// Whether modules loaded from now on call `trim_live_regs` only when the
-/// process has extended x registers (when the shim knows AtomVM's layout).
-/// On by default.
-pub fn set_trim_live_regs(on: bool) {
-    WANT_TRIM_LIVE_REGS.store(on, Ordering::Relaxed);
-}
-
-/// Whether modules loaded from now on answer `term_compare` of equal
-/// words, small integers and atoms already compared themselves (when the
-/// shim knows AtomVM's term encoding). On by default.
-pub fn set_immediate_compares(on: bool) {
-    WANT_IMMEDIATE_COMPARES.store(on, Ordering::Relaxed);
-}
-
-/// Whether modules loaded from now on make and drop stack frames
-/// themselves when no garbage collection is due (when the shim knows
-/// AtomVM's heap layout). On by default.
-pub fn set_stack_frames(on: bool) {
-    WANT_STACK_FRAMES.store(on, Ordering::Relaxed);
+/// Whether modules loaded from now on get `rewrite` (where it applies: see
+/// [`Rewrite`]). All are on by default; modules already loaded keep theirs.
+pub fn set(rewrite: Rewrite, on: bool) {
+    if on {
+        UNWANTED.fetch_and(!rewrite.bit(), Ordering::Relaxed);
+    } else {
+        UNWANTED.fetch_or(rewrite.bit(), Ordering::Relaxed);
+    }
 }
 
 /// Whether the engine supports tail calls, asked once.
@@ -103,18 +114,14 @@ pub fn tail_calls_supported() -> bool {
     }
 }
 
-/// Rewrites the environment switches off: bit 0 tail calls, bit 1 direct
-/// primitives, bit 2 computed jumps, bit 3 imported BIFs, bit 4
-/// small-integer BIFs, bit 5 trims, bit 6 immediate comparisons, bit 7
-/// stack frames; [`ASKED`] once asked.
+/// Rewrites the environment switches off ([`Rewrite`] bits); [`ASKED`]
+/// once asked.
 const ASKED: u16 = 0x8000;
 static SWITCHED_OFF: AtomicU16 = AtomicU16::new(0);
 
 /// The rewrites switched off by `ATOMVM_WASM_JIT_OFF` (node's environment,
-/// or the process's natively): a comma-separated list of `tail_calls`,
-/// `direct_primitives`, `computed_jumps`, `imported_bifs`,
-/// `small_int_bifs`, `trim_live_regs`, `immediate_compares`,
-/// `stack_frames`. Read once.
+/// or the process's natively): a comma-separated list of [`Rewrite`]
+/// names. Read once.
 fn switched_off() -> u16 {
     let v = SWITCHED_OFF.load(Ordering::Relaxed);
     if v & ASKED != 0 {
@@ -123,17 +130,9 @@ fn switched_off() -> u16 {
     let list = imp::env_var("ATOMVM_WASM_JIT_OFF").unwrap_or_default();
     let mut mask = ASKED;
     for name in list.split(',').map(str::trim) {
-        mask |= match name {
-            "tail_calls" => 1,
-            "direct_primitives" => 2,
-            "computed_jumps" => 4,
-            "imported_bifs" => 8,
-            "small_int_bifs" => 16,
-            "trim_live_regs" => 32,
-            "immediate_compares" => 64,
-            "stack_frames" => 128,
-            _ => 0,
-        };
+        if let Some(r) = Rewrite::ALL.iter().find(|r| r.name() == name) {
+            mask |= r.bit();
+        }
     }
     SWITCHED_OFF.store(mask, Ordering::Relaxed);
     mask
@@ -141,39 +140,22 @@ fn switched_off() -> u16 {
 
 /// How to rewrite modules for this program and engine.
 pub fn rewrite_options() -> crate::rewrite::Options {
-    let off = switched_off();
+    let off = switched_off() | UNWANTED.load(Ordering::Relaxed);
+    let on = |r: Rewrite| off & r.bit() == 0;
     crate::rewrite::Options {
         shared_memory: cfg!(target_feature = "atomics"),
-        tail_calls: WANT_TAIL_CALLS.load(Ordering::Relaxed)
-            && off & 1 == 0
-            && tail_calls_supported(),
-        direct_primitives: WANT_DIRECT_PRIMITIVES.load(Ordering::Relaxed)
-            && off & 2 == 0
-            && imp::native_interface() != 0,
-        computed_jumps: WANT_COMPUTED_JUMPS.load(Ordering::Relaxed) && off & 4 == 0,
-        imported_bifs: if WANT_IMPORTED_BIFS.load(Ordering::Relaxed) && off & 8 == 0 {
-            imp::bif_layout()
-        } else {
-            None
-        },
-        small_int_bifs: if WANT_SMALL_INT_BIFS.load(Ordering::Relaxed) && off & 16 == 0 {
-            imp::small_int_bifs()
-        } else {
-            None
-        },
-        trim_live_regs: if WANT_TRIM_LIVE_REGS.load(Ordering::Relaxed) && off & 32 == 0 {
-            imp::extended_x_regs_offset()
-        } else {
-            None
-        },
-        immediate_compares: WANT_IMMEDIATE_COMPARES.load(Ordering::Relaxed)
-            && off & 64 == 0
-            && imp::term_compare_known(),
-        stack_frames: if WANT_STACK_FRAMES.load(Ordering::Relaxed) && off & 128 == 0 {
-            imp::heap_layout()
-        } else {
-            None
-        },
+        tail_calls: on(Rewrite::TailCalls) && tail_calls_supported(),
+        direct_primitives: on(Rewrite::DirectPrimitives) && imp::native_interface() != 0,
+        computed_jumps: on(Rewrite::ComputedJumps),
+        imported_bifs: on(Rewrite::ImportedBifs).then(imp::bif_layout).flatten(),
+        small_int_bifs: on(Rewrite::SmallIntBifs)
+            .then(imp::small_int_bifs)
+            .flatten(),
+        trim_live_regs: on(Rewrite::TrimLiveRegs)
+            .then(imp::extended_x_regs_offset)
+            .flatten(),
+        immediate_compares: on(Rewrite::ImmediateCompares) && imp::term_compare_known(),
+        stack_frames: on(Rewrite::StackFrames).then(imp::heap_layout).flatten(),
     }
 }
 

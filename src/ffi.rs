@@ -411,7 +411,7 @@ pub extern "C" fn atomvm_wasm_jit_engine_calls() -> u64 {
 /// supports tail calls (default: yes). Modules already loaded keep theirs.
 #[unsafe(no_mangle)]
 pub extern "C" fn atomvm_wasm_jit_set_tail_calls(on: bool) {
-    crate::engine::set_tail_calls(on)
+    crate::engine::set(crate::engine::Rewrite::TailCalls, on)
 }
 
 /// Whether the engine runs WebAssembly tail calls (`return_call`).
@@ -424,7 +424,7 @@ pub extern "C" fn atomvm_wasm_jit_tail_calls_supported() -> bool {
 /// at instantiation and import no table (default: yes).
 #[unsafe(no_mangle)]
 pub extern "C" fn atomvm_wasm_jit_set_direct_primitives(on: bool) {
-    crate::engine::set_direct_primitives(on)
+    crate::engine::set(crate::engine::Rewrite::DirectPrimitives, on)
 }
 
 /// Whether modules loaded from now on go straight to a label of their own
@@ -433,7 +433,7 @@ pub extern "C" fn atomvm_wasm_jit_set_direct_primitives(on: bool) {
 /// (default: yes).
 #[unsafe(no_mangle)]
 pub extern "C" fn atomvm_wasm_jit_set_computed_jumps(on: bool) {
-    crate::engine::set_computed_jumps(on)
+    crate::engine::set(crate::engine::Rewrite::ComputedJumps, on)
 }
 
 /// Whether modules loaded from now on read the function pointer of an
@@ -442,7 +442,7 @@ pub extern "C" fn atomvm_wasm_jit_set_computed_jumps(on: bool) {
 /// checks).
 #[unsafe(no_mangle)]
 pub extern "C" fn atomvm_wasm_jit_set_imported_bifs(on: bool) {
-    crate::engine::set_imported_bifs(on)
+    crate::engine::set(crate::engine::Rewrite::ImportedBifs, on)
 }
 
 /// Whether modules loaded from now on answer `erlang:'+'/2`, `'-'/2` and
@@ -451,7 +451,7 @@ pub extern "C" fn atomvm_wasm_jit_set_imported_bifs(on: bool) {
 /// checks, and in modules that import no table).
 #[unsafe(no_mangle)]
 pub extern "C" fn atomvm_wasm_jit_set_small_int_bifs(on: bool) {
-    crate::engine::set_small_int_bifs(on)
+    crate::engine::set(crate::engine::Rewrite::SmallIntBifs, on)
 }
 
 /// Whether modules loaded from now on call AtomVM's `trim_live_regs` only
@@ -460,7 +460,7 @@ pub extern "C" fn atomvm_wasm_jit_set_small_int_bifs(on: bool) {
 /// the shim checks).
 #[unsafe(no_mangle)]
 pub extern "C" fn atomvm_wasm_jit_set_trim_live_regs(on: bool) {
-    crate::engine::set_trim_live_regs(on)
+    crate::engine::set(crate::engine::Rewrite::TrimLiveRegs, on)
 }
 
 /// Whether modules loaded from now on answer AtomVM's `term_compare` of
@@ -469,7 +469,7 @@ pub extern "C" fn atomvm_wasm_jit_set_trim_live_regs(on: bool) {
 /// AtomVM, whose term encoding the shim checks).
 #[unsafe(no_mangle)]
 pub extern "C" fn atomvm_wasm_jit_set_immediate_compares(on: bool) {
-    crate::engine::set_immediate_compares(on)
+    crate::engine::set(crate::engine::Rewrite::ImmediateCompares, on)
 }
 
 /// Whether modules loaded from now on make and drop stack frames (AtomVM's
@@ -478,5 +478,5 @@ pub extern "C" fn atomvm_wasm_jit_set_immediate_compares(on: bool) {
 /// heap layout the shim checks).
 #[unsafe(no_mangle)]
 pub extern "C" fn atomvm_wasm_jit_set_stack_frames(on: bool) {
-    crate::engine::set_stack_frames(on)
+    crate::engine::set(crate::engine::Rewrite::StackFrames, on)
 }
