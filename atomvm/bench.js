@@ -11,6 +11,7 @@
 'use strict';
 const { spawnSync } = require('child_process');
 const fs = require('fs');
+const median = require('./median');
 
 const [variantsFile, roundsArg, out] = process.argv.slice(2);
 const variants = JSON.parse(fs.readFileSync(variantsFile, 'utf8'));
@@ -43,11 +44,6 @@ for (let round = 1; round <= rounds; round++) {
   }
 }
 
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const n = s.length;
-  return n === 0 ? NaN : n % 2 ? s[(n - 1) / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
-};
 const names = variants.map((v) => v.name);
 const cases = [...new Set(names.flatMap((n) => Object.keys(samples[n] || {})))];
 const med = {};

@@ -9,6 +9,7 @@
 'use strict';
 const fs = require('fs');
 const { serve, launch } = require('./web-server');
+const median = require('./median');
 
 const [lane, roundsArg, nodeBench, out] = process.argv.slice(2);
 const rounds = Number(roundsArg);
@@ -22,11 +23,6 @@ const PAGE = `<!doctype html>
   });
 </script></body></html>`;
 
-const median = (xs) => {
-  const s = xs.filter(Number.isFinite).sort((a, b) => a - b);
-  const n = s.length;
-  return n === 0 ? NaN : n % 2 ? s[(n - 1) / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
-};
 
 // One run of the whole set on one page: the BENCH lines AtomVM prints
 // (from its worker threads too, which Chromium reports as the page's

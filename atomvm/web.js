@@ -12,6 +12,7 @@
 const fs = require('fs');
 const path = require('path');
 const { serve, launch } = require('./web-server');
+const median = require('./median');
 
 const [lane, out] = process.argv.slice(2);
 // Loads of each test page and build when timing readiness.
@@ -131,7 +132,6 @@ const READY = {
       }
     }
   }
-  const median = (xs) => { const s = xs.filter(Number.isFinite).sort((a, b) => a - b); return s.length ? s[Math.floor((s.length - 1) / 2)] : NaN; };
   console.log(`time to ready, ms (median of ${LOADS} alternating loads): page, this library, upstream`);
   for (const [page, by] of Object.entries(results.ready)) {
     console.log(`  test_${page}: ${median(by['web-jit'])} ${median(by['web-upstream'])}   (samples: ${JSON.stringify(by)})`);
