@@ -14,7 +14,7 @@
 //! | `module.rs` | the shape a JIT module must have (spec section 4) |
 //! | `limits.rs` | the engine's limits on a module (V8's) |
 //! | `rewrite/` | what the runtime changes in a module: one shared analysis, one file per rewrite |
-//! | `memory.rs` | fallible, exactly sized allocations on the load path |
+//! | `memory.rs` | fallible allocations on the load path, exactly sized (the rewrite's list of sites grows, counted) |
 //! | `registry.rs` | loaded modules, per-thread placement, the lookup fast path |
 //! | `engine.rs` | the JavaScript engine behind safe wrappers (fake natively) |
 //! | `abi.rs` | struct layouts and the `jit.h` helpers for hosts without one |
