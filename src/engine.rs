@@ -216,21 +216,34 @@ mod imp {
         fn atomvm_wasm_jit_heap_layout(out: *mut u32) -> bool;
     }
 
+    /// The answer of a shim function that fills `N` u32s and says whether
+    /// it knows them, asked once and kept in `cell`.
+    ///
+    /// # Safety
+    /// `shim` writes at most `N` u32s at its argument and reads nothing of
+    /// ours (each of the shim's layout functions, with its own `N`).
+    unsafe fn ask_once<const N: usize>(
+        cell: &'static std::sync::OnceLock<Option<[u32; N]>>,
+        shim: unsafe extern "C" fn(*mut u32) -> bool,
+    ) -> Option<[u32; N]> {
+        *cell.get_or_init(|| {
+            let mut out = [0u32; N];
+            // SAFETY: `out` has room for the `N` u32s the caller promises
+            // `shim` writes at most.
+            unsafe { shim(out.as_mut_ptr()) }.then_some(out)
+        })
+    }
+
     /// AtomVM's heap layout for making frames, asked of the shim once.
     pub fn heap_layout() -> Option<crate::rewrite::HeapLayout> {
-        static LAYOUT: std::sync::OnceLock<Option<crate::rewrite::HeapLayout>> =
-            std::sync::OnceLock::new();
-        *LAYOUT.get_or_init(|| {
-            let mut out = [0u32; 3];
-            // SAFETY: the shim writes three u32s at `out` and reads nothing
-            // of ours; it calls AtomVM's entries 5 and 9 on a probe of its
-            // own.
-            let known = unsafe { atomvm_wasm_jit_heap_layout(out.as_mut_ptr()) };
-            known.then_some(crate::rewrite::HeapLayout {
-                root: out[0],
-                heap_ptr: out[1],
-                next: out[2],
-            })
+        static LAYOUT: std::sync::OnceLock<Option<[u32; 3]>> = std::sync::OnceLock::new();
+        // SAFETY: the shim writes three u32s; it calls AtomVM's entries 5
+        // and 9 on a probe of its own.
+        let [root, heap_ptr, next] = unsafe { ask_once(&LAYOUT, atomvm_wasm_jit_heap_layout) }?;
+        Some(crate::rewrite::HeapLayout {
+            root,
+            heap_ptr,
+            next,
         })
     }
 
@@ -258,34 +271,23 @@ mod imp {
 
     /// AtomVM's small-integer BIFs, asked of the shim once.
     pub fn small_int_bifs() -> Option<crate::rewrite::SmallIntBifs> {
-        static BIFS: std::sync::OnceLock<Option<crate::rewrite::SmallIntBifs>> =
-            std::sync::OnceLock::new();
-        *BIFS.get_or_init(|| {
-            let mut out = [0u32; 3];
-            // SAFETY: the shim writes three u32s at `out` and reads nothing
-            // of ours; it calls the three BIFs on small integers.
-            let known = unsafe { atomvm_wasm_jit_small_int_bifs(out.as_mut_ptr()) };
-            known.then_some(crate::rewrite::SmallIntBifs {
-                add: out[0],
-                sub: out[1],
-                band: out[2],
-            })
-        })
+        static BIFS: std::sync::OnceLock<Option<[u32; 3]>> = std::sync::OnceLock::new();
+        // SAFETY: the shim writes three u32s; it calls the three BIFs on
+        // small integers.
+        let [add, sub, band] = unsafe { ask_once(&BIFS, atomvm_wasm_jit_small_int_bifs) }?;
+        Some(crate::rewrite::SmallIntBifs { add, sub, band })
     }
 
     /// AtomVM's layout for reading imported BIFs, asked of the shim once.
     pub fn bif_layout() -> Option<crate::rewrite::BifLayout> {
-        static LAYOUT: std::sync::OnceLock<Option<crate::rewrite::BifLayout>> =
-            std::sync::OnceLock::new();
-        *LAYOUT.get_or_init(|| {
-            let mut out = [0u32; 2];
-            // SAFETY: the shim writes two u32s at `out` and reads nothing
-            // of ours; it calls AtomVM's entry 8 on a probe of its own.
-            let known = unsafe { atomvm_wasm_jit_imported_bif_layout(out.as_mut_ptr()) };
-            known.then_some(crate::rewrite::BifLayout {
-                imported_funcs: out[0],
-                bif0_ptr: out[1],
-            })
+        static LAYOUT: std::sync::OnceLock<Option<[u32; 2]>> = std::sync::OnceLock::new();
+        // SAFETY: the shim writes two u32s; it calls AtomVM's entry 8 on a
+        // probe of its own.
+        let [imported_funcs, bif0_ptr] =
+            unsafe { ask_once(&LAYOUT, atomvm_wasm_jit_imported_bif_layout) }?;
+        Some(crate::rewrite::BifLayout {
+            imported_funcs,
+            bif0_ptr,
         })
     }
 
