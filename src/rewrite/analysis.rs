@@ -194,11 +194,6 @@ pub struct LocalAndConst {
 /// What a scan learned of one body.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct BodyFacts {
-    /// Module offsets of the body (after its size field) and of its first
-    /// instruction (after the locals).
-    pub start: usize,
-    pub ops_start: usize,
-    pub end: usize,
     /// Locals, the 3 parameters included.
     pub num_locals: u64,
     /// Bit i set: local i (i < 3: ctx, jit_state, native interface) is
@@ -236,9 +231,6 @@ pub fn scan(
     }
     let mut ops = body.get_operators_reader().map_err(bad)?;
     let mut facts = BodyFacts {
-        start: at(body.range().start),
-        ops_start: at(ops.original_position()),
-        end: at(body.range().end),
         num_locals,
         params_written: 0,
         uses_table: false,
