@@ -7,7 +7,7 @@
 #                    the single-thread and -pthread variants
 #   ./run.sh bench   measure against the C runtime's design; prints a table
 #                    and writes bench-results.json
-#   ./run.sh fuzz [S] fuzz loading, the differential oracle and cache entries, S seconds each (default 60)
+#   ./run.sh fuzz [S] fuzz loading, the differential oracle, the instruction reader and cache entries, S seconds each (default 60)
 #   ./run.sh compat  the end-to-end suite linked by Emscripten 3.1.69 (Debian 13)
 #   ./run.sh browser the -pthread suite and the demo page in headless Chromium
 #   ./run.sh build   build the two static libraries and the test programs
@@ -161,7 +161,9 @@ bench() {
 # targets for S seconds each: `load` (parsing, checks, verdict, rewriting
 # under every option, the memory budget, the registry), seeded by the test
 # generator and the fixtures; `diff` (the differential oracle on generated
-# programs and the fixtures' functions); `cache` (reading cache entries).
+# programs and the fixtures' functions); `reader` (the analysis's
+# instruction reader against wasmparser's, on arbitrary bodies); `cache`
+# (reading cache entries).
 fuzz() {
     local seconds=${1:-60}
     deps
@@ -170,7 +172,7 @@ fuzz() {
         cargo install -q cargo-fuzz --locked
     }
     local corpus=$ROOT/fuzz/corpus
-    mkdir -p "$corpus/load" "$corpus/diff" "$corpus/cache"
+    mkdir -p "$corpus/load" "$corpus/diff" "$corpus/reader" "$corpus/cache"
     cargo run -q --bin jit-streamgen -- "$B/streams"
     find "$B/streams" "$B/streams/bad" -maxdepth 1 -name '*.stream' -size -1M -exec cp {} "$corpus/load/" \;
     [ -d "$FIXTURES" ] && cp "$FIXTURES"/*.stream "$corpus/load/"
@@ -180,6 +182,10 @@ fuzz() {
     done
     fuzz_target load "$seconds"
     fuzz_target diff "$seconds"
+    # Bodies to start from: the fixtures' bytes (their code among them).
+    [ -d "$FIXTURES" ] && cp "$FIXTURES"/*.stream "$corpus/reader/"
+    [ -n "$(ls "$corpus/reader")" ] || head -c 256 /dev/urandom >"$corpus/reader/seed"
+    fuzz_target reader "$seconds"
     [ -n "$(ls "$corpus/cache")" ] || head -c 128 /dev/urandom >"$corpus/cache/seed"
     fuzz_target cache "$seconds"
 }
@@ -354,7 +360,7 @@ test_all() {
     node_tests
     compat_tests
     browser_tests
-    fuzz 40 # three targets: two minutes in all, as before the cache target
+    fuzz 40 # four targets: under three minutes in all
     log "summary"
     echo "tests: $PASSED passed, $FAILED failed"
 }

@@ -32,7 +32,7 @@ pub fn fixture_scenario(
     let mut seen = [false; 77];
     for payload in module::parser().parse_all(s.wasm) {
         if let Ok(wasmparser::Payload::CodeSectionEntry(body)) = payload {
-            let _ = analysis::scan(&body, s.num_entries, 0, |site| {
+            let _ = analysis::scan(s.wasm, &body, s.num_entries, 0, |site| {
                 if let Site::Primitive { offset, ty, .. } = site {
                     let n = (offset / 4) as usize;
                     let standard = shape

@@ -8,144 +8,11 @@
 //! that sizing and writing a rewritten body need no memory proportional to
 //! the body.
 
+use super::reader::{Op, Reader};
 use crate::abi;
 use crate::error::{Error, Result};
 use crate::module::offset as at;
 use wasmparser::FunctionBody;
-
-/// The little the rewriter needs to know of an instruction. Decoding into
-/// this instead of wasmparser's full `Operator` keeps the library small.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Op {
-    LocalGet(u32),
-    /// `local.set` or `local.tee`.
-    LocalWrite(u32),
-    I32Const(i32),
-    /// `i32.load` from memory 0 at this static offset.
-    I32Load(u64),
-    /// `i32.store` to memory 0 at this static offset.
-    I32Store(u64),
-    Return,
-    End,
-    CallIndirect {
-        ty: u32,
-        table: u32,
-    },
-    Call(u32),
-    ReturnCall(u32),
-    /// Any other use of a table or of function references.
-    UsesTable,
-    Other,
-}
-
-fn memory0(memarg: &wasmparser::MemArg) -> bool {
-    memarg.target == wasmparser::MemArgTarget::Memory(0)
-}
-
-/// Maps one visited instruction to an [`Op`] (see `for_each_visit_operator`).
-macro_rules! op_of {
-    (LocalGet $i:ident) => {
-        Op::LocalGet($i)
-    };
-    (LocalSet $i:ident) => {
-        Op::LocalWrite($i)
-    };
-    (LocalTee $i:ident) => {
-        Op::LocalWrite($i)
-    };
-    (I32Const $v:ident) => {
-        Op::I32Const($v)
-    };
-    (I32Load $m:ident) => {
-        if memory0(&$m) {
-            Op::I32Load($m.offset)
-        } else {
-            Op::Other
-        }
-    };
-    (I32Store $m:ident) => {
-        if memory0(&$m) {
-            Op::I32Store($m.offset)
-        } else {
-            Op::Other
-        }
-    };
-    (Return) => {
-        Op::Return
-    };
-    (End) => {
-        Op::End
-    };
-    (CallIndirect $ty:ident $table:ident) => {
-        Op::CallIndirect {
-            ty: $ty,
-            table: $table,
-        }
-    };
-    (Call $f:ident) => {
-        Op::Call($f)
-    };
-    (ReturnCall $f:ident) => {
-        Op::ReturnCall($f)
-    };
-    (ReturnCallIndirect $($a:ident)*) => {
-        Op::UsesTable
-    };
-    (TableGet $($a:ident)*) => {
-        Op::UsesTable
-    };
-    (TableSet $($a:ident)*) => {
-        Op::UsesTable
-    };
-    (TableSize $($a:ident)*) => {
-        Op::UsesTable
-    };
-    (TableGrow $($a:ident)*) => {
-        Op::UsesTable
-    };
-    (TableFill $($a:ident)*) => {
-        Op::UsesTable
-    };
-    (TableCopy $($a:ident)*) => {
-        Op::UsesTable
-    };
-    (TableInit $($a:ident)*) => {
-        Op::UsesTable
-    };
-    (ElemDrop $($a:ident)*) => {
-        Op::UsesTable
-    };
-    (RefFunc $($a:ident)*) => {
-        Op::UsesTable
-    };
-    (CallRef $($a:ident)*) => {
-        Op::UsesTable
-    };
-    (ReturnCallRef $($a:ident)*) => {
-        Op::UsesTable
-    };
-    ($other:ident $($a:ident)*) => {
-        Op::Other
-    };
-}
-
-macro_rules! define_visit {
-    ($( @$proposal:ident $op:ident $({ $($arg:ident: $argty:ty),* })? => $visit:ident ($($ann:tt)*))*) => {
-        $(
-            #[allow(unused_variables)]
-            fn $visit(&mut self $($(,$arg: $argty)*)?) -> Op {
-                op_of!($op $($($arg)*)?)
-            }
-        )*
-    };
-}
-
-struct Decoder;
-
-impl<'a> wasmparser::VisitOperator<'a> for Decoder {
-    type Output = Op;
-    wasmparser::for_each_visit_operator!(define_visit);
-}
 
 /// A place in a body that a rewrite may change, at module offsets.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -217,6 +84,7 @@ impl BodyFacts {
 /// start follows the previous site's end), and returns what it learned.
 /// `num_functions` bounds the labels a jump may name.
 pub fn scan(
+    wasm: &[u8],
     body: &FunctionBody<'_>,
     num_functions: u32,
     base: usize,
@@ -229,7 +97,12 @@ pub fn scan(
         let (count, _) = locals.read().map_err(bad)?;
         num_locals = num_locals.saturating_add(u64::from(count));
     }
-    let mut ops = body.get_operators_reader().map_err(bad)?;
+    let mut ops = Reader::new(
+        wasm,
+        at(locals.original_position()),
+        at(body.range().end),
+        base,
+    );
     let mut facts = BodyFacts {
         num_locals,
         params_written: 0,
@@ -249,10 +122,12 @@ pub fn scan(
     let window = |ring: &[(Op, usize); 5], newest: usize| -> [(Op, usize); 5] {
         std::array::from_fn(|i| ring[(newest + 1 + i) % 5])
     };
+    let mut last = Op::Other;
     while !ops.eof() {
-        let offset = at(ops.original_position());
-        let op = ops.visit_operator(&mut Decoder).map_err(bad)?;
-        let end = at(ops.original_position());
+        let offset = ops.position();
+        let op = ops.read()?;
+        last = op;
+        let end = ops.position();
         if let Some(Site::Primitive {
             start,
             offset: o,
@@ -326,7 +201,12 @@ pub fn scan(
         newest = if newest == 4 { 0 } else { newest + 1 };
         ring[newest] = (op, offset);
     }
-    ops.finish().map_err(bad)?;
+    if last != Op::End {
+        return Err(Error::module_text(
+            "function body does not end with `end`",
+            base.saturating_add(ops.position()),
+        ));
+    }
     if let Some(site) = pending {
         on_site(site)?; // a body cannot end with it, but stay total
     }

@@ -37,6 +37,7 @@ mod exits;
 mod frames;
 mod jumps;
 mod primitives;
+pub mod reader;
 mod small_ints;
 mod trampolines;
 mod trim;
@@ -460,7 +461,7 @@ fn plan<'a>(wasm: &'a [u8], shape: &Shape<'_>, opts: Options, base: usize) -> Re
     }
     for body in bodies(wasm, base) {
         let body = body?;
-        let facts = analysis::scan(&body, n, base, |site| {
+        let facts = analysis::scan(wasm, &body, n, base, |site| {
             plan.prims.observe(&site);
             memory::try_push(&mut plan.sites, site, "the rewrite sites")?;
             match site {
