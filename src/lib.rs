@@ -14,6 +14,7 @@
 //! | `module.rs` | the shape a JIT module must have (spec section 4) |
 //! | `limits.rs` | the engine's limits on a module (V8's) |
 //! | `rewrite/` | what the runtime changes in a module: one shared analysis, one file per rewrite |
+//! | `tiering.rs` | keeping the hot loops of loading in small functions of their own, for V8's tiers |
 //! | `memory.rs` | fallible allocations on the load path, exactly sized (the rewrite's list of sites grows, counted) |
 //! | `registry.rs` | loaded modules, per-thread placement, the lookup fast path |
 //! | `engine.rs` | the JavaScript engine behind safe wrappers (fake natively) |
@@ -39,3 +40,4 @@ pub mod registry;
 pub mod rewrite;
 pub mod stream;
 pub mod testgen;
+pub mod tiering;

@@ -266,7 +266,9 @@ pub fn prepare(bytes: &[u8], opts: rewrite::Options) -> Result<Loaded> {
     memory::reset();
     memory::headroom()?;
     let parsed = stream::parse(bytes)?;
-    let shape = module::check(parsed.wasm, parsed.num_entries, parsed.wasm_offset)?;
+    let check: fn(&[u8], u32, usize) -> Result<module::Shape<'_>> = module::check;
+    let shape =
+        crate::tiering::out_of_line(check)(parsed.wasm, parsed.num_entries, parsed.wasm_offset)?;
     engine::validate(parsed.wasm, parsed.wasm_offset)?;
     let module = rewrite::rewrite(parsed.wasm, &shape, opts, parsed.wasm_offset)?;
     let lines = memory::copy(parsed.lines, "the line metadata")?;

@@ -53,6 +53,7 @@ use crate::error::{Error, Result};
 use crate::limits;
 use crate::memory::{self, Counter, Fixed, Sink};
 use crate::module::{self, Shape};
+use crate::tiering::out_of_line;
 use analysis::{BodyFacts, Site};
 use memory::BitSet;
 use primitives::{Binding, PrimitiveFacts};
@@ -60,6 +61,13 @@ use wasm_encoder::{
     Encode, EntityType, ImportSection, MemArg, MemArgTarget, MemoryType, RefType, TableType,
 };
 use wasmparser::{FunctionBody, Payload};
+
+/// [`analysis::scan`] with the plan's callback, called per body.
+type ScanFn<'a, F> = fn(&'a [u8], &FunctionBody<'a>, u32, usize, F) -> Result<analysis::BodyFacts>;
+
+/// [`write_body`], called per body.
+type WriteBodyFn<'p, 's, S> =
+    fn(&mut S, &Plan<'p>, &FunctionBody<'p>, u32, bool, Option<&'s mut Rewritten>) -> Result<()>;
 
 /// How to rewrite.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -427,7 +435,8 @@ pub fn rewrite(wasm: &[u8], shape: &Shape<'_>, opts: Options, base: usize) -> Re
         detached: plan.binding.detached,
         ..Rewritten::default()
     };
-    write_module(&mut out, &plan, Some(&mut stats))?;
+    let write: fn(&mut Fixed, &Plan<'_>, Option<&mut Rewritten>) -> Result<()> = write_module;
+    out_of_line(write)(&mut out, &plan, Some(&mut stats))?;
     stats.wasm = out.finish()?;
     Ok(stats)
 }
@@ -461,7 +470,8 @@ fn plan<'a>(wasm: &'a [u8], shape: &Shape<'_>, opts: Options, base: usize) -> Re
     }
     for body in bodies(wasm, base) {
         let body = body?;
-        let facts = analysis::scan(wasm, &body, n, base, |site| {
+        let scan: ScanFn<'_, _> = analysis::scan;
+        let facts = out_of_line(scan)(wasm, &body, n, base, |site| {
             plan.prims.observe(&site);
             memory::try_push(&mut plan.sites, site, "the rewrite sites")?;
             match site {
@@ -936,7 +946,8 @@ fn write_module<S: Sink>(
                     let planned = plan.bodies.get(f as usize).copied().unwrap_or(0);
                     let size = planned & !LINKED;
                     put_u32(sink, size)?;
-                    write_body(sink, plan, body, f, planned & LINKED != 0, Some(stats))?;
+                    let write: WriteBodyFn<'_, '_, S> = write_body;
+                    out_of_line(write)(sink, plan, body, f, planned & LINKED != 0, Some(stats))?;
                     if f + 1 == plan.num_functions {
                         for (_, added) in &plan.added.functions {
                             sink.put(added)?;
