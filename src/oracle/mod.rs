@@ -14,6 +14,7 @@ pub mod budget;
 pub mod diff;
 pub mod gen;
 pub mod model;
+pub mod reader;
 
 use crate::rewrite::analysis::{self, Site};
 use crate::{module, stream};

@@ -383,7 +383,7 @@ impl<'a> Reader<'a> {
 #[cfg(test)]
 mod tests {
     //! The reader against wasmparser's operator decoder (the reference it
-    //! replaces): the same instruction boundaries and the same [`Op`] on
+    //! replaces, `oracle::reader`): the same instruction boundaries and the same [`Op`] on
     //! every instruction it reads; a clear error, never a panic, on the
     //! rest.
     use super::{Op, Reader};
@@ -393,116 +393,8 @@ mod tests {
         ValType,
     };
 
-    // The reference: wasmparser's decoder, mapped to `Op` as the analysis
-    // mapped it before this reader.
-    fn memory0(memarg: &wasmparser::MemArg) -> bool {
-        memarg.target == wasmparser::MemArgTarget::Memory(0)
-    }
-
-    /// Maps one visited instruction to an [`Op`] (see `for_each_visit_operator`).
-    macro_rules! op_of {
-        (LocalGet $i:ident) => {
-            Op::LocalGet($i)
-        };
-        (LocalSet $i:ident) => {
-            Op::LocalWrite($i)
-        };
-        (LocalTee $i:ident) => {
-            Op::LocalWrite($i)
-        };
-        (I32Const $v:ident) => {
-            Op::I32Const($v)
-        };
-        (I32Load $m:ident) => {
-            if memory0(&$m) {
-                Op::I32Load($m.offset)
-            } else {
-                Op::Other
-            }
-        };
-        (I32Store $m:ident) => {
-            if memory0(&$m) {
-                Op::I32Store($m.offset)
-            } else {
-                Op::Other
-            }
-        };
-        (Return) => {
-            Op::Return
-        };
-        (End) => {
-            Op::End
-        };
-        (CallIndirect $ty:ident $table:ident) => {
-            Op::CallIndirect {
-                ty: $ty,
-                table: $table,
-            }
-        };
-        (Call $f:ident) => {
-            Op::Call($f)
-        };
-        (ReturnCall $f:ident) => {
-            Op::ReturnCall($f)
-        };
-        (ReturnCallIndirect $($a:ident)*) => {
-            Op::UsesTable
-        };
-        (TableGet $($a:ident)*) => {
-            Op::UsesTable
-        };
-        (TableSet $($a:ident)*) => {
-            Op::UsesTable
-        };
-        (TableSize $($a:ident)*) => {
-            Op::UsesTable
-        };
-        (TableGrow $($a:ident)*) => {
-            Op::UsesTable
-        };
-        (TableFill $($a:ident)*) => {
-            Op::UsesTable
-        };
-        (TableCopy $($a:ident)*) => {
-            Op::UsesTable
-        };
-        (TableInit $($a:ident)*) => {
-            Op::UsesTable
-        };
-        (ElemDrop $($a:ident)*) => {
-            Op::UsesTable
-        };
-        (RefFunc $($a:ident)*) => {
-            Op::UsesTable
-        };
-        (CallRef $($a:ident)*) => {
-            Op::UsesTable
-        };
-        (ReturnCallRef $($a:ident)*) => {
-            Op::UsesTable
-        };
-        ($other:ident $($a:ident)*) => {
-            Op::Other
-        };
-    }
-
-    macro_rules! define_visit {
-        ($( @$proposal:ident $op:ident $({ $($arg:ident: $argty:ty),* })? => $visit:ident ($($ann:tt)*))*) => {
-            $(
-                #[allow(unused_variables)]
-                fn $visit(&mut self $($(,$arg: $argty)*)?) -> Op {
-                    op_of!($op $($($arg)*)?)
-                }
-            )*
-        };
-    }
-
-    pub struct Decoder;
-
-    impl<'a> wasmparser::VisitOperator<'a> for Decoder {
-        type Output = Op;
-        wasmparser::for_each_visit_operator!(define_visit);
-    }
+    // The reference: wasmparser's decoder, mapped as the oracle maps it.
+    use crate::oracle::reader::expected;
 
     /// The instructions of `code` (a body's operators, no locals): each
     /// one's Op and [start, end), by wasmparser.
@@ -514,10 +406,8 @@ mod tests {
         let mut out = Vec::new();
         while !ops.eof() {
             let start = ops.original_position() as usize;
-            let op = ops
-                .visit_operator(&mut Decoder)
-                .expect("wasmparser decodes it");
-            out.push((op, start, ops.original_position() as usize));
+            let op = ops.read().expect("wasmparser decodes it");
+            out.push((expected(&op), start, ops.original_position() as usize));
         }
         out
     }
@@ -785,9 +675,9 @@ mod tests {
                     let mut ops = body.get_operators_reader().expect("operators");
                     while !ops.eof() {
                         let at = ops.original_position() as usize;
-                        let op = ops.visit_operator(&mut Decoder).expect("decodes");
+                        let op = ops.read().expect("decodes");
                         assert_eq!(r.position(), at, "{name}");
-                        assert_eq!(r.read().expect("reads"), op, "{name} at {at}");
+                        assert_eq!(r.read().expect("reads"), expected(&op), "{name} at {at}");
                     }
                     assert!(r.eof(), "{name}");
                     bodies += 1;
