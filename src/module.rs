@@ -34,6 +34,74 @@ pub fn parser() -> Parser {
     parser
 }
 
+/// The payloads of a module, in order, without the code section's bodies:
+/// its start is reported and the bodies are skipped, for the passes that
+/// read only the other sections (walking a thousand bodies for nothing is
+/// a hot loop V8 would optimise at every page load, `tiering.rs`). `base`
+/// is the module's offset in the stream, for messages.
+pub struct Sections<'a> {
+    parser: Parser,
+    rest: &'a [u8],
+    base: usize,
+    done: bool,
+}
+
+impl<'a> Sections<'a> {
+    pub fn new(wasm: &'a [u8], base: usize) -> Sections<'a> {
+        Sections {
+            parser: parser(),
+            rest: wasm,
+            base,
+            done: false,
+        }
+    }
+
+    fn read(&mut self) -> Result<Payload<'a>> {
+        let at = |p: &Parser| self.base.saturating_add(offset(p.offset()));
+        let (payload, consumed) = match self.parser.parse(self.rest, true) {
+            Ok(wasmparser::Chunk::Parsed { consumed, payload }) => (payload, consumed),
+            // Not returned with `eof`; an error all the same.
+            Ok(wasmparser::Chunk::NeedMoreData(_)) => {
+                return Err(Error::module_text(
+                    "the module ends early",
+                    at(&self.parser),
+                ))
+            }
+            Err(e) => return Err(Error::module(&e, self.base)),
+        };
+        self.rest = self.rest.get(consumed..).unwrap_or_default();
+        match payload {
+            Payload::CodeSectionStart { size, .. } => {
+                let Some(rest) = self.rest.get(size as usize..) else {
+                    return Err(Error::module_text(
+                        "the code section extends past the end of the module",
+                        at(&self.parser),
+                    ));
+                };
+                self.parser.skip_section();
+                self.rest = rest;
+            }
+            Payload::End(_) => self.done = true,
+            _ => {}
+        }
+        Ok(payload)
+    }
+}
+
+/// Each payload, then nothing after the module's end or the first error.
+impl<'a> Iterator for Sections<'a> {
+    type Item = Result<Payload<'a>>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.done {
+            return None;
+        }
+        let payload = self.read();
+        self.done |= payload.is_err();
+        Some(payload)
+    }
+}
+
 /// What the check learned, for the rewriter. Borrows from the module.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Shape<'a> {
@@ -269,8 +337,8 @@ pub fn check(wasm: &[u8], num_entries: u32, base: usize) -> Result<Shape<'_>> {
     let mut exported = 0u32;
     let mut seen: Option<crate::memory::BitSet> = None;
 
-    for payload in parser().parse_all(wasm) {
-        match payload.map_err(bad)? {
+    for payload in Sections::new(wasm, base) {
+        match payload? {
             Payload::Version { encoding, .. } if encoding != wasmparser::Encoding::Module => {
                 return Err(Error::shape("a component, not a core WebAssembly module"));
             }

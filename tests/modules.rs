@@ -319,3 +319,35 @@ fn an_unknown_section_is_refused_as_such() {
         "{err}"
     );
 }
+
+/// `module::check` and the plan skip the code section's bodies
+/// (`module::Sections`): a code section that claims more bytes than the
+/// module has is still refused there, by name, and a module cut anywhere in
+/// its code section is refused, never read past its end.
+#[test]
+fn a_code_section_past_the_end_is_refused() {
+    let bytes = testgen::stream_of(&small());
+    let s = stream::parse(&bytes).unwrap();
+    let (wasm, n) = (s.wasm, s.num_entries);
+    module::check(wasm, n, 0).expect("the whole module passes");
+    let code = wasmparser::Parser::new(0)
+        .parse_all(wasm)
+        .find_map(|p| match p {
+            Ok(wasmparser::Payload::CodeSectionStart {
+                unchecked_range, ..
+            }) => Some(unchecked_range),
+            _ => None,
+        })
+        .expect("a code section");
+    let err =
+        module::check(&wasm[..code.end as usize - 1], n, 0).expect_err("cut in its last body");
+    assert_eq!(err.kind(), ErrorKind::BadModule, "{err}");
+    assert!(
+        err.message().contains("code section extends past the end"),
+        "{err}"
+    );
+    for cut in code.start as usize..code.end as usize {
+        let err = module::check(&wasm[..cut], n, 0).expect_err("cut in the code section");
+        assert_eq!(err.kind(), ErrorKind::BadModule, "cut at {cut}: {err}");
+    }
+}

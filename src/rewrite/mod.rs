@@ -461,9 +461,9 @@ fn plan<'a>(wasm: &'a [u8], shape: &Shape<'_>, opts: Options, base: usize) -> Re
         bif_calls: false,
         added: Added::default(),
     };
-    for payload in module::parser().parse_all(wasm) {
+    for payload in module::Sections::new(wasm, base) {
         if let Payload::TableSection(_) | Payload::GlobalSection(_) | Payload::ElementSection(_) =
-            payload.map_err(|e| Error::module(&e, base))?
+            payload?
         {
             plan.defines_items = true;
         }
