@@ -216,11 +216,10 @@ impl<'a> Reader<'a> {
         let at = self.pos;
         let code = self.byte()?;
         Ok(match code {
-            0x00 | 0x01 | 0x05 | 0x0a | 0x0b | 0x0f | 0x19 | 0x1a | 0x1b => match code {
-                0x0b => Op::End,
-                0x0f => Op::Return,
-                _ => Op::Other,
-            },
+            0x0b => Op::End,
+            0x0f => Op::Return,
+            // unreachable, nop, else, throw_ref, catch_all, drop, select
+            0x00 | 0x01 | 0x05 | 0x0a | 0x19 | 0x1a | 0x1b => Op::Other,
             // block, loop, if, try
             0x02..=0x04 | 0x06 => {
                 self.block_type()?;
