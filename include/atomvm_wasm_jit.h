@@ -93,6 +93,11 @@ extern bool atomvm_wasm_jit_term_compare_known(void);
 // dropped a frame on a probe context as expected.
 extern bool atomvm_wasm_jit_heap_layout(uint32_t *out);
 
+// Defined by `c_shim/`: whether AtomVM's term encoding and map
+// layout are the ones `maps.rs` assumes and the interface's
+// `term_find_map_pos` answered the shim's probe of a map.
+extern bool atomvm_wasm_jit_map_lookup_known(void);
+
 // Loads a JIT stream stored in a module file (spec section 5). Returns the
 // module's `native_code` handle, or NULL with a message.
 //
@@ -269,6 +274,12 @@ void atomvm_wasm_jit_set_immediate_compares(bool on);
 // collection is due (default: yes; takes effect only in AtomVM, whose
 // heap layout the shim checks).
 void atomvm_wasm_jit_set_stack_frames(bool on);
+
+// Whether modules loaded from now on find small integers and atoms among
+// a map's keys (AtomVM's `term_find_map_pos`) without calling it while
+// the keys they pass are immediates (default: yes; takes effect only in
+// AtomVM, whose term encoding and map layout the shim checks).
+void atomvm_wasm_jit_set_map_lookups(bool on);
 
 #ifdef __cplusplus
 }  // extern "C"

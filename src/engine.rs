@@ -53,10 +53,13 @@ pub enum Rewrite {
     /// Stack frames made and dropped in the module when no garbage
     /// collection is due (when the shim knows AtomVM's heap layout).
     StackFrames = 128,
+    /// Small integers and atoms found among a map's immediate keys in the
+    /// module (when the shim knows AtomVM's term encoding and map layout).
+    MapLookups = 256,
 }
 
 impl Rewrite {
-    pub const ALL: [Rewrite; 8] = [
+    pub const ALL: [Rewrite; 9] = [
         Rewrite::TailCalls,
         Rewrite::DirectPrimitives,
         Rewrite::ComputedJumps,
@@ -65,6 +68,7 @@ impl Rewrite {
         Rewrite::TrimLiveRegs,
         Rewrite::ImmediateCompares,
         Rewrite::StackFrames,
+        Rewrite::MapLookups,
     ];
 
     /// Its name in `ATOMVM_WASM_JIT_OFF`.
@@ -78,6 +82,7 @@ impl Rewrite {
             Rewrite::TrimLiveRegs => "trim_live_regs",
             Rewrite::ImmediateCompares => "immediate_compares",
             Rewrite::StackFrames => "stack_frames",
+            Rewrite::MapLookups => "map_lookups",
         }
     }
 
@@ -156,6 +161,7 @@ pub fn rewrite_options() -> crate::rewrite::Options {
             .flatten(),
         immediate_compares: on(Rewrite::ImmediateCompares) && imp::term_compare_known(),
         stack_frames: on(Rewrite::StackFrames).then(imp::heap_layout).flatten(),
+        map_lookups: on(Rewrite::MapLookups) && imp::map_lookup_known(),
     }
 }
 
@@ -214,6 +220,10 @@ mod imp {
         /// next)`, if the interface's `allocate` and `deallocate` made and
         /// dropped a frame on a probe context as expected.
         fn atomvm_wasm_jit_heap_layout(out: *mut u32) -> bool;
+        /// Defined by `c_shim/`: whether AtomVM's term encoding and map
+        /// layout are the ones `maps.rs` assumes and the interface's
+        /// `term_find_map_pos` answered the shim's probe of a map.
+        fn atomvm_wasm_jit_map_lookup_known() -> bool;
     }
 
     /// The answer of a shim function that fills `N` u32s and says whether
@@ -255,6 +265,17 @@ mod imp {
             // SAFETY: no arguments; the shim calls AtomVM's entry 11 on
             // immediates with a probe context of its own.
             unsafe { atomvm_wasm_jit_term_compare_known() }
+        })
+    }
+
+    /// Whether `maps.rs`' facts hold in this AtomVM, asked of the shim
+    /// once.
+    pub fn map_lookup_known() -> bool {
+        static KNOWN: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+        *KNOWN.get_or_init(|| {
+            // SAFETY: no arguments; the shim calls AtomVM's entry 49 on a
+            // map of its own with immediate keys.
+            unsafe { atomvm_wasm_jit_map_lookup_known() }
         })
     }
 
@@ -472,6 +493,12 @@ mod imp {
     /// Natively, the model's `term_compare` is AtomVM's on immediates, so
     /// that the rewrite is exercised.
     pub fn term_compare_known() -> bool {
+        true
+    }
+
+    /// Natively, the model's `term_find_map_pos` is AtomVM's on immediate
+    /// keys, so that the rewrite is exercised.
+    pub fn map_lookup_known() -> bool {
         true
     }
 

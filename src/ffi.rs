@@ -480,3 +480,12 @@ pub extern "C" fn atomvm_wasm_jit_set_immediate_compares(on: bool) {
 pub extern "C" fn atomvm_wasm_jit_set_stack_frames(on: bool) {
     crate::engine::set(crate::engine::Rewrite::StackFrames, on)
 }
+
+/// Whether modules loaded from now on find small integers and atoms among
+/// a map's keys (AtomVM's `term_find_map_pos`) without calling it while
+/// the keys they pass are immediates (default: yes; takes effect only in
+/// AtomVM, whose term encoding and map layout the shim checks).
+#[unsafe(no_mangle)]
+pub extern "C" fn atomvm_wasm_jit_set_map_lookups(on: bool) {
+    crate::engine::set(crate::engine::Rewrite::MapLookups, on)
+}

@@ -994,6 +994,66 @@ pub fn compare_calls(form: BifForm, compares: &[(u32, u32, i32)], at: u32) -> Mo
     terminating_with(form, &calls, &[])
 }
 
+/// Interface entry 49, AtomVM's `term_find_map_pos`.
+pub const TERM_FIND_MAP_POS: u32 = 49;
+
+/// Label 1 makes the `term_find_map_pos(ctx, map, key)` calls of `lookups`
+/// in order (entry 49, standard type 2, as AtomVM's generator calls it),
+/// storing the answers at `at`, `at + 4`, ..., then terminates; in
+/// `form`'s way (see [`BifForm`]: `WritesLocal2`, `Called` and `OtherType`
+/// are conditions under which the calls must stay calls).
+pub fn map_lookups(form: BifForm, lookups: &[(u32, u32)], at: u32) -> ModuleSpec {
+    let mut calls = Vec::new();
+    for (i, &(map, key)) in lookups.iter().enumerate() {
+        calls.push(I::I32Const((at as usize + 4 * i) as i32));
+        calls.extend([
+            I::LocalGet(0),
+            I::I32Const(map as i32),
+            I::I32Const(key as i32),
+        ]);
+        let mut params = 3;
+        if form == BifForm::OtherType {
+            calls.push(I::I32Const(0));
+            params += 1;
+        }
+        calls.extend([
+            I::LocalGet(2),
+            I::I32Load(mem(u64::from(TERM_FIND_MAP_POS) * 4)),
+            I::CallIndirect {
+                type_index: ty_ret(params),
+                table_index: 0,
+            },
+            I::I32Store(mem(0)),
+        ]);
+    }
+    terminating_with(form, &calls, &[])
+}
+
+/// Label 1 stores `term_find_map_pos(ctx, x[0], x[1])` in x[1] and
+/// terminates (for the C test host).
+pub fn map_x() -> ModuleSpec {
+    let x = |i: u64| I::I32Load(mem(abi::CONTEXT_X + 4 * i));
+    let mut l1 = Body::new();
+    l1.store_x(
+        1,
+        &[
+            I::LocalGet(0),
+            I::LocalGet(0),
+            x(0),
+            I::LocalGet(0),
+            x(1),
+            I::LocalGet(2),
+            I::I32Load(mem(u64::from(TERM_FIND_MAP_POS) * 4)),
+            I::CallIndirect {
+                type_index: ty_ret(3),
+                table_index: 0,
+            },
+        ],
+    )
+    .tail_primitive(prim::TERMINATE_CONTEXT);
+    ModuleSpec::standard(vec![stub(), l1.finish()])
+}
+
 /// Interface entries 5 and 9, AtomVM's `allocate` and `deallocate`.
 pub const ALLOCATE: u32 = 5;
 pub const DEALLOCATE: u32 = 9;
@@ -1165,6 +1225,7 @@ pub fn host_streams() -> Vec<(String, Vec<u8>)> {
         ("bif_call.stream", stream_of(&bif_call(BifForm::Generated))),
         ("bif2_call.stream", stream_of(&bif2_call())),
         ("compare_x.stream", stream_of(&compare_x())),
+        ("map_x.stream", stream_of(&map_x())),
         (
             "frames.stream",
             stream_of(&frames(BifForm::Generated, 2, 3)),

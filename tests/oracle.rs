@@ -46,6 +46,7 @@ fn generated_programs_agree() {
             totals.guarded_trims += a.guarded_trims;
             totals.compare_calls += a.compare_calls;
             totals.frame_calls += a.frame_calls;
+            totals.map_calls += a.map_calls;
         }
     }
     eprintln!("{runs} comparisons ({inconclusive} inconclusive, {unloadable} scenarios unloadable): {totals:?}");
@@ -68,6 +69,10 @@ fn generated_programs_agree() {
     assert!(
         totals.frame_calls > 0,
         "allocate and deallocate calls went to the frame functions"
+    );
+    assert!(
+        totals.map_calls > 0,
+        "term_find_map_pos calls went to the scanning function"
     );
 }
 
@@ -130,6 +135,51 @@ fn immediate_compares_agree() {
         };
         assert_eq!(a.compare_calls, expected, "{o:?}");
     }
+}
+
+/// `term_find_map_pos` of every key of the model's maps, of small
+/// integers and atoms in none of them, and of other terms, in each map and
+/// in words that are not maps (read anyway: a map of immediates answered
+/// in the module, a boxed key left to the model's C, a map whose keys run
+/// past memory, which traps alike). The answers in memory and the calls
+/// the model logs must be the same with the calls sent to the module's
+/// function; every lookup but the trapping one is made.
+#[test]
+fn map_lookups_agree() {
+    let mut keys: Vec<u32> = model::MAP_KEYS
+        .iter()
+        .flat_map(|k| k.iter().copied())
+        .collect();
+    keys.extend([0x2F_u32, 0x5F, 0x10B, 0x7FFF_FFCB, 0x0, 0x1E, 0x6002, 0x3B]);
+    let [a, b, empty, past] = model::MAP_TERMS;
+    let mut maps = vec![a, b, empty];
+    let mut lookups: Vec<(u32, u32)> = Vec::new();
+    for map in maps.drain(..) {
+        lookups.extend(keys.iter().map(|k| (map, *k)));
+    }
+    let spec = atomvm_wasm_jit::testgen::map_lookups(
+        atomvm_wasm_jit::testgen::BifForm::Generated,
+        &lookups,
+        model::DATA,
+    );
+    let agreements = check(&from_label_1(&spec), "map lookups");
+    assert_eq!(agreements.len(), diff::OPTIONS.len());
+    for (a, o) in agreements.iter().zip(diff::OPTIONS) {
+        assert!(!a.inconclusive, "{o:?}");
+        let expected = if o.map_lookups {
+            lookups.len() as u32
+        } else {
+            0
+        };
+        assert_eq!(a.map_calls, expected, "{o:?}");
+    }
+    // A key not found before the keys run past memory: a trap, alike.
+    let trapping = atomvm_wasm_jit::testgen::map_lookups(
+        atomvm_wasm_jit::testgen::BifForm::Generated,
+        &[(past, 0xCB), (past, 0x1F)],
+        model::DATA,
+    );
+    check(&from_label_1(&trapping), "a map past memory");
 }
 
 /// `+`, `-` and `band` on small integers at the edges (0, 1, -1, the

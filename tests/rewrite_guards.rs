@@ -475,3 +475,45 @@ fn frames_otherwise_stay_calls() {
     }
     stays_calls_attached(&testgen::frames(BifForm::Generated, 2, 3), count);
 }
+
+/// Lookups of small integers and atoms in the model's maps (found, not
+/// found, past a boxed key, past the end of memory is left out: it traps).
+fn map_spec(form: BifForm) -> ModuleSpec {
+    let [a, b, empty, _] = model::MAP_TERMS;
+    let lookups = [
+        (a, 0x4B),
+        (a, 0x8000_000F),
+        (a, 0x5F),
+        (b, 0x7FFF_FFFF),
+        (b, 0x2F),
+        (empty, 0xF),
+        (a, 0x3B),
+    ];
+    testgen::map_lookups(form, &lookups, model::DATA)
+}
+
+#[test]
+fn map_lookups_as_generated_go_to_the_scanning_function() {
+    let spec = map_spec(BifForm::Generated);
+    assert_eq!(prepared(&spec, ALL).module.map_calls, 7);
+    let off = Options {
+        map_lookups: false,
+        ..ALL
+    };
+    assert_eq!(prepared(&spec, off).module.map_calls, 0, "switched off");
+    let (_, outcome) = run_agreeing_with(&[&spec], &[]);
+    assert_eq!(outcome, model::Outcome::Terminated);
+}
+
+#[test]
+fn map_lookups_otherwise_stay_calls() {
+    let count = |r: &Rewritten| r.map_calls;
+    for (form, why) in [
+        (BifForm::WritesLocal2, "local 2 may not be the interface"),
+        (BifForm::Called, "a caller may pass anything as local 2"),
+        (BifForm::OtherType, "entry 49 with another type"),
+    ] {
+        stays_calls(&map_spec(form), form, count, why);
+    }
+    stays_calls_attached(&map_spec(BifForm::Generated), count);
+}

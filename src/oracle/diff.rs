@@ -39,12 +39,13 @@ pub struct Agreement {
     pub guarded_trims: u32,
     pub compare_calls: u32,
     pub frame_calls: u32,
+    pub map_calls: u32,
 }
 
 /// The options the rewritten side is tried with: each rewrite alone (inline
 /// returns with the tail calls they need) and all of them (memory not
 /// shared: wasmi has no threads).
-pub const OPTIONS: [Options; 9] = [
+pub const OPTIONS: [Options; 10] = [
     Options {
         tail_calls: true,
         ..Options::plain(false)
@@ -79,6 +80,11 @@ pub const OPTIONS: [Options; 9] = [
     Options {
         direct_primitives: true,
         stack_frames: Some(crate::rewrite::HeapLayout::MODEL),
+        ..Options::plain(false)
+    },
+    Options {
+        direct_primitives: true,
+        map_lookups: true,
         ..Options::plain(false)
     },
     Options::all(false),
@@ -141,6 +147,7 @@ fn agree(a: &Run, b: &Run, stats: &[Rewritten], options: Options) -> Result<Agre
         agreement.guarded_trims += s.guarded_trims;
         agreement.compare_calls += s.compare_calls;
         agreement.frame_calls += s.frame_calls;
+        agreement.map_calls += s.map_calls;
     }
     if a.outcome == Outcome::OutOfFuel || b.outcome == Outcome::OutOfFuel {
         agreement.inconclusive = true;

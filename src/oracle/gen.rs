@@ -101,7 +101,7 @@ pub fn iface_types() -> [u8; 77] {
             prim::BIF_ADD | prim::BIF_SUB | prim::BIF_BAND => 4,
             prim::TRIM_LIVE_REGS => 7,
             prim::TERM_COMPARE | prim::ALLOCATE => 4,
-            prim::DEALLOCATE => 2,
+            prim::DEALLOCATE | prim::TERM_FIND_MAP_POS => 2,
             n => [0, 1, 2, 3, 7, 8, 12][n as usize % 7],
         };
     }
@@ -325,6 +325,35 @@ impl Gen<'_, '_> {
                     (prim::DEALLOCATE, self.types[9])
                 };
                 Self::primitive_call(f, 4 * u64::from(n), s);
+                self.results(f, s);
+                return;
+            }
+            9 => {
+                // term_find_map_pos as generated: ctx, a map of the
+                // model's (or anything), a key (small integers and atoms
+                // found, or not, mostly)
+                f.push(I::LocalGet(0));
+                if self.src.chance(220) {
+                    let maps = model::MAP_TERMS;
+                    f.push(I::I32Const(
+                        maps[self.src.below(maps.len() as u32) as usize] as i32,
+                    ));
+                } else {
+                    self.expr(f, 2);
+                }
+                if self.src.chance(128) {
+                    let keys: Vec<u32> = model::MAP_KEYS
+                        .iter()
+                        .flat_map(|k| k.iter().copied())
+                        .collect();
+                    f.push(I::I32Const(
+                        keys[self.src.below(keys.len() as u32) as usize] as i32,
+                    ));
+                } else {
+                    self.compared_term(f);
+                }
+                let s = self.types[prim::TERM_FIND_MAP_POS as usize];
+                Self::primitive_call(f, 4 * u64::from(prim::TERM_FIND_MAP_POS), s);
                 self.results(f, s);
                 return;
             }

@@ -19,6 +19,7 @@
 //! | `MODULES` | `Module` structs, 16 bytes each, `module_index` first, `imported_funcs` at 4 |
 //! | `IMPORTS` | each module's `imported_funcs`: 16 pointers to `ExportedFunction`s |
 //! | `BIFS` | `struct Bif`s, 8 bytes each: the `ExportedFunction`, then `bif0_ptr` |
+//! | `MAPS` | maps as AtomVM lays them out ([`MAP_TERMS`]), and their keys |
 //! | `DATA` | scratch memory programs and primitives read and write |
 
 use crate::module::STANDARD_TYPES;
@@ -44,6 +45,21 @@ pub const BIFS: u32 = 0x6000;
 /// `struct Bif`s in the model; bif `j`'s `bif0_ptr` is model primitive
 /// [`bif_entry`]`(j)`.
 pub const NUM_BIFS: u32 = 32;
+pub const MAPS: u32 = 0x7000;
+/// The maps of the model's memory, as terms (boxed pointers), each with
+/// its keys' tuple: immediates only (small integers, atoms, nil, a pid);
+/// an atom, a small integer, a boxed term, then a small integer; none; an
+/// arity that runs past the end of memory.
+pub const MAP_TERMS: [u32; 4] = [MAPS + 0x42, MAPS + 0xC2, MAPS + 0x142, MAPS + 0x1C2];
+/// The keys of `MAP_TERMS`' maps, in order (the last: its first key).
+pub const MAP_KEYS: [&[u32]; 4] = [
+    &[0xF, 0x1F, 0x4B, 0xFFFF_FFFF, 0x3B, 0x13, 0x8000_000F],
+    &[0x8B, 0x7FFF_FFFF, 0x6002, 0x2F],
+    &[],
+    &[0xCB],
+];
+/// Where the last map's keys are: the arity it claims runs past memory.
+const LAST_KEYS: u32 = PAGES * 0x1_0000 - 8;
 pub const DATA: u32 = 0x8000;
 pub const DATA_LEN: u32 = 0x1000;
 const PAGES: u32 = 2;
@@ -89,6 +105,14 @@ pub mod prim {
     /// the two words) and is not logged; otherwise it logs and acts as any
     /// primitive.
     pub const TERM_COMPARE: u32 = 11;
+    /// `(ctx, map, key) -> position`: AtomVM's `term_find_map_pos`, with
+    /// AtomVM's map layout (the keys' tuple at word 1 of the map, its
+    /// arity in its header's bits 6 and up). Where it compares a small
+    /// integer or an atom with immediate keys only it only reads and is
+    /// not logged; otherwise (another key, or a key of the map that is not
+    /// an immediate before the one found) it logs and acts as any
+    /// primitive.
+    pub const TERM_FIND_MAP_POS: u32 = 49;
     pub const BIF_ADD: u32 = 60;
     pub const BIF_SUB: u32 = 61;
     pub const BIF_BAND: u32 = 62;
@@ -138,6 +162,32 @@ pub fn immediate_compare(t: u32, other: u32) -> Option<u32> {
     } else {
         None
     }
+}
+
+/// What AtomVM's `term_find_map_pos` answers for `key` in `map` without
+/// effects, in `data`: `Ok(Some(position))` (-1: not found) if it only
+/// compares immediates, `Ok(None)` if it needs more, an error where wasm
+/// would trap. Each map key is read in order, as the C reads them.
+fn map_pos(data: &[u8], map: u32, key: u32) -> Result<Option<u32>, Error> {
+    let oob = || Error::from(wasmi::TrapCode::MemoryOutOfBounds);
+    let read = |at: u32| word(data, at).ok_or_else(oob);
+    let small_int = key & 0xF == 0xF;
+    let atom = key & 0x3F == 0x0B;
+    if !small_int && !atom {
+        return Ok(None);
+    }
+    let keys = read((map & !3).wrapping_add(4))? & !3;
+    let arity = read(keys)? >> 6;
+    for i in 0..arity {
+        let k = read(keys.wrapping_add(4).wrapping_add(i.wrapping_mul(4)))?;
+        if k == key {
+            return Ok(Some(i));
+        }
+        if k & 3 != 3 {
+            return Ok(None);
+        }
+    }
+    Ok(Some(u32::MAX))
 }
 
 /// What AtomVM's `allocate` (`deallocate` if `n_words` is given) does
@@ -331,10 +381,16 @@ fn primitive(
             return Ok(());
         }
     }
-    let compared = if (alt, n, args.len()) == (false, prim::TERM_COMPARE, 5) {
-        immediate_compare(arg(2), arg(3))
-    } else {
-        None
+    let compared = match (alt, n, args.len()) {
+        (false, prim::TERM_COMPARE, 5) => immediate_compare(arg(2), arg(3)),
+        (false, prim::TERM_FIND_MAP_POS, 3) => {
+            let memory = caller
+                .data()
+                .memory
+                .ok_or_else(|| model_error("no memory"))?;
+            map_pos(memory.data(&caller), arg(1), arg(2))?
+        }
+        _ => None,
     };
     if let Some(r) = compared.or(if alt {
         None
@@ -697,6 +753,28 @@ fn init_memory(store: &mut Store<State>, memory: Memory, sc: &Scenario) {
     }
     for j in 0..NUM_BIFS {
         set_word(data, BIFS + 8 * j + 4, table_index(bif_entry(j), false));
+    }
+    // The maps: each map's words at its term & !3, its keys' tuple 0x40
+    // bytes before (the last one's at the end of memory).
+    for (i, (map, keys)) in MAP_TERMS.iter().zip(MAP_KEYS).enumerate() {
+        let at = map & !3;
+        let tuple = if i + 1 == MAP_TERMS.len() {
+            LAST_KEYS
+        } else {
+            at - 0x40
+        };
+        let arity = if i + 1 == MAP_TERMS.len() {
+            100
+        } else {
+            keys.len() as u32
+        };
+        set_word(data, tuple, arity << 6);
+        for (j, k) in keys.iter().enumerate() {
+            set_word(data, tuple + 4 + 4 * j as u32, *k);
+            set_word(data, at + 8 + 4 * j as u32, 0x100 + j as u32);
+        }
+        set_word(data, at, ((1 + keys.len() as u32) << 6) | 0x2C);
+        set_word(data, at + 4, tuple | 2);
     }
     // The running process's heap: no fragments (its root fragment is at
     // 0, whose first word stays 0), from DATA up, its stack from the end

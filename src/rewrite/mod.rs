@@ -14,6 +14,7 @@
 //! | `small_ints.rs` | a BIF call goes to an added function that answers `+`, `-`, `band` of small integers | [`Options::small_int_bifs`] (with AtomVM's BIFs, in a detached module) |
 //! | `frames.rs` | an `allocate` or `deallocate` call goes to an added function that makes or drops the frame when no garbage collection is due | [`Options::stack_frames`] (with AtomVM's layout, in a detached module) |
 //! | `compare.rs` | a `term_compare` call goes to an added function that answers equal words, small integers, and atoms it has seen | [`Options::immediate_compares`] (with AtomVM's encoding, in a detached module) |
+//! | `maps.rs` | a `term_find_map_pos` call goes to an added function that finds small integers and atoms among immediate keys | [`Options::map_lookups`] (with AtomVM's encoding, in a detached module) |
 //!
 //! A rewrite is decided per function, and per module, from what the
 //! analysis proves; where it cannot prove the rewrite exact, or where the
@@ -36,6 +37,7 @@ mod compare;
 mod exits;
 mod frames;
 mod jumps;
+mod maps;
 mod primitives;
 pub mod reader;
 mod small_ints;
@@ -100,6 +102,10 @@ pub struct Options {
     /// is due, with AtomVM's heap layout (`None`: off, or it is not
     /// known).
     pub stack_frames: Option<HeapLayout>,
+    /// Find small integers and atoms among a map's keys in the module
+    /// while they are immediates (AtomVM's term encoding and map layout
+    /// are known).
+    pub map_lookups: bool,
 }
 
 impl Options {
@@ -115,6 +121,7 @@ impl Options {
             trim_live_regs: None,
             immediate_compares: false,
             stack_frames: None,
+            map_lookups: false,
         }
     }
 
@@ -130,6 +137,7 @@ impl Options {
             trim_live_regs: Some(trim::MODEL_OFFSET),
             immediate_compares: true,
             stack_frames: Some(HeapLayout::MODEL),
+            map_lookups: true,
         }
     }
 
@@ -137,7 +145,7 @@ impl Options {
     /// effect only with tail calls; imported BIFs and trims with the
     /// model's layout; small-integer BIFs with the model's BIFs, in
     /// detached modules), for tests. Immediate comparisons and stack
-    /// frames, which also add functions to detached modules, go with
+    /// frames and map lookups, which also add functions to detached modules, go with
     /// small-integer BIFs: alone, each is in [`Options::each`].
     pub fn every(shared_memory: bool) -> impl Iterator<Item = Options> {
         (0..64u8).map(move |bits| Options {
@@ -150,6 +158,7 @@ impl Options {
             trim_live_regs: (bits & 32 != 0).then_some(trim::MODEL_OFFSET),
             immediate_compares: bits & 16 != 0,
             stack_frames: (bits & 16 != 0).then_some(HeapLayout::MODEL),
+            map_lookups: bits & 16 != 0,
         })
     }
 }
@@ -159,7 +168,7 @@ impl Options {
     /// for computed jumps, a detached module for small-integer BIFs), and
     /// all of them: for the tests that load streams of megabytes, which
     /// take too long under all 64 combinations of [`Options::every`].
-    pub fn each(shared_memory: bool) -> [Options; 10] {
+    pub fn each(shared_memory: bool) -> [Options; 11] {
         let plain = Options::plain(shared_memory);
         [
             plain,
@@ -199,6 +208,11 @@ impl Options {
                 stack_frames: Some(HeapLayout::MODEL),
                 ..plain
             },
+            Options {
+                direct_primitives: true,
+                map_lookups: true,
+                ..plain
+            },
             Options::all(shared_memory),
         ]
     }
@@ -232,6 +246,9 @@ pub struct Rewritten {
     /// `allocate` and `deallocate` calls sent to the added functions that
     /// make and drop frames.
     pub frame_calls: u32,
+    /// `term_find_map_pos` calls sent to the added function that finds
+    /// immediate keys.
+    pub map_calls: u32,
 }
 
 /// The memory import as the program's memory will satisfy it.
@@ -528,11 +545,12 @@ fn own_table(plan: &Plan<'_>) -> Option<u32> {
 /// `small_ints.rs`' if it has BIF calls and is detached (so it has
 /// `ci.t4`); `compare.rs`' if it binds entry 11 with its type and defines
 /// no globals; `frames.rs`' for entries 5 and 9 it binds with their
-/// types. Four more functions stay within the engine's limit: every
+/// types; `maps.rs`' if it binds entry 49 with its type. Five more
+/// functions stay within the engine's limit: every
 /// function is an exported label, and exports are limited far below
 /// functions (checked at load).
 fn added_functions(plan: &Plan<'_>) -> Added {
-    const _: () = assert!(limits::MAX_EXPORTS + 4 <= limits::MAX_FUNCTIONS);
+    const _: () = assert!(limits::MAX_EXPORTS + 5 <= limits::MAX_FUNCTIONS);
     let b = &plan.binding;
     let mut added = Added::default();
     let mut next = plan.k() + plan.num_functions;
@@ -569,6 +587,10 @@ fn added_functions(plan: &Plan<'_>) -> Added {
         redirect(n, s, &|import| frames::allocate(layout, import, tail));
         let (n, s) = (frames::DEALLOCATE, frames::DEALLOCATE_TYPE);
         redirect(n, s, &|import| frames::deallocate(layout, import, tail));
+    }
+    if plan.opts.map_lookups {
+        let (n, s) = (maps::TERM_FIND_MAP_POS, maps::ENTRY_TYPE);
+        redirect(n, s, &|import| maps::function(import, tail));
     }
     if globals {
         added.globals = Some(compare::globals());
@@ -806,6 +828,7 @@ fn write_body(
                     if let Some(s) = stats.as_deref_mut() {
                         match redirect.map(|((entry, _), _)| *entry) {
                             Some(compare::TERM_COMPARE) => s.compare_calls += 1,
+                            Some(maps::TERM_FIND_MAP_POS) => s.map_calls += 1,
                             Some(_) => s.frame_calls += 1,
                             None => {}
                         }

@@ -92,6 +92,27 @@ static TermCompareResult host_term_compare(Context *ctx, JITState *jit_state, te
     return TermCompareMemoryAllocFail;
 }
 
+/* Entry 49 as AtomVM's term_find_map_pos: the first key that
+ * host_term_compare finds equal, else TERM_MAP_NOT_FOUND; it counts its
+ * calls (not those of host_term_compare it makes). */
+int host_map_pos_calls;
+
+static int host_term_find_map_pos(Context *ctx, term map, term key)
+{
+    host_map_pos_calls++;
+    int saved = host_term_compare_calls;
+    term keys = term_get_map_keys(map);
+    int found = TERM_MAP_NOT_FOUND;
+    for (int i = 0; i < term_get_tuple_arity(keys); i++) {
+        if (host_term_compare(ctx, NULL, key, term_get_tuple_element(keys, i), TermCompareExact) == TermEquals) {
+            found = i;
+            break;
+        }
+    }
+    host_term_compare_calls = saved;
+    return found;
+}
+
 /* Entries 5 and 9 as AtomVM's allocate and deallocate: a heap with
  * fragments, or one too full for the frame, is "collected" (here: the
  * fragments dropped, nothing moved); they count their calls. */
@@ -178,6 +199,7 @@ const ModuleNativeInterface module_native_interface = {
     .get_imported_bif = host_get_imported_bif,
     .terminate_context = host_terminate_context,
     .term_compare = host_term_compare,
+    .term_find_map_pos = host_term_find_map_pos,
     .allocate = host_allocate,
     .deallocate = host_deallocate,
     .past_the_end = { 0xDEADBEEF, 0xDEADBEEF, 0xDEADBEEF, 0xDEADBEEF, 0xDEADBEEF, 0xDEADBEEF, 0xDEADBEEF, 0xDEADBEEF },

@@ -38,6 +38,7 @@ extern int host_small_int_bif_calls;
 extern int host_trim_calls;
 extern int host_term_compare_calls;
 extern int host_frame_calls;
+extern int host_map_pos_calls;
 
 /* An interface other than module_native_interface (see host.c). */
 extern const ModuleNativeInterface host_alt_interface;

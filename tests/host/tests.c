@@ -787,6 +787,58 @@ static void test_compares_of_immediates_are_answered_in_the_module(void)
     atomvm_wasm_jit_set_immediate_compares(true);
 }
 
+/* map_x stores term_find_map_pos(ctx, x[0], x[1]) in x[1], as AtomVM's
+ * generator calls it. The shim finds the host's entry 49 answering a map
+ * of immediate keys as AtomVM's, so the module finds small integers and
+ * atoms among immediate keys itself; the entry is called for other keys,
+ * for a key after a boxed one, for every case when the switch is off, and
+ * when the module keeps its table. */
+static void test_map_lookups_are_answered_in_the_module(void)
+{
+    CHECK(atomvm_wasm_jit_map_lookup_known(), "the shim's probe of term_find_map_pos failed");
+    static term keys[6] __attribute__((aligned(8)));
+    static term map[6] __attribute__((aligned(8)));
+    keys[0] = 4 << 6;
+    keys[1] = 0x4B; /* an atom */
+    keys[2] = 0xFFFFFFFF; /* -1 */
+    keys[3] = (term) (uintptr_t) &map[0] | 0x2; /* a boxed term */
+    keys[4] = 0x2F; /* 2 */
+    map[0] = (5 << 6) | 0x2C;
+    map[1] = (term) (uintptr_t) &keys[0] | 0x2;
+    term m_term = (term) (uintptr_t) &map[0] | 0x2;
+    static const struct
+    {
+        term key;
+        int answer;
+        bool called_when_on;
+    } cases[] = {
+        { 0x4B, 0, false }, /* found */
+        { 0xFFFFFFFF, 1, false }, /* found */
+        { 0x2F, 3, true }, /* after the boxed key: the entry answers */
+        { 0x3B, -1, true }, /* nil: the entry answers */
+    };
+    for (int on = 1; on >= 0; on--) {
+        atomvm_wasm_jit_set_map_lookups(on);
+        Module *m = load_stream("map_x.stream", 49);
+        if (!m) continue;
+        for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+            host_map_pos_calls = 0;
+            Process p;
+            process_init(&p, m, 1);
+            p.ctx.x[0] = m_term;
+            p.ctx.x[1] = cases[i].key;
+            process_run(&p, 100, 10);
+            CHECK(p.done && (int) p.ctx.x[1] == cases[i].answer, "on=%d case %zu: done=%d x1=%d, expected %d", on,
+                i, p.done, (int) p.ctx.x[1], cases[i].answer);
+            int expected = on && direct_primitives_on && !cases[i].called_when_on ? 0 : 1;
+            CHECK(host_map_pos_calls == expected, "on=%d case %zu: term_find_map_pos called %d times, expected %d",
+                on, i, host_map_pos_calls, expected);
+        }
+        host_unload(m);
+    }
+    atomvm_wasm_jit_set_map_lookups(true);
+}
+
 /* frames.stream makes a frame of 2 words with 3 words of heap, sets cp to
  * 0x770, and drops the frame, as AtomVM's generator calls allocate and
  * deallocate. The shim finds the host's entries making and dropping a
@@ -1299,6 +1351,7 @@ int main(int argc, char **argv)
     run("trims are made only with extended x registers", test_trims_are_made_only_with_extended_registers);
     run("compares of immediates are answered in the module", test_compares_of_immediates_are_answered_in_the_module);
     run("frames are made in the module", test_frames_are_made_in_the_module);
+    run("map lookups are answered in the module", test_map_lookups_are_answered_in_the_module);
     run("functions at the engine's limits still load", test_functions_at_the_engine_limits);
     run("a JavaScript exception leaves the runtime usable", test_a_javascript_exception_leaves_the_runtime_usable);
 #ifdef __EMSCRIPTEN_PTHREADS__

@@ -42,7 +42,10 @@ struct ModuleNativeInterface
     PrimitiveCtxState terminate_context; /* 10 */
     /* 11: AtomVM's term_compare. */
     TermCompareResult (*term_compare)(Context *ctx, JITState *jit_state, term t, term other, TermCompareOpts opts);
-    void *entries_12_to_69[58];
+    void *entries_12_to_48[37];
+    /* 49: AtomVM's term_find_map_pos. */
+    int (*term_find_map_pos)(Context *ctx, term map, term key);
+    void *entries_50_to_69[20];
     /* 70: not AtomVM's; the test host uses it to switch module without
      * continuing anywhere: (ctx, jit_state, module_index) -> ctx. */
     Context *(*test_set_module)(Context *ctx, JITState *jit_state, int module_index);
@@ -58,6 +61,7 @@ _Static_assert(offsetof(ModuleNativeInterface, get_imported_bif) == 8 * 4, "get_
 _Static_assert(offsetof(ModuleNativeInterface, terminate_context) == 10 * 4, "terminate_context");
 _Static_assert(offsetof(ModuleNativeInterface, term_compare) == 11 * 4, "term_compare");
 _Static_assert(offsetof(ModuleNativeInterface, allocate) == 5 * 4, "allocate");
+_Static_assert(offsetof(ModuleNativeInterface, term_find_map_pos) == 49 * 4, "term_find_map_pos");
 _Static_assert(offsetof(ModuleNativeInterface, deallocate) == 9 * 4, "deallocate");
 _Static_assert(offsetof(ModuleNativeInterface, test_set_module) == 70 * 4, "test_set_module");
 

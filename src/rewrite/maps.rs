@@ -1,0 +1,270 @@
+//! Map lookups of immediate keys answered in the module
+//! ([`super::Options::map_lookups`]).
+//!
+//! AtomVM's generated code finds a key in a map by calling interface entry
+//! 49, `term_find_map_pos(ctx, map, key)` (standard type 2): for every
+//! `get_map_elements`, `has_map_fields`, and for each key of a
+//! `put_map_assoc` or `put_map_exact`. AtomVM 0.7's answer is the first
+//! position `i` whose key `term_compare`s equal to `key` (exact), or
+//! `TERM_MAP_NOT_FOUND` (-1): a linear scan of the map's keys with one
+//! generic comparison per key, each through a temporary stack. The map is
+//! a boxed term (`map & ~3` points at its words); word 1 is its keys, a
+//! tuple whose word 0 is a header with the arity in its bits 6 and up,
+//! followed by the keys.
+//!
+//! When `key` is a small integer (`(key & 0xF) == 0xF`) or an atom (`(key &
+//! 0x3F) == 0x0B`), a key of the map compares equal to it exactly when it
+//! is the same word, if that key is an immediate (`(k & 3) == 3`): two
+//! immediates of different types are ordered by type, two small integers
+//! by value, two atoms by their names (an atom's index is its name). A key
+//! that is not an immediate (a boxed or list term, such as an external pid
+//! or a big integer) may compare equal to an immediate in ways that need
+//! the C.
+//!
+//! So every bound call of entry 49 goes to one function added to the
+//! module, with the entry's type. For such a key it scans the keys itself:
+//! the same word answers its position; the end of the keys answers -1; a
+//! key that is not an immediate, before either, makes the same call of the
+//! bound entry, which scans again from the start. Any other key makes the
+//! call at once. On the answered paths the C reads the same words (and
+//! `ctx->global`, which it hands to `term_compare`, which reads it only for
+//! two atoms of different names) and writes none.
+//!
+//! The addresses are computed with wrapping `i32.add` and loaded at offset
+//! 0, as the model of the differential oracle computes them, so that a map
+//! that is not one traps or not alike in both.
+//!
+//! The C shim hands the facts over only after checking AtomVM's term
+//! encoding and map layout in its headers and probing entry 49 with a map
+//! of its own. No facts, no rewrite. The module gets the function only if
+//! it is detached (the call is bound) and binds entry 49 with that type.
+
+use super::mem;
+use super::primitives::forward;
+use wasm_encoder::{BlockType, Function, ValType};
+
+/// Interface entry `term_find_map_pos`.
+pub const TERM_FIND_MAP_POS: usize = 49;
+
+/// Standard type 2, `(i32 × 3) -> i32`: entry 49's.
+pub const ENTRY_TYPE: u8 = 2;
+
+/// `TERM_MAP_NOT_FOUND`.
+pub const NOT_FOUND: i32 = -1;
+
+/// Byte offset of a map's keys in its boxed words
+/// (`term_get_map_keys_offset`, one word).
+pub const KEYS_OFFSET: u32 = 4;
+
+/// A boxed header's arity is `header >> ARITY_SHIFT`
+/// (`term_get_size_from_boxed_header`).
+pub const ARITY_SHIFT: u32 = 6;
+
+/// The parameters and locals of the added function.
+const MAP: u32 = 1;
+const KEY: u32 = 2;
+const KEYS: u32 = 3;
+const N: u32 = 4;
+const I: u32 = 5;
+const K: u32 = 6;
+
+/// The added function's body (size-prefixed, as in the code section):
+/// parameters `(ctx, map, key)`, the scan, then the call of `entry` (the
+/// import bound to entry 49), a `return_call` if `tail`.
+pub fn function(entry: u32, tail: bool) -> Vec<u8> {
+    let mut f = Function::new([(4, ValType::I32)]);
+    let mut ins = f.instructions();
+    ins.local_get(KEY)
+        .i32_const(0xF)
+        .i32_and()
+        .i32_const(0xF)
+        .i32_eq()
+        .local_get(KEY)
+        .i32_const(0x3F)
+        .i32_and()
+        .i32_const(0x0B)
+        .i32_eq()
+        .i32_or()
+        .if_(BlockType::Empty)
+        // keys = map's word 1 & ~3; n = keys[0] >> 6
+        .local_get(MAP)
+        .i32_const(-4)
+        .i32_and()
+        .i32_const(KEYS_OFFSET as i32)
+        .i32_add()
+        .i32_load(mem(0))
+        .i32_const(-4)
+        .i32_and()
+        .local_tee(KEYS)
+        .i32_load(mem(0))
+        .i32_const(ARITY_SHIFT as i32)
+        .i32_shr_u()
+        .local_set(N)
+        .block(BlockType::Empty)
+        .loop_(BlockType::Empty)
+        // i == n: not found
+        .local_get(I)
+        .local_get(N)
+        .i32_eq()
+        .if_(BlockType::Empty)
+        .i32_const(NOT_FOUND)
+        .return_()
+        .end()
+        // k = keys[1 + i]: the same word is found
+        .local_get(KEYS)
+        .i32_const(4)
+        .i32_add()
+        .local_get(I)
+        .i32_const(2)
+        .i32_shl()
+        .i32_add()
+        .i32_load(mem(0))
+        .local_tee(K)
+        .local_get(KEY)
+        .i32_eq()
+        .if_(BlockType::Empty)
+        .local_get(I)
+        .return_()
+        .end()
+        // not an immediate: the C decides
+        .local_get(K)
+        .i32_const(3)
+        .i32_and()
+        .i32_const(3)
+        .i32_ne()
+        .br_if(1)
+        .local_get(I)
+        .i32_const(1)
+        .i32_add()
+        .local_set(I)
+        .br(0)
+        .end()
+        .end()
+        .end();
+    forward(&mut ins, 3, entry, tail);
+    ins.end();
+    let mut out = Vec::with_capacity(128);
+    wasm_encoder::Encode::encode(&f, &mut out);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use wasm_encoder::{
+        CodeSection, EntityType, ExportKind, ExportSection, FunctionSection, ImportSection,
+        MemoryType, Module, TypeSection,
+    };
+    use wasmi::{Caller, Engine, Linker, Memory, Store};
+
+    type Find = wasmi::TypedFunc<(i32, i32, i32), i32>;
+
+    /// A module importing the fallback `p.f` (which counts its calls and
+    /// answers 77) and a memory, defining the added function as `find`.
+    fn instance() -> (Store<u32>, Find, Memory) {
+        let mut types = TypeSection::new();
+        types.ty().function([ValType::I32; 3], [ValType::I32]);
+        let mut imports = ImportSection::new();
+        imports.import("p", "f", EntityType::Function(0));
+        let memory = MemoryType {
+            minimum: 1,
+            maximum: None,
+            memory64: false,
+            shared: false,
+            page_size_log2: None,
+        };
+        imports.import("m", "memory", EntityType::Memory(memory));
+        let mut functions = FunctionSection::new();
+        functions.function(0);
+        let mut exports = ExportSection::new();
+        exports.export("find", ExportKind::Func, 1);
+        let body = function(0, false);
+        let mut reader = wasmparser::BinaryReader::new(&body, 0);
+        let len = reader.read_var_u32().expect("size prefix") as usize;
+        let mut code = CodeSection::new();
+        code.raw(&body[body.len() - len..]);
+        let mut module = Module::new();
+        module
+            .section(&types)
+            .section(&imports)
+            .section(&functions)
+            .section(&exports)
+            .section(&code);
+        let bytes = module.finish();
+        let engine = Engine::default();
+        let m = wasmi::Module::new(&engine, &bytes[..]).expect("valid");
+        let mut store = Store::new(&engine, 0u32);
+        let mem = Memory::new(&mut store, wasmi::MemoryType::new(1, None)).expect("memory");
+        let mut linker = Linker::new(&engine);
+        linker
+            .func_wrap(
+                "p",
+                "f",
+                |mut c: Caller<'_, u32>, _: i32, _: i32, _: i32| {
+                    *c.data_mut() += 1;
+                    77
+                },
+            )
+            .expect("import");
+        linker.define("m", "memory", mem).expect("memory");
+        let instance = linker
+            .instantiate_and_start(&mut store, &m)
+            .expect("instance");
+        let find = instance
+            .get_typed_func::<(i32, i32, i32), i32>(&store, "find")
+            .expect("find");
+        (store, find, mem)
+    }
+
+    /// Lays out a map at 0x100 (keys' tuple at 0x200) with `keys`.
+    fn map(store: &mut Store<u32>, mem: Memory, keys: &[u32]) -> i32 {
+        let mut put = |at: usize, v: u32| {
+            mem.data_mut(&mut *store)[at..at + 4].copy_from_slice(&v.to_le_bytes())
+        };
+        put(0x100, ((1 + keys.len() as u32) << 6) | 0x2C);
+        put(0x104, 0x200 | 2);
+        put(0x200, (keys.len() as u32) << 6);
+        for (i, k) in keys.iter().enumerate() {
+            put(0x204 + 4 * i, *k);
+        }
+        0x102
+    }
+
+    /// (answer, calls of the entry) for `key`.
+    fn find(keys: &[u32], key: u32) -> (i32, u32) {
+        let (mut store, f, mem) = instance();
+        let m = map(&mut store, mem, keys);
+        let r = f.call(&mut store, (0x40, m, key as i32)).expect("no trap");
+        (r, *store.data())
+    }
+
+    #[test]
+    fn immediate_keys_are_found_in_the_module() {
+        let keys = [0x1F, 0x4B, 0xFFFF_FFFF, 0x3B, 0x13, 0x8000_000F];
+        assert_eq!(find(&keys, 0x1F), (0, 0));
+        assert_eq!(find(&keys, 0x4B), (1, 0));
+        assert_eq!(find(&keys, 0xFFFF_FFFF), (2, 0));
+        assert_eq!(find(&keys, 0x8000_000F), (5, 0));
+        // Not found: small integers and atoms of other values.
+        assert_eq!(find(&keys, 0x2F), (NOT_FOUND, 0));
+        assert_eq!(find(&keys, 0x8B), (NOT_FOUND, 0));
+        assert_eq!(find(&[], 0x1F), (NOT_FOUND, 0));
+    }
+
+    #[test]
+    fn other_keys_and_boxed_keys_go_to_the_entry() {
+        let keys = [0x1F, 0x6002, 0x4B];
+        // Found before the boxed key: answered.
+        assert_eq!(find(&keys, 0x1F), (0, 0));
+        // After it, or not found past it: the C decides.
+        assert_eq!(find(&keys, 0x4B), (77, 1));
+        assert_eq!(find(&keys, 0x2F), (77, 1));
+        // A list key too.
+        assert_eq!(find(&[0x6001, 0x1F], 0x1F), (77, 1));
+        // Keys that are neither small integers nor atoms: nil, a pid, a
+        // boxed term, even when the same word is a key.
+        for key in [0x3B, 0x13, 0x6002] {
+            assert_eq!(find(&[key], key), (77, 1), "{key:#x}");
+        }
+    }
+}
