@@ -33,6 +33,11 @@
  *    assumes when it finds small integers and atoms among immediate keys
  *    in JIT modules; checked against the headers and by probing the
  *    interface's entry with a map of immediate keys.
+ *  - atomvm_wasm_jit_map_get_bif: the function pointer of AtomVM's
+ *    erlang:map_get/2, so that the runtime can answer it in JIT modules for
+ *    small integers and atoms among immediate keys; given only if the term
+ *    encoding and map layout are the ones the runtime assumes and the BIF
+ *    answers a probe of a map as the runtime would.
  *  - atomvm_wasm_jit_heap_layout: where the heap's root fragment and top
  *    are in a Context, and a fragment's next, so that the runtime can make
  *    and drop stack frames in JIT modules when no garbage collection is
@@ -290,47 +295,84 @@ bool atomvm_wasm_jit_heap_layout(uint32_t out[3])
     return true;
 }
 
-bool atomvm_wasm_jit_map_lookup_known(void)
+/* A map of three immediate keys (an atom and two small integers) with
+ * values 0x100, 0x110, 0x120 as small integers, laid out as the runtime
+ * reads a map; the header's own accessors must read it so too. NULL if the
+ * term encoding is not the one the runtime assumes: a map is a boxed term
+ * (low two bits 2) whose word 0 has the tag TERM_BOXED_MAP in its low six
+ * bits, whose word 1 is its keys' tuple, also boxed, whose word 0 has the
+ * arity in its bits 6 and up and whose keys follow, and whose values
+ * follow the keys' tuple; an immediate has the low two bits 3; small
+ * integers and atoms as for term_compare; not found is -1. */
+static const term *probe_map(term keys_out[3])
 {
-    /* The runtime's scan: a map is a boxed term (low two bits 2) whose word
-     * 1 is its keys' tuple, also boxed, whose word 0 has the arity in its
-     * bits 6 and up and whose keys follow; an immediate has the low two
-     * bits 3; small integers and atoms as for term_compare; not found is
-     * -1. */
     if (TERM_PRIMARY_MASK != 0x3 || TERM_PRIMARY_IMMED != 0x3 || TERM_PRIMARY_BOXED != 0x2
-        || TERM_MAP_NOT_FOUND != -1 || TERM_INTEGER_TAG != 0xF || TERM_IMMED_TAG_MASK != 0xF
-        || TERM_IMMED2_TAG_MASK != 0x3F || TERM_IMMED2_ATOM != 0xB || sizeof(term) != 4
-        || term_get_map_keys_offset() != 1 || term_from_int(-3) != (term) 0xFFFFFFDFu
+        || TERM_BOXED_MAP != 0x2C || TERM_MAP_NOT_FOUND != -1 || TERM_INTEGER_TAG != 0xF
+        || TERM_IMMED_TAG_MASK != 0xF || TERM_IMMED2_TAG_MASK != 0x3F || TERM_IMMED2_ATOM != 0xB
+        || sizeof(term) != 4 || term_get_map_keys_offset() != 1 || term_from_int(-3) != (term) 0xFFFFFFDFu
         || term_from_atom_index(5) != (term) ((5 << 6) | 0xB)) {
-        return false;
+        return NULL;
     }
-    /* A map of three immediate keys (an atom and two small integers), laid
-     * out as the runtime reads it; the header's own accessors must read it
-     * so too. Finding them, or a small integer that is not a key, compares
-     * words of different types or equal words only: ctx->global is not
-     * read. */
-    static term words[10] __attribute__((aligned(8)));
-    static Context probe;
+    static term words[12] __attribute__((aligned(8)));
     memset(words, 0, sizeof(words));
-    memset(&probe, 0, sizeof(probe));
-    const term keys_found[3] = { term_from_atom_index(5), term_from_int(7), term_from_int(-2) };
+    keys_out[0] = term_from_atom_index(5);
+    keys_out[1] = term_from_int(7);
+    keys_out[2] = term_from_int(-2);
     words[0] = (term) (3 << 6) | TERM_BOXED_TUPLE;
-    words[1] = keys_found[0];
-    words[2] = keys_found[1];
-    words[3] = keys_found[2];
     words[4] = (term) (4 << 6) | TERM_BOXED_MAP;
     words[5] = (term) (uintptr_t) &words[0] | TERM_PRIMARY_BOXED;
+    for (int i = 0; i < 3; i++) {
+        words[1 + i] = keys_out[i];
+        words[6 + i] = term_from_int(0x100 + 0x10 * i);
+    }
     term map = (term) (uintptr_t) &words[4] | TERM_PRIMARY_BOXED;
     if (term_get_map_keys(map) != words[5] || term_get_tuple_arity(words[5]) != 3
-        || term_get_tuple_element(words[5], 2) != keys_found[2]) {
+        || term_get_tuple_element(words[5], 2) != keys_out[2]) {
+        return NULL;
+    }
+    return &words[4];
+}
+
+bool atomvm_wasm_jit_map_lookup_known(void)
+{
+    /* Finding the keys, or a small integer that is not one, compares
+     * words of different types or equal words only: ctx->global is not
+     * read. */
+    static Context probe;
+    memset(&probe, 0, sizeof(probe));
+    term keys[3];
+    const term *words = probe_map(keys);
+    if (words == NULL) {
         return false;
     }
+    term map = (term) (uintptr_t) words | TERM_PRIMARY_BOXED;
     for (int i = 0; i < 3; i++) {
-        if (module_native_interface.term_find_map_pos(&probe, map, keys_found[i]) != i) {
+        if (module_native_interface.term_find_map_pos(&probe, map, keys[i]) != i) {
             return false;
         }
     }
     return module_native_interface.term_find_map_pos(&probe, map, term_from_int(8)) == TERM_MAP_NOT_FOUND;
+}
+
+bool atomvm_wasm_jit_map_get_bif(uint32_t out[1])
+{
+    /* Keys found: the BIF reads the map and ctx->global only (not for
+     * these keys), and raises nothing. */
+    static Context probe;
+    memset(&probe, 0, sizeof(probe));
+    term keys[3];
+    const term *words = probe_map(keys);
+    if (words == NULL) {
+        return false;
+    }
+    term map = (term) (uintptr_t) words | TERM_PRIMARY_BOXED;
+    for (int i = 0; i < 3; i++) {
+        if (bif_erlang_map_get_2(&probe, 0, keys[i], map) != term_from_int(0x100 + 0x10 * i)) {
+            return false;
+        }
+    }
+    out[0] = (uint32_t) (uintptr_t) bif_erlang_map_get_2;
+    return true;
 }
 
 static term stream_module_nif(Context *ctx, int argc, term argv[])

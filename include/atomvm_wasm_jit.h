@@ -98,6 +98,10 @@ extern bool atomvm_wasm_jit_heap_layout(uint32_t *out);
 // `term_find_map_pos` answered the shim's probe of a map.
 extern bool atomvm_wasm_jit_map_lookup_known(void);
 
+// Defined by `c_shim/`: the function pointer of AtomVM's
+// `erlang:map_get/2`, if it answered the shim's probe of a map.
+extern bool atomvm_wasm_jit_map_get_bif(uint32_t *out);
+
 // Loads a JIT stream stored in a module file (spec section 5). Returns the
 // module's `native_code` handle, or NULL with a message.
 //

@@ -162,6 +162,7 @@ pub fn rewrite_options() -> crate::rewrite::Options {
         immediate_compares: on(Rewrite::ImmediateCompares) && imp::term_compare_known(),
         stack_frames: on(Rewrite::StackFrames).then(imp::heap_layout).flatten(),
         map_lookups: on(Rewrite::MapLookups) && imp::map_lookup_known(),
+        map_get_bif: on(Rewrite::MapLookups).then(imp::map_get_bif).flatten(),
     }
 }
 
@@ -224,6 +225,9 @@ mod imp {
         /// layout are the ones `maps.rs` assumes and the interface's
         /// `term_find_map_pos` answered the shim's probe of a map.
         fn atomvm_wasm_jit_map_lookup_known() -> bool;
+        /// Defined by `c_shim/`: the function pointer of AtomVM's
+        /// `erlang:map_get/2`, if it answered the shim's probe of a map.
+        fn atomvm_wasm_jit_map_get_bif(out: *mut u32) -> bool;
     }
 
     /// The answer of a shim function that fills `N` u32s and says whether
@@ -277,6 +281,15 @@ mod imp {
             // map of its own with immediate keys.
             unsafe { atomvm_wasm_jit_map_lookup_known() }
         })
+    }
+
+    /// The pointer of AtomVM's `erlang:map_get/2`, asked of the shim once.
+    pub fn map_get_bif() -> Option<u32> {
+        static BIF: std::sync::OnceLock<Option<[u32; 1]>> = std::sync::OnceLock::new();
+        // SAFETY: the shim writes one u32; it calls AtomVM's BIF on a map
+        // of its own.
+        let [bif] = unsafe { ask_once(&BIF, atomvm_wasm_jit_map_get_bif) }?;
+        Some(bif)
     }
 
     /// Where AtomVM's `trim_live_regs` looks, asked of the shim once.
@@ -500,6 +513,12 @@ mod imp {
     /// keys, so that the rewrite is exercised.
     pub fn map_lookup_known() -> bool {
         true
+    }
+
+    /// Natively, the model's `erlang:map_get/2`, so that the rewrite is
+    /// exercised.
+    pub fn map_get_bif() -> Option<u32> {
+        Some(crate::rewrite::MAP_GET_MODEL)
     }
 
     /// Natively, the model's heap layout, so that the rewrite is exercised.

@@ -846,6 +846,32 @@ pub fn small_int_calls(pointers: &[u32], values: &[u32], at: u32) -> ModuleSpec 
     ModuleSpec::standard(vec![stub(), l1.finish()])
 }
 
+/// Label 1 calls function pointer `pointer` as a BIF of two arguments,
+/// `(ctx, 0, key, map) -> term` (standard type 3, through `call_indirect`,
+/// as AtomVM's generator calls `erlang:map_get/2`), for each pair of
+/// `lookups`, storing the results at `at`, `at + 4`, ..., then
+/// terminates.
+pub fn map_get_calls(pointer: u32, lookups: &[(u32, u32)], at: u32) -> ModuleSpec {
+    let mut l1 = Body::new();
+    for (i, &(map, key)) in lookups.iter().enumerate() {
+        l1.ops(&[
+            I::I32Const((at as usize + 4 * i) as i32),
+            I::LocalGet(0),
+            I::I32Const(0),
+            I::I32Const(key as i32),
+            I::I32Const(map as i32),
+            I::I32Const(pointer as i32),
+            I::CallIndirect {
+                type_index: ty_ret(4),
+                table_index: 0,
+            },
+            I::I32Store(mem(0)),
+        ]);
+    }
+    l1.tail_primitive(prim::TERMINATE_CONTEXT);
+    ModuleSpec::standard(vec![stub(), l1.finish()])
+}
+
 /// Label 1 calls `trim_live_regs` (interface entry 7, `(ctx, live) ->
 /// ()`) as AtomVM's generator does, `local.get 0; i32.const 3`, then sets
 /// x[1] = 5 and terminates. The [`BifForm`]s other than `Generated` are the

@@ -47,6 +47,7 @@ fn generated_programs_agree() {
             totals.compare_calls += a.compare_calls;
             totals.frame_calls += a.frame_calls;
             totals.map_calls += a.map_calls;
+            totals.map_get_calls += a.map_get_calls;
         }
     }
     eprintln!("{runs} comparisons ({inconclusive} inconclusive, {unloadable} scenarios unloadable): {totals:?}");
@@ -73,6 +74,10 @@ fn generated_programs_agree() {
     assert!(
         totals.map_calls > 0,
         "term_find_map_pos calls went to the scanning function"
+    );
+    assert!(
+        totals.map_get_calls > 0,
+        "BIF calls of two arguments went to the map_get function"
     );
 }
 
@@ -180,6 +185,47 @@ fn map_lookups_agree() {
         model::DATA,
     );
     check(&from_label_1(&trapping), "a map past memory");
+}
+
+/// `erlang:map_get/2` (and `+`, as another BIF of the same type would be
+/// called) of every key of the model's maps, of small integers and atoms
+/// in none of them, and of other terms, in each map and in words that are
+/// not maps: the answers in memory and the calls the model logs (raising
+/// ones, and those past a boxed key) must be the same with the calls sent
+/// to the module's function.
+#[test]
+fn map_get_agrees() {
+    use atomvm_wasm_jit::rewrite::{SmallIntBifs, MAP_GET_MODEL};
+    let mut keys: Vec<u32> = model::MAP_KEYS
+        .iter()
+        .flat_map(|k| k.iter().copied())
+        .collect();
+    keys.extend([0x2F_u32, 0x5F, 0x10B, 0x0, 0x6002, 0x3B]);
+    let [a, b, empty, _] = model::MAP_TERMS;
+    let mut lookups: Vec<(u32, u32)> = Vec::new();
+    // Not maps: a tuple whose word 1 is a's keys, a's words as a list, the
+    // keys' tuple, a small integer, other memory.
+    let not_maps = [model::NOT_A_MAP, a - 1, a - 0x40, 0x1F, model::DATA | 2];
+    for map in [a, b, empty].into_iter().chain(not_maps) {
+        lookups.extend(keys.iter().map(|k| (map, *k)));
+    }
+    let mut calls = 0;
+    for pointer in [MAP_GET_MODEL, SmallIntBifs::MODEL.add] {
+        let spec = atomvm_wasm_jit::testgen::map_get_calls(pointer, &lookups, model::DATA);
+        let agreements = check(&from_label_1(&spec), "map_get");
+        assert_eq!(agreements.len(), diff::OPTIONS.len());
+        for (a, o) in agreements.iter().zip(diff::OPTIONS) {
+            assert!(!a.inconclusive, "{o:?}");
+            let expected = if o.map_get_bif.is_some() {
+                lookups.len() as u32
+            } else {
+                0
+            };
+            assert_eq!(a.map_get_calls, expected, "{o:?}");
+            calls += a.map_get_calls;
+        }
+    }
+    assert!(calls > 0);
 }
 
 /// `+`, `-` and `band` on small integers at the edges (0, 1, -1, the

@@ -517,3 +517,30 @@ fn map_lookups_otherwise_stay_calls() {
     }
     stays_calls_attached(&map_spec(BifForm::Generated), count);
 }
+
+/// `map_get` of the model on keys found, not found, past a boxed key.
+fn map_get_spec(pointer: u32) -> ModuleSpec {
+    let [a, b, _, _] = model::MAP_TERMS;
+    let lookups = [(a, 0x4B), (a, 0x5F), (b, 0x2F), (b, 0x8B)];
+    testgen::map_get_calls(pointer, &lookups, model::DATA)
+}
+
+#[test]
+fn map_get_calls_go_to_the_map_get_function() {
+    let spec = map_get_spec(atomvm_wasm_jit::rewrite::MAP_GET_MODEL);
+    assert_eq!(prepared(&spec, ALL).module.map_get_calls, 4);
+    let off = Options {
+        map_get_bif: None,
+        ..ALL
+    };
+    assert_eq!(prepared(&spec, off).module.map_get_calls, 0, "switched off");
+    let (_, outcome) = run_agreeing_with(&[&spec], &[]);
+    assert_eq!(outcome, model::Outcome::Terminated);
+    // Attached: no ci.t3 to fall back on.
+    let attached = Options {
+        direct_primitives: false,
+        ..ALL
+    };
+    let out = prepared(&spec, attached).module;
+    assert_eq!((out.detached, out.map_get_calls), (false, 0));
+}

@@ -14,7 +14,7 @@ fn is_on(o: &atomvm_wasm_jit::rewrite::Options, r: Rewrite) -> bool {
         Rewrite::TrimLiveRegs => o.trim_live_regs.is_some(),
         Rewrite::ImmediateCompares => o.immediate_compares,
         Rewrite::StackFrames => o.stack_frames.is_some(),
-        Rewrite::MapLookups => o.map_lookups,
+        Rewrite::MapLookups => o.map_lookups && o.map_get_bif.is_some(),
     }
 }
 

@@ -40,6 +40,7 @@ pub struct Agreement {
     pub compare_calls: u32,
     pub frame_calls: u32,
     pub map_calls: u32,
+    pub map_get_calls: u32,
 }
 
 /// The options the rewritten side is tried with: each rewrite alone (inline
@@ -85,6 +86,7 @@ pub const OPTIONS: [Options; 10] = [
     Options {
         direct_primitives: true,
         map_lookups: true,
+        map_get_bif: Some(crate::rewrite::MAP_GET_MODEL),
         ..Options::plain(false)
     },
     Options::all(false),
@@ -148,6 +150,7 @@ fn agree(a: &Run, b: &Run, stats: &[Rewritten], options: Options) -> Result<Agre
         agreement.compare_calls += s.compare_calls;
         agreement.frame_calls += s.frame_calls;
         agreement.map_calls += s.map_calls;
+        agreement.map_get_calls += s.map_get_calls;
     }
     if a.outcome == Outcome::OutOfFuel || b.outcome == Outcome::OutOfFuel {
         agreement.inconclusive = true;

@@ -99,6 +99,7 @@ pub fn iface_types() -> [u8; 77] {
             prim::CALL_EXT => 3,
             prim::SET_MODULE => 2,
             prim::BIF_ADD | prim::BIF_SUB | prim::BIF_BAND => 4,
+            prim::BIF_MAP_GET => 3,
             prim::TRIM_LIVE_REGS => 7,
             prim::TERM_COMPARE | prim::ALLOCATE => 4,
             prim::DEALLOCATE | prim::TERM_FIND_MAP_POS => 2,
@@ -176,6 +177,43 @@ impl Gen<'_, '_> {
                 (1, _) => f.push(I::LocalGet(1)),
                 _ => self.expr(f, 2),
             }
+        }
+    }
+
+    /// The arguments of `erlang:map_get/2`: `ctx`, a fail label, a key
+    /// (small integers and atoms of the model's maps or not, mostly), a
+    /// map of the model's (or a tuple laid out as one, a map's words as a
+    /// list, anything).
+    fn map_get_args(&mut self, f: &mut Vec<I<'static>>) {
+        f.push(I::LocalGet(0));
+        f.push(I::I32Const(self.src.below(4) as i32));
+        self.map_key(f);
+        match self.src.below(8) {
+            0 => self.expr(f, 2),
+            1 => f.push(I::I32Const(model::NOT_A_MAP as i32)),
+            2 => f.push(I::I32Const((model::MAP_TERMS[0] - 1) as i32)),
+            _ => {
+                let maps = model::MAP_TERMS;
+                f.push(I::I32Const(
+                    maps[self.src.below(maps.len() as u32) as usize] as i32,
+                ));
+            }
+        }
+    }
+
+    /// A key to look up: one of the model's maps' keys, or a term for
+    /// `term_compare`.
+    fn map_key(&mut self, f: &mut Vec<I<'static>>) {
+        if self.src.chance(128) {
+            let keys: Vec<u32> = model::MAP_KEYS
+                .iter()
+                .flat_map(|k| k.iter().copied())
+                .collect();
+            f.push(I::I32Const(
+                keys[self.src.below(keys.len() as u32) as usize] as i32,
+            ));
+        } else {
+            self.compared_term(f);
         }
     }
 
@@ -341,17 +379,7 @@ impl Gen<'_, '_> {
                 } else {
                     self.expr(f, 2);
                 }
-                if self.src.chance(128) {
-                    let keys: Vec<u32> = model::MAP_KEYS
-                        .iter()
-                        .flat_map(|k| k.iter().copied())
-                        .collect();
-                    f.push(I::I32Const(
-                        keys[self.src.below(keys.len() as u32) as usize] as i32,
-                    ));
-                } else {
-                    self.compared_term(f);
-                }
+                self.map_key(f);
                 let s = self.types[prim::TERM_FIND_MAP_POS as usize];
                 Self::primitive_call(f, 4 * u64::from(prim::TERM_FIND_MAP_POS), s);
                 self.results(f, s);
@@ -467,7 +495,11 @@ impl Gen<'_, '_> {
         } else {
             self.src.below(13) as u8
         };
-        self.args(f, s);
+        if s == crate::rewrite::MAP_GET_TYPE {
+            self.map_get_args(f);
+        } else {
+            self.args(f, s);
+        }
         f.extend([
             I::LocalGet(SCRATCH + 3),
             I::CallIndirect {

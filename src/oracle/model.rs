@@ -58,6 +58,9 @@ pub const MAP_KEYS: [&[u32]; 4] = [
     &[],
     &[0xCB],
 ];
+/// A tuple laid out as a map would be: its word 1 is the first map's
+/// keys (so only the header tells it from a map).
+pub const NOT_A_MAP: u32 = MAPS + 0x202;
 /// Where the last map's keys are: the arity it claims runs past memory.
 const LAST_KEYS: u32 = PAGES * 0x1_0000 - 8;
 pub const DATA: u32 = 0x8000;
@@ -116,18 +119,25 @@ pub mod prim {
     pub const BIF_ADD: u32 = 60;
     pub const BIF_SUB: u32 = 61;
     pub const BIF_BAND: u32 = 62;
+    /// `(ctx, fail_label, key, map) -> term`: AtomVM's `erlang:map_get/2`
+    /// (`rewrite::MAP_GET_MODEL`). On a map (boxed, header tag 0x2C) in
+    /// which it finds a small integer or an atom among immediate keys it
+    /// only reads, and is not logged; otherwise it logs and acts as any
+    /// primitive.
+    pub const BIF_MAP_GET: u32 = 63;
 }
 
 /// The interface entry that BIF `j` of the model is: mostly entries of
 /// standard type 0, `(ctx) -> i32`, in
 /// [`gen::iface_types`](super::gen::iface_types); one in four the
-/// small-integer BIFs.
+/// small-integer BIFs, one in eight `map_get`.
 pub fn bif_entry(j: u32) -> u32 {
     match j % 8 {
+        4 => prim::BIF_MAP_GET,
         5 => prim::BIF_ADD,
         6 => prim::BIF_SUB,
         7 => prim::BIF_BAND,
-        k => 42 + 7 * (k % 5),
+        k => [42, 56, 35, 28][k as usize],
     }
 }
 
@@ -169,6 +179,35 @@ pub fn immediate_compare(t: u32, other: u32) -> Option<u32> {
 /// compares immediates, `Ok(None)` if it needs more, an error where wasm
 /// would trap. Each map key is read in order, as the C reads them.
 fn map_pos(data: &[u8], map: u32, key: u32) -> Result<Option<u32>, Error> {
+    map_scan(data, map & !3, key)
+}
+
+/// What AtomVM's `erlang:map_get/2` answers for `key` in `map` without
+/// effects, in `data`: `Ok(Some(value))` if `map` is a map in which it
+/// finds a small integer or an atom among immediate keys, `Ok(None)`
+/// otherwise (it raises, or needs more), an error where wasm would trap.
+fn map_get(data: &[u8], key: u32, map: u32) -> Result<Option<u32>, Error> {
+    let oob = || Error::from(wasmi::TrapCode::MemoryOutOfBounds);
+    let small_int_or_atom = key & 0xF == 0xF || key & 0x3F == 0x0B;
+    if !small_int_or_atom || map & 3 != 2 {
+        return Ok(None);
+    }
+    let boxed = map & !3;
+    if word(data, boxed).ok_or_else(oob)? & 0x3F != 0x2C {
+        return Ok(None);
+    }
+    match map_scan(data, boxed, key)? {
+        Some(i) if i != u32::MAX => {
+            let at = boxed.wrapping_add(8).wrapping_add(i.wrapping_mul(4));
+            word(data, at).ok_or_else(oob).map(Some)
+        }
+        _ => Ok(None),
+    }
+}
+
+/// `term_find_map_pos` on the map whose words are at `boxed`, as
+/// [`map_pos`] answers it.
+fn map_scan(data: &[u8], boxed: u32, key: u32) -> Result<Option<u32>, Error> {
     let oob = || Error::from(wasmi::TrapCode::MemoryOutOfBounds);
     let read = |at: u32| word(data, at).ok_or_else(oob);
     let small_int = key & 0xF == 0xF;
@@ -176,7 +215,7 @@ fn map_pos(data: &[u8], map: u32, key: u32) -> Result<Option<u32>, Error> {
     if !small_int && !atom {
         return Ok(None);
     }
-    let keys = read((map & !3).wrapping_add(4))? & !3;
+    let keys = read(boxed.wrapping_add(4))? & !3;
     let arity = read(keys)? >> 6;
     for i in 0..arity {
         let k = read(keys.wrapping_add(4).wrapping_add(i.wrapping_mul(4)))?;
@@ -392,7 +431,16 @@ fn primitive(
         }
         _ => None,
     };
-    if let Some(r) = compared.or(if alt {
+    let map_got = if (alt, n, args.len()) == (false, prim::BIF_MAP_GET, 4) {
+        let memory = caller
+            .data()
+            .memory
+            .ok_or_else(|| model_error("no memory"))?;
+        map_get(memory.data(&caller), arg(2), arg(3))?
+    } else {
+        None
+    };
+    if let Some(r) = compared.or(map_got).or(if alt {
         None
     } else {
         small_int_bif(n, arg(3), arg(4))
@@ -776,6 +824,9 @@ fn init_memory(store: &mut Store<State>, memory: Memory, sc: &Scenario) {
         set_word(data, at, ((1 + keys.len() as u32) << 6) | 0x2C);
         set_word(data, at + 4, tuple | 2);
     }
+    set_word(data, NOT_A_MAP & !3, 2 << 6);
+    set_word(data, (NOT_A_MAP & !3) + 4, (MAP_TERMS[0] & !3) - 0x40 + 2);
+    set_word(data, (NOT_A_MAP & !3) + 8, 0x1EE);
     // The running process's heap: no fragments (its root fragment is at
     // 0, whose first word stays 0), from DATA up, its stack from the end
     // of DATA down.

@@ -14,7 +14,7 @@
 //! | `small_ints.rs` | a BIF call goes to an added function that answers `+`, `-`, `band` of small integers | [`Options::small_int_bifs`] (with AtomVM's BIFs, in a detached module) |
 //! | `frames.rs` | an `allocate` or `deallocate` call goes to an added function that makes or drops the frame when no garbage collection is due | [`Options::stack_frames`] (with AtomVM's layout, in a detached module) |
 //! | `compare.rs` | a `term_compare` call goes to an added function that answers equal words, small integers, and atoms it has seen | [`Options::immediate_compares`] (with AtomVM's encoding, in a detached module) |
-//! | `maps.rs` | a `term_find_map_pos` call goes to an added function that finds small integers and atoms among immediate keys | [`Options::map_lookups`] (with AtomVM's encoding, in a detached module) |
+//! | `maps.rs` | a `term_find_map_pos` call, and a BIF call of two arguments, go to added functions that find small integers and atoms among immediate keys (`erlang:map_get/2` for the BIF) | [`Options::map_lookups`], [`Options::map_get_bif`] (with AtomVM's encoding and BIF, in a detached module) |
 //!
 //! A rewrite is decided per function, and per module, from what the
 //! analysis proves; where it cannot prove the rewrite exact, or where the
@@ -46,6 +46,7 @@ mod trim;
 
 pub use bifs::BifLayout;
 pub use frames::HeapLayout;
+pub use maps::{BIF2_TYPE as MAP_GET_TYPE, MAP_GET_MODEL};
 pub use primitives::INTERFACE_ENTRIES;
 pub use small_ints::{SmallIntBifs, CALL_TYPE as SMALL_INT_CALL_TYPE};
 pub use trampolines::TRAMPOLINES;
@@ -106,6 +107,10 @@ pub struct Options {
     /// while they are immediates (AtomVM's term encoding and map layout
     /// are known).
     pub map_lookups: bool,
+    /// Answer `erlang:map_get/2` of small integers and atoms among a map's
+    /// immediate keys in the module, with the BIF's pointer (`None`: off,
+    /// or it is not known).
+    pub map_get_bif: Option<u32>,
 }
 
 impl Options {
@@ -122,6 +127,7 @@ impl Options {
             immediate_compares: false,
             stack_frames: None,
             map_lookups: false,
+            map_get_bif: None,
         }
     }
 
@@ -138,6 +144,7 @@ impl Options {
             immediate_compares: true,
             stack_frames: Some(HeapLayout::MODEL),
             map_lookups: true,
+            map_get_bif: Some(maps::MAP_GET_MODEL),
         }
     }
 
@@ -159,6 +166,7 @@ impl Options {
             immediate_compares: bits & 16 != 0,
             stack_frames: (bits & 16 != 0).then_some(HeapLayout::MODEL),
             map_lookups: bits & 16 != 0,
+            map_get_bif: (bits & 16 != 0).then_some(maps::MAP_GET_MODEL),
         })
     }
 }
@@ -211,6 +219,7 @@ impl Options {
             Options {
                 direct_primitives: true,
                 map_lookups: true,
+                map_get_bif: Some(maps::MAP_GET_MODEL),
                 ..plain
             },
             Options::all(shared_memory),
@@ -249,6 +258,9 @@ pub struct Rewritten {
     /// `term_find_map_pos` calls sent to the added function that finds
     /// immediate keys.
     pub map_calls: u32,
+    /// BIF calls of two arguments sent to the added function that answers
+    /// `erlang:map_get/2`.
+    pub map_get_calls: u32,
 }
 
 /// The memory import as the program's memory will satisfy it.
@@ -379,6 +391,8 @@ struct Plan<'a> {
     own_table: Option<u32>,
     /// Some `call_indirect` has standard type [`small_ints::CALL_TYPE`].
     bif_calls: bool,
+    /// Some `call_indirect` has standard type [`maps::BIF2_TYPE`].
+    bif2_calls: bool,
     /// The functions added after the labels.
     added: Added,
 }
@@ -391,6 +405,8 @@ struct Added {
     functions: Vec<(u32, Vec<u8>)>,
     /// Function index of `small_ints.rs`' function.
     small_ints: Option<u32>,
+    /// Function index of `maps.rs`' `map_get` function.
+    map_get: Option<u32>,
     /// Bound entries whose calls go to an added function (`compare.rs`,
     /// `frames.rs`): (entry, standard type), function index.
     redirects: Vec<((usize, u8), u32)>,
@@ -476,6 +492,7 @@ fn plan<'a>(wasm: &'a [u8], shape: &Shape<'_>, opts: Options, base: usize) -> Re
         defines_items: false,
         own_table: None,
         bif_calls: false,
+        bif2_calls: false,
         added: Added::default(),
     };
     for payload in module::Sections::new(wasm, base) {
@@ -496,7 +513,9 @@ fn plan<'a>(wasm: &'a [u8], shape: &Shape<'_>, opts: Options, base: usize) -> Re
                     plan.called.insert(func);
                 }
                 Site::Computed { ty, .. } => {
-                    plan.bif_calls |= plan.prims.standard(ty) == Some(small_ints::CALL_TYPE)
+                    let s = plan.prims.standard(ty);
+                    plan.bif_calls |= s == Some(small_ints::CALL_TYPE);
+                    plan.bif2_calls |= s == Some(maps::BIF2_TYPE);
                 }
                 _ => {}
             }
@@ -545,12 +564,14 @@ fn own_table(plan: &Plan<'_>) -> Option<u32> {
 /// `small_ints.rs`' if it has BIF calls and is detached (so it has
 /// `ci.t4`); `compare.rs`' if it binds entry 11 with its type and defines
 /// no globals; `frames.rs`' for entries 5 and 9 it binds with their
-/// types; `maps.rs`' if it binds entry 49 with its type. Five more
+/// types; `maps.rs`' if it binds entry 49 with its type, and its
+/// `map_get` if it has BIF calls of two arguments and is detached (so it
+/// has `ci.t3`). Six more
 /// functions stay within the engine's limit: every
 /// function is an exported label, and exports are limited far below
 /// functions (checked at load).
 fn added_functions(plan: &Plan<'_>) -> Added {
-    const _: () = assert!(limits::MAX_EXPORTS + 5 <= limits::MAX_FUNCTIONS);
+    const _: () = assert!(limits::MAX_EXPORTS + 6 <= limits::MAX_FUNCTIONS);
     let b = &plan.binding;
     let mut added = Added::default();
     let mut next = plan.k() + plan.num_functions;
@@ -560,6 +581,15 @@ fn added_functions(plan: &Plan<'_>) -> Added {
             let body = small_ints::function(bifs, b.trampoline_func(s), plan.opts.tail_calls);
             added.functions.push((b.trampoline_type(s), body));
             added.small_ints = Some(next);
+            next += 1;
+        }
+    }
+    let s = maps::BIF2_TYPE;
+    if let Some(bif) = plan.opts.map_get_bif {
+        if plan.bif2_calls && b.detached && b.has_trampoline(s) {
+            let body = maps::map_get(bif, b.trampoline_func(s), plan.opts.tail_calls);
+            added.functions.push((b.trampoline_type(s), body));
+            added.map_get = Some(next);
             next += 1;
         }
     }
@@ -777,6 +807,17 @@ fn write_body(
                 wasm_encoder::InstructionSink::new(&mut scratch).call(func);
                 if let Some(s) = stats.as_deref_mut() {
                     s.small_int_calls += 1;
+                }
+                (start, end)
+            }
+            Site::Computed { start, end, ty }
+                if plan.added.map_get.is_some()
+                    && plan.prims.standard(ty) == Some(maps::BIF2_TYPE) =>
+            {
+                let func = plan.added.map_get.unwrap_or_default();
+                wasm_encoder::InstructionSink::new(&mut scratch).call(func);
+                if let Some(s) = stats.as_deref_mut() {
+                    s.map_get_calls += 1;
                 }
                 (start, end)
             }

@@ -184,6 +184,18 @@ term bif_erlang_band_2(Context *ctx, uint32_t fail_label, int live, term arg1, t
     return term_is_integer(arg1) && term_is_integer(arg2) ? (arg1 & arg2) : 0;
 }
 
+/* erlang:map_get/2 as AtomVM answers a key found in a map (0 otherwise,
+ * AtomVM's error return). */
+term bif_erlang_map_get_2(Context *ctx, uint32_t fail_label, term arg1, term arg2)
+{
+    (void) fail_label;
+    if ((arg2 & 0x3) != 0x2 || (term_to_const_term_ptr(arg2)[0] & 0x3F) != TERM_BOXED_MAP) {
+        return 0;
+    }
+    int pos = host_term_find_map_pos(ctx, arg2, arg1);
+    return pos < 0 ? 0 : term_to_const_term_ptr(arg2)[2 + pos];
+}
+
 /* Import 3: erlang:'+'/2 (AtomVM keeps a GC BIF's pointer where bif0_ptr
  * is, in a union). */
 static const struct Bif host_add = { .base.type = BIFFunctionType, .bif0_ptr = (BifImpl0) bif_erlang_add_2 };

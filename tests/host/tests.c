@@ -796,6 +796,9 @@ static void test_compares_of_immediates_are_answered_in_the_module(void)
 static void test_map_lookups_are_answered_in_the_module(void)
 {
     CHECK(atomvm_wasm_jit_map_lookup_known(), "the shim's probe of term_find_map_pos failed");
+    uint32_t map_get = 0;
+    CHECK(atomvm_wasm_jit_map_get_bif(&map_get) && map_get == (uint32_t) (uintptr_t) bif_erlang_map_get_2,
+        "the shim's probe of erlang:map_get/2 failed (%#x)", (unsigned) map_get);
     static term keys[6] __attribute__((aligned(8)));
     static term map[6] __attribute__((aligned(8)));
     keys[0] = 4 << 6;
