@@ -297,21 +297,21 @@ bool atomvm_wasm_jit_heap_layout(uint32_t out[3])
 
 /* A map of three immediate keys (an atom and two small integers) with
  * values 0x100, 0x110, 0x120 as small integers, laid out as the runtime
- * reads a map; the header's own accessors must read it so too. NULL if the
+ * reads a map; the header's own accessors must read it so too. 0 if the
  * term encoding is not the one the runtime assumes: a map is a boxed term
  * (low two bits 2) whose word 0 has the tag TERM_BOXED_MAP in its low six
  * bits, whose word 1 is its keys' tuple, also boxed, whose word 0 has the
  * arity in its bits 6 and up and whose keys follow, and whose values
  * follow the keys' tuple; an immediate has the low two bits 3; small
  * integers and atoms as for term_compare; not found is -1. */
-static const term *probe_map(term keys_out[3])
+static term probe_map(term keys_out[3])
 {
     if (TERM_PRIMARY_MASK != 0x3 || TERM_PRIMARY_IMMED != 0x3 || TERM_PRIMARY_BOXED != 0x2
         || TERM_BOXED_MAP != 0x2C || TERM_MAP_NOT_FOUND != -1 || TERM_INTEGER_TAG != 0xF
         || TERM_IMMED_TAG_MASK != 0xF || TERM_IMMED2_TAG_MASK != 0x3F || TERM_IMMED2_ATOM != 0xB
         || sizeof(term) != 4 || term_get_map_keys_offset() != 1 || term_from_int(-3) != (term) 0xFFFFFFDFu
         || term_from_atom_index(5) != (term) ((5 << 6) | 0xB)) {
-        return NULL;
+        return 0;
     }
     static term words[12] __attribute__((aligned(8)));
     memset(words, 0, sizeof(words));
@@ -328,9 +328,9 @@ static const term *probe_map(term keys_out[3])
     term map = (term) (uintptr_t) &words[4] | TERM_PRIMARY_BOXED;
     if (term_get_map_keys(map) != words[5] || term_get_tuple_arity(words[5]) != 3
         || term_get_tuple_element(words[5], 2) != keys_out[2]) {
-        return NULL;
+        return 0;
     }
-    return &words[4];
+    return map;
 }
 
 bool atomvm_wasm_jit_map_lookup_known(void)
@@ -341,11 +341,10 @@ bool atomvm_wasm_jit_map_lookup_known(void)
     static Context probe;
     memset(&probe, 0, sizeof(probe));
     term keys[3];
-    const term *words = probe_map(keys);
-    if (words == NULL) {
+    term map = probe_map(keys);
+    if (map == 0) {
         return false;
     }
-    term map = (term) (uintptr_t) words | TERM_PRIMARY_BOXED;
     for (int i = 0; i < 3; i++) {
         if (module_native_interface.term_find_map_pos(&probe, map, keys[i]) != i) {
             return false;
@@ -361,11 +360,10 @@ bool atomvm_wasm_jit_map_get_bif(uint32_t out[1])
     static Context probe;
     memset(&probe, 0, sizeof(probe));
     term keys[3];
-    const term *words = probe_map(keys);
-    if (words == NULL) {
+    term map = probe_map(keys);
+    if (map == 0) {
         return false;
     }
-    term map = (term) (uintptr_t) words | TERM_PRIMARY_BOXED;
     for (int i = 0; i < 3; i++) {
         if (bif_erlang_map_get_2(&probe, 0, keys[i], map) != term_from_int(0x100 + 0x10 * i)) {
             return false;

@@ -265,17 +265,23 @@ mod tests {
         CodeSection, EntityType, ExportKind, ExportSection, FunctionSection, ImportSection,
         MemoryType, Module, TypeSection,
     };
-    use wasmi::{Caller, Engine, Linker, Memory, Store};
+    use wasmi::{Caller, Engine, Instance, Linker, Memory, Store};
 
-    type Find = wasmi::TypedFunc<(i32, i32, i32), i32>;
-
-    /// A module importing the fallback `p.f` (which counts its calls and
-    /// answers 77) and a memory, defining the added function as `find`.
-    fn instance() -> (Store<u32>, Find, Memory) {
+    /// An instance of a module importing the fallback `import` (`params`
+    /// i32s to an i32; it counts its calls in the store and answers 77) and
+    /// a memory, and defining `body` (the added function, with the same
+    /// type) as export `f`.
+    fn instance(
+        body: &[u8],
+        import: (&str, &str),
+        params: usize,
+    ) -> (Store<u32>, Instance, Memory) {
         let mut types = TypeSection::new();
-        types.ty().function([ValType::I32; 3], [ValType::I32]);
+        types
+            .ty()
+            .function(vec![ValType::I32; params], [ValType::I32]);
         let mut imports = ImportSection::new();
-        imports.import("p", "f", EntityType::Function(0));
+        imports.import(import.0, import.1, EntityType::Function(0));
         let memory = MemoryType {
             minimum: 1,
             maximum: None,
@@ -287,9 +293,8 @@ mod tests {
         let mut functions = FunctionSection::new();
         functions.function(0);
         let mut exports = ExportSection::new();
-        exports.export("find", ExportKind::Func, 1);
-        let body = function(0, false);
-        let mut reader = wasmparser::BinaryReader::new(&body, 0);
+        exports.export("f", ExportKind::Func, 1);
+        let mut reader = wasmparser::BinaryReader::new(body, 0);
         let len = reader.read_var_u32().expect("size prefix") as usize;
         let mut code = CodeSection::new();
         code.raw(&body[body.len() - len..]);
@@ -306,13 +311,16 @@ mod tests {
         let mut store = Store::new(&engine, 0u32);
         let mem = Memory::new(&mut store, wasmi::MemoryType::new(1, None)).expect("memory");
         let mut linker = Linker::new(&engine);
+        let ty = wasmi::FuncType::new(vec![wasmi::ValType::I32; params], [wasmi::ValType::I32]);
         linker
-            .func_wrap(
-                "p",
-                "f",
-                |mut c: Caller<'_, u32>, _: i32, _: i32, _: i32| {
+            .func_new(
+                import.0,
+                import.1,
+                ty,
+                |mut c: Caller<'_, u32>, _, results| {
                     *c.data_mut() += 1;
-                    77
+                    results[0] = wasmi::Val::I32(77);
+                    Ok(())
                 },
             )
             .expect("import");
@@ -320,10 +328,7 @@ mod tests {
         let instance = linker
             .instantiate_and_start(&mut store, &m)
             .expect("instance");
-        let find = instance
-            .get_typed_func::<(i32, i32, i32), i32>(&store, "find")
-            .expect("find");
-        (store, find, mem)
+        (store, instance, mem)
     }
 
     /// Lays out a map at 0x100 (keys' tuple at 0x200) with `keys`.
@@ -342,75 +347,22 @@ mod tests {
 
     /// (answer, calls of the entry) for `key`.
     fn find(keys: &[u32], key: u32) -> (i32, u32) {
-        let (mut store, f, mem) = instance();
+        let (mut store, instance, mem) = instance(&function(0, false), ("p", "f"), 3);
+        let f = instance
+            .get_typed_func::<(i32, i32, i32), i32>(&store, "f")
+            .expect("f");
         let m = map(&mut store, mem, keys);
         let r = f.call(&mut store, (0x40, m, key as i32)).expect("no trap");
         (r, *store.data())
     }
 
-    type MapGet = wasmi::TypedFunc<(i32, i32, i32, i32, i32), i32>;
-
-    /// `map_get`'s function for BIF pointer 9, its fallback `ci.t3`
-    /// counting calls and answering 77, as `get`.
-    fn map_get_instance() -> (Store<u32>, MapGet, Memory) {
-        let mut types = TypeSection::new();
-        types.ty().function([ValType::I32; 5], [ValType::I32]);
-        let mut imports = ImportSection::new();
-        imports.import("ci", "t3", EntityType::Function(0));
-        let memory = MemoryType {
-            minimum: 1,
-            maximum: None,
-            memory64: false,
-            shared: false,
-            page_size_log2: None,
-        };
-        imports.import("m", "memory", EntityType::Memory(memory));
-        let mut functions = FunctionSection::new();
-        functions.function(0);
-        let mut exports = ExportSection::new();
-        exports.export("get", ExportKind::Func, 1);
-        let body = map_get(9, 0, false);
-        let mut reader = wasmparser::BinaryReader::new(&body, 0);
-        let len = reader.read_var_u32().expect("size prefix") as usize;
-        let mut code = CodeSection::new();
-        code.raw(&body[body.len() - len..]);
-        let mut module = Module::new();
-        module
-            .section(&types)
-            .section(&imports)
-            .section(&functions)
-            .section(&exports)
-            .section(&code);
-        let bytes = module.finish();
-        let engine = Engine::default();
-        let m = wasmi::Module::new(&engine, &bytes[..]).expect("valid");
-        let mut store = Store::new(&engine, 0u32);
-        let mem = Memory::new(&mut store, wasmi::MemoryType::new(1, None)).expect("memory");
-        let mut linker = Linker::new(&engine);
-        linker
-            .func_wrap(
-                "ci",
-                "t3",
-                |mut c: Caller<'_, u32>, _: i32, _: i32, _: i32, _: i32, _: i32| {
-                    *c.data_mut() += 1;
-                    77
-                },
-            )
-            .expect("import");
-        linker.define("m", "memory", mem).expect("memory");
-        let instance = linker
-            .instantiate_and_start(&mut store, &m)
-            .expect("instance");
-        let get = instance
-            .get_typed_func::<(i32, i32, i32, i32, i32), i32>(&store, "get")
-            .expect("get");
-        (store, get, mem)
-    }
-
     /// `map_get`'s (answer, calls of `ci.t3`) for `key` in a map of `keys`
     /// (values 0x100 + position) with header `header`, through `pointer`.
     fn get(keys: &[u32], header: u32, key: u32, pointer: i32) -> (i32, u32) {
-        let (mut store, f, mem) = map_get_instance();
+        let (mut store, instance, mem) = instance(&map_get(9, 0, false), ("ci", "t3"), 5);
+        let f = instance
+            .get_typed_func::<(i32, i32, i32, i32, i32), i32>(&store, "f")
+            .expect("f");
         let m = map(&mut store, mem, keys);
         for (i, _) in keys.iter().enumerate() {
             let at = 0x108 + 4 * i;

@@ -414,6 +414,19 @@ struct Added {
     globals: Option<Vec<u8>>,
 }
 
+impl Added {
+    /// The added function that takes the computed calls of standard type
+    /// `s`, if any: `small_ints.rs`' for BIFs of two arguments with a live
+    /// count (type 4), `maps.rs`' `map_get` for those without (type 3).
+    fn bif_function(&self, s: Option<u8>) -> Option<u32> {
+        match s {
+            Some(small_ints::CALL_TYPE) => self.small_ints,
+            Some(maps::BIF2_TYPE) => self.map_get,
+            _ => None,
+        }
+    }
+}
+
 impl Plan<'_> {
     /// Imported functions in the rewritten module (shifting label indices).
     fn k(&self) -> u32 {
@@ -800,24 +813,17 @@ fn write_body(
                 (start, end)
             }
             Site::Computed { start, end, ty }
-                if plan.added.small_ints.is_some()
-                    && plan.prims.standard(ty) == Some(small_ints::CALL_TYPE) =>
+                if plan.added.bif_function(plan.prims.standard(ty)).is_some() =>
             {
-                let func = plan.added.small_ints.unwrap_or_default();
+                let standard = plan.prims.standard(ty);
+                let func = plan.added.bif_function(standard).unwrap_or_default();
                 wasm_encoder::InstructionSink::new(&mut scratch).call(func);
                 if let Some(s) = stats.as_deref_mut() {
-                    s.small_int_calls += 1;
-                }
-                (start, end)
-            }
-            Site::Computed { start, end, ty }
-                if plan.added.map_get.is_some()
-                    && plan.prims.standard(ty) == Some(maps::BIF2_TYPE) =>
-            {
-                let func = plan.added.map_get.unwrap_or_default();
-                wasm_encoder::InstructionSink::new(&mut scratch).call(func);
-                if let Some(s) = stats.as_deref_mut() {
-                    s.map_get_calls += 1;
+                    if standard == Some(small_ints::CALL_TYPE) {
+                        s.small_int_calls += 1;
+                    } else {
+                        s.map_get_calls += 1;
+                    }
                 }
                 (start, end)
             }
