@@ -303,8 +303,9 @@ bool atomvm_wasm_jit_heap_layout(uint32_t out[3])
  * bits, whose word 1 is its keys' tuple, also boxed, whose word 0 has the
  * arity in its bits 6 and up and whose keys follow, and whose values
  * follow the keys' tuple; an immediate has the low two bits 3; small
- * integers and atoms as for term_compare; not found is -1. */
-static term probe_map(term keys_out[3])
+ * integers and atoms as for term_compare; not found is -1. *probe_out is a
+ * zeroed context to probe with. */
+static term probe_map(term keys_out[3], Context **probe_out)
 {
     if (TERM_PRIMARY_MASK != 0x3 || TERM_PRIMARY_IMMED != 0x3 || TERM_PRIMARY_BOXED != 0x2
         || TERM_BOXED_MAP != 0x2C || TERM_MAP_NOT_FOUND != -1 || TERM_INTEGER_TAG != 0xF
@@ -330,6 +331,9 @@ static term probe_map(term keys_out[3])
         || term_get_tuple_element(words[5], 2) != keys_out[2]) {
         return 0;
     }
+    static Context probe;
+    memset(&probe, 0, sizeof(probe));
+    *probe_out = &probe;
     return map;
 }
 
@@ -338,34 +342,32 @@ bool atomvm_wasm_jit_map_lookup_known(void)
     /* Finding the keys, or a small integer that is not one, compares
      * words of different types or equal words only: ctx->global is not
      * read. */
-    static Context probe;
-    memset(&probe, 0, sizeof(probe));
+    Context *probe;
     term keys[3];
-    term map = probe_map(keys);
+    term map = probe_map(keys, &probe);
     if (map == 0) {
         return false;
     }
     for (int i = 0; i < 3; i++) {
-        if (module_native_interface.term_find_map_pos(&probe, map, keys[i]) != i) {
+        if (module_native_interface.term_find_map_pos(probe, map, keys[i]) != i) {
             return false;
         }
     }
-    return module_native_interface.term_find_map_pos(&probe, map, term_from_int(8)) == TERM_MAP_NOT_FOUND;
+    return module_native_interface.term_find_map_pos(probe, map, term_from_int(8)) == TERM_MAP_NOT_FOUND;
 }
 
 bool atomvm_wasm_jit_map_get_bif(uint32_t out[1])
 {
     /* Keys found: the BIF reads the map and ctx->global only (not for
      * these keys), and raises nothing. */
-    static Context probe;
-    memset(&probe, 0, sizeof(probe));
+    Context *probe;
     term keys[3];
-    term map = probe_map(keys);
+    term map = probe_map(keys, &probe);
     if (map == 0) {
         return false;
     }
     for (int i = 0; i < 3; i++) {
-        if (bif_erlang_map_get_2(&probe, 0, keys[i], map) != term_from_int(0x100 + 0x10 * i)) {
+        if (bif_erlang_map_get_2(probe, 0, keys[i], map) != term_from_int(0x100 + 0x10 * i)) {
             return false;
         }
     }

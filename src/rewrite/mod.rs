@@ -415,6 +415,14 @@ struct Added {
 }
 
 impl Added {
+    /// Adds the function of type `ty` with `body` at index `*next`, and
+    /// moves `next` past it; answers its index.
+    fn add(&mut self, next: &mut u32, ty: u32, body: Vec<u8>) -> u32 {
+        self.functions.push((ty, body));
+        *next += 1;
+        *next - 1
+    }
+
     /// The added function that takes the computed calls of standard type
     /// `s`, if any: `small_ints.rs`' for BIFs of two arguments with a live
     /// count (type 4), `maps.rs`' `map_get` for those without (type 3).
@@ -588,33 +596,30 @@ fn added_functions(plan: &Plan<'_>) -> Added {
     let b = &plan.binding;
     let mut added = Added::default();
     let mut next = plan.k() + plan.num_functions;
-    let s = small_ints::CALL_TYPE;
-    if let Some(bifs) = plan.opts.small_int_bifs {
-        if plan.bif_calls && b.detached && b.has_trampoline(s) {
-            let body = small_ints::function(bifs, b.trampoline_func(s), plan.opts.tail_calls);
-            added.functions.push((b.trampoline_type(s), body));
-            added.small_ints = Some(next);
-            next += 1;
-        }
-    }
-    let s = maps::BIF2_TYPE;
-    if let Some(bif) = plan.opts.map_get_bif {
-        if plan.bif2_calls && b.detached && b.has_trampoline(s) {
-            let body = maps::map_get(bif, b.trampoline_func(s), plan.opts.tail_calls);
-            added.functions.push((b.trampoline_type(s), body));
-            added.map_get = Some(next);
-            next += 1;
-        }
-    }
     let tail = plan.opts.tail_calls;
+    // The type and function of trampoline `ci.t<s>`, which a function
+    // taking the module's computed `calls` of standard type `s` falls back
+    // on, if it has such calls and is detached.
+    let trampoline = |s: u8, calls: bool| {
+        (calls && b.detached && b.has_trampoline(s))
+            .then(|| (b.trampoline_type(s), b.trampoline_func(s)))
+    };
+    let small_ints = trampoline(small_ints::CALL_TYPE, plan.bif_calls);
+    if let (Some(bifs), Some((ty, t4))) = (plan.opts.small_int_bifs, small_ints) {
+        let body = small_ints::function(bifs, t4, tail);
+        added.small_ints = Some(added.add(&mut next, ty, body));
+    }
+    let map_get = trampoline(maps::BIF2_TYPE, plan.bif2_calls);
+    if let (Some(bif), Some((ty, t3))) = (plan.opts.map_get_bif, map_get) {
+        added.map_get = Some(added.add(&mut next, ty, maps::map_get(bif, t3, tail)));
+    }
     // A function taking the calls of bound entry `entry` of standard type
     // `s`, given the import it falls back on.
     let mut redirect = |entry: usize, s: u8, body: &dyn Fn(u32) -> Vec<u8>| {
         let bound = b.bound_entry(entry, s);
         if let (Some(import), Some(ty)) = (bound, plan.prims.type_of_standard(s)) {
-            added.functions.push((ty, body(import)));
-            added.redirects.push(((entry, s), next));
-            next += 1;
+            let func = added.add(&mut next, ty, body(import));
+            added.redirects.push(((entry, s), func));
             true
         } else {
             false
