@@ -52,8 +52,14 @@ deps() {
         [ "$(id -u)" = 0 ] || sudo=sudo
         $sudo apt-get update -qq
         DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${need[@]}" >/dev/null
+        # The downloaded .debs are not needed once installed (about 1 GB).
+        $sudo apt-get clean
     fi
 }
+
+# Free space where the build goes: CI machines have little to spare, and a
+# full disk shows up as a confusing compiler error.
+disk_free() { log "disk: $(df -h --output=avail "$ROOT" | tail -1 | tr -d ' ') free under $ROOT"; }
 
 # cargo for the wasm target: target dir, RUSTFLAGS, subcommand, then what
 # goes after `--` (for clippy).
@@ -141,6 +147,7 @@ wasm_bytes_added() {
 }
 
 bench() {
+    disk_free
     build
     log "benchmark (node $(node --version), -O3 -pthread build)"
     emcc_quiet -O3 -std=gnu11 -Wall -pthread -Iinclude -Itests/host -Itests/host/atomvm \
@@ -220,7 +227,8 @@ trixie() {
         dpkg -s debootstrap >/dev/null 2>&1 || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq debootstrap >/dev/null
         rm -rf "$R"
         debootstrap --variant=minbase trixie "$R" http://deb.debian.org/debian >/dev/null
-        chroot "$R" sh -c 'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends emscripten nodejs >/dev/null'
+        chroot "$R" sh -c 'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends emscripten nodejs >/dev/null &&
+            apt-get clean && rm -rf /var/lib/apt/lists/*'
     fi
 }
 
@@ -281,6 +289,7 @@ browser_deps() {
     dpkg -s chromium >/dev/null 2>&1 || {
         log "installing chromium"
         DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+        apt-get clean
     }
     [ -d tests/browser/node_modules/playwright-core ] ||
         (cd tests/browser && npm install --no-audit --no-fund --silent)
@@ -353,6 +362,7 @@ node_tests() {
 }
 
 test_all() {
+    disk_free
     build
     log "Rust tests (host)"
     run_counted cargo test -q
@@ -361,6 +371,7 @@ test_all() {
     compat_tests
     browser_tests
     fuzz 40 # four targets: under three minutes in all
+    disk_free
     log "summary"
     echo "tests: $PASSED passed, $FAILED failed"
 }
