@@ -259,7 +259,7 @@ suites() {
     # This library with each rewrite switched off in turn.
     local off
     for off in tail_calls direct_primitives computed_jumps imported_bifs small_int_bifs trim_live_regs \
-        immediate_compares stack_frames map_lookups; do
+        immediate_compares stack_frames map_lookups map_updates; do
         SUITE_LABEL="wasm-jit-no-$off" SUITE_ENV="ATOMVM_WASM_JIT_CACHE=off ATOMVM_WASM_JIT_OFF=$off" \
             suite_set wasm-jit
     done

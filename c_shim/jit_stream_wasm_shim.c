@@ -38,6 +38,11 @@
  *    small integers and atoms among immediate keys; given only if the term
  *    encoding and map layout are the ones the runtime assumes and the BIF
  *    answers a probe of a map as the runtime would.
+ *  - atomvm_wasm_jit_map_update_known: whether the term encoding, the map
+ *    layout and jit_put_map_assoc's new map are the ones the runtime
+ *    assumes when it replaces the value of one small integer or atom key
+ *    in JIT modules; checked against the headers and by probing the
+ *    interface's entry with a map and a heap of the shim's own.
  *  - atomvm_wasm_jit_heap_layout: where the heap's root fragment and top
  *    are in a Context, and a fragment's next, so that the runtime can make
  *    and drop stack frames in JIT modules when no garbage collection is
@@ -295,7 +300,8 @@ bool atomvm_wasm_jit_heap_layout(uint32_t out[3])
     return true;
 }
 
-/* A map of three immediate keys (an atom and two small integers) with
+/* A map of three immediate keys (two small integers and an atom, in the
+ * order AtomVM keeps a map's keys: by value, numbers first) with
  * values 0x100, 0x110, 0x120 as small integers, laid out as the runtime
  * reads a map; the header's own accessors must read it so too. 0 if the
  * term encoding is not the one the runtime assumes: a map is a boxed term
@@ -316,9 +322,9 @@ static term probe_map(term keys_out[3], Context **probe_out)
     }
     static term words[12] __attribute__((aligned(8)));
     memset(words, 0, sizeof(words));
-    keys_out[0] = term_from_atom_index(5);
+    keys_out[0] = term_from_int(-2);
     keys_out[1] = term_from_int(7);
-    keys_out[2] = term_from_int(-2);
+    keys_out[2] = term_from_atom_index(5);
     words[0] = (term) (3 << 6) | TERM_BOXED_TUPLE;
     words[4] = (term) (4 << 6) | TERM_BOXED_MAP;
     words[5] = (term) (uintptr_t) &words[0] | TERM_PRIMARY_BOXED;
@@ -354,6 +360,51 @@ bool atomvm_wasm_jit_map_lookup_known(void)
         }
     }
     return module_native_interface.term_find_map_pos(probe, map, term_from_int(8)) == TERM_MAP_NOT_FOUND;
+}
+
+bool atomvm_wasm_jit_map_update_known(void)
+{
+    /* Each key updated in turn on a heap of 8 words: the new map must be
+     * the first 5 (header, the same keys' term, the values with the one
+     * replaced), the heap's top must move past them, and nothing else may
+     * change: not the map, its keys, the pair, the rest of the heap or of
+     * the context. The keys compare as small integers by value and with
+     * the atom by type, and the equal words: ctx->global is not read. */
+    Context *probe;
+    term keys[3];
+    term map = probe_map(keys, &probe);
+    if (map == 0 || term_get_map_value_offset() != 2) {
+        return false;
+    }
+    const term *words = term_to_const_term_ptr(map);
+    term map_before[5], keys_before[4];
+    memcpy(map_before, words, sizeof(map_before));
+    memcpy(keys_before, term_to_const_term_ptr(words[1]), sizeof(keys_before));
+    static term heap[8] __attribute__((aligned(8)));
+    static JITState state;
+    static Context copy;
+    for (int i = 0; i < 3; i++) {
+        memset(heap, 0, sizeof(heap));
+        probe->heap.heap_start = probe->heap.heap_ptr = heap;
+        probe->heap.heap_end = heap + 8;
+        memcpy(&copy, probe, sizeof(copy));
+        term kv[2] = { keys[i], term_from_int(0x999) };
+        term updated = module_native_interface.put_map_assoc(probe, &state, map, 0, 1, kv);
+        copy.heap.heap_ptr = heap + 5;
+        if (updated != ((term) (uintptr_t) heap | TERM_PRIMARY_BOXED) || memcmp(&copy, probe, sizeof(copy)) != 0
+            || heap[0] != (((term) 4 << 6) | TERM_BOXED_MAP) || heap[1] != words[1] || heap[5] != 0 || heap[6] != 0
+            || heap[7] != 0 || kv[0] != keys[i] || kv[1] != term_from_int(0x999)
+            || memcmp(map_before, words, sizeof(map_before)) != 0
+            || memcmp(keys_before, term_to_const_term_ptr(words[1]), sizeof(keys_before)) != 0) {
+            return false;
+        }
+        for (int j = 0; j < 3; j++) {
+            if (heap[2 + j] != (j == i ? term_from_int(0x999) : words[2 + j])) {
+                return false;
+            }
+        }
+    }
+    return true;
 }
 
 bool atomvm_wasm_jit_map_get_bif(uint32_t out[1])

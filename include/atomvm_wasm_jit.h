@@ -102,6 +102,12 @@ extern bool atomvm_wasm_jit_map_lookup_known(void);
 // `erlang:map_get/2`, if it answered the shim's probe of a map.
 extern bool atomvm_wasm_jit_map_get_bif(uint32_t *out);
 
+// Defined by `c_shim/`: whether AtomVM's term encoding and map
+// layout are the ones `map_updates.rs` assumes and the
+// interface's `jit_put_map_assoc` answered the shim's probe of an
+// update of one key on a heap of its own.
+extern bool atomvm_wasm_jit_map_update_known(void);
+
 // Loads a JIT stream stored in a module file (spec section 5). Returns the
 // module's `native_code` handle, or NULL with a message.
 //
@@ -284,6 +290,13 @@ void atomvm_wasm_jit_set_stack_frames(bool on);
 // the keys they pass are immediates (default: yes; takes effect only in
 // AtomVM, whose term encoding and map layout the shim checks).
 void atomvm_wasm_jit_set_map_lookups(bool on);
+
+// Whether modules loaded from now on replace the value of one small
+// integer or atom key of a map (`M#{K => V}` where `M` has `K`, as
+// AtomVM's `jit_put_map_assoc` does) without calling it (default: yes;
+// takes effect only in AtomVM, whose heap layout and map updates the shim
+// checks).
+void atomvm_wasm_jit_set_map_updates(bool on);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -56,10 +56,13 @@ pub enum Rewrite {
     /// Small integers and atoms found among a map's immediate keys in the
     /// module (when the shim knows AtomVM's term encoding and map layout).
     MapLookups = 256,
+    /// The value of one small integer or atom key of a map replaced in the
+    /// module (when the shim knows AtomVM's heap layout and map updates).
+    MapUpdates = 512,
 }
 
 impl Rewrite {
-    pub const ALL: [Rewrite; 9] = [
+    pub const ALL: [Rewrite; 10] = [
         Rewrite::TailCalls,
         Rewrite::DirectPrimitives,
         Rewrite::ComputedJumps,
@@ -69,6 +72,7 @@ impl Rewrite {
         Rewrite::ImmediateCompares,
         Rewrite::StackFrames,
         Rewrite::MapLookups,
+        Rewrite::MapUpdates,
     ];
 
     /// Its name in `ATOMVM_WASM_JIT_OFF`.
@@ -83,6 +87,7 @@ impl Rewrite {
             Rewrite::ImmediateCompares => "immediate_compares",
             Rewrite::StackFrames => "stack_frames",
             Rewrite::MapLookups => "map_lookups",
+            Rewrite::MapUpdates => "map_updates",
         }
     }
 
@@ -163,6 +168,9 @@ pub fn rewrite_options() -> crate::rewrite::Options {
         stack_frames: on(Rewrite::StackFrames).then(imp::heap_layout).flatten(),
         map_lookups: on(Rewrite::MapLookups) && imp::map_lookup_known(),
         map_get_bif: on(Rewrite::MapLookups).then(imp::map_get_bif).flatten(),
+        map_updates: (on(Rewrite::MapUpdates) && imp::map_update_known())
+            .then(imp::heap_layout)
+            .flatten(),
     }
 }
 
@@ -228,6 +236,11 @@ mod imp {
         /// Defined by `c_shim/`: the function pointer of AtomVM's
         /// `erlang:map_get/2`, if it answered the shim's probe of a map.
         fn atomvm_wasm_jit_map_get_bif(out: *mut u32) -> bool;
+        /// Defined by `c_shim/`: whether AtomVM's term encoding and map
+        /// layout are the ones `map_updates.rs` assumes and the
+        /// interface's `jit_put_map_assoc` answered the shim's probe of an
+        /// update of one key on a heap of its own.
+        fn atomvm_wasm_jit_map_update_known() -> bool;
     }
 
     /// The answer of a shim function that fills `N` u32s and says whether
@@ -280,6 +293,17 @@ mod imp {
             // SAFETY: no arguments; the shim calls AtomVM's entry 49 on a
             // map of its own with immediate keys.
             unsafe { atomvm_wasm_jit_map_lookup_known() }
+        })
+    }
+
+    /// Whether `map_updates.rs`' facts hold in this AtomVM, asked of the
+    /// shim once.
+    pub fn map_update_known() -> bool {
+        static KNOWN: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+        *KNOWN.get_or_init(|| {
+            // SAFETY: no arguments; the shim calls AtomVM's entry 63 on a
+            // map and a heap of its own.
+            unsafe { atomvm_wasm_jit_map_update_known() }
         })
     }
 
@@ -512,6 +536,12 @@ mod imp {
     /// Natively, the model's `term_find_map_pos` is AtomVM's on immediate
     /// keys, so that the rewrite is exercised.
     pub fn map_lookup_known() -> bool {
+        true
+    }
+
+    /// Natively, the model's `jit_put_map_assoc` is AtomVM's on updates of
+    /// one immediate key, so that the rewrite is exercised.
+    pub fn map_update_known() -> bool {
         true
     }
 

@@ -489,3 +489,13 @@ pub extern "C" fn atomvm_wasm_jit_set_stack_frames(on: bool) {
 pub extern "C" fn atomvm_wasm_jit_set_map_lookups(on: bool) {
     crate::engine::set(crate::engine::Rewrite::MapLookups, on)
 }
+
+/// Whether modules loaded from now on replace the value of one small
+/// integer or atom key of a map (`M#{K => V}` where `M` has `K`, as
+/// AtomVM's `jit_put_map_assoc` does) without calling it (default: yes;
+/// takes effect only in AtomVM, whose heap layout and map updates the shim
+/// checks).
+#[unsafe(no_mangle)]
+pub extern "C" fn atomvm_wasm_jit_set_map_updates(on: bool) {
+    crate::engine::set(crate::engine::Rewrite::MapUpdates, on)
+}

@@ -1055,6 +1055,72 @@ pub fn map_lookups(form: BifForm, lookups: &[(u32, u32)], at: u32) -> ModuleSpec
     terminating_with(form, &calls, &[])
 }
 
+/// Interface entry 63, AtomVM's `jit_put_map_assoc`.
+pub const PUT_MAP_ASSOC: u32 = 63;
+
+/// One `jit_put_map_assoc(ctx, jit_state, map, new_entries, pairs, kv)`
+/// call of [`map_updates`], with the pair `(key, value)` written at `kv`
+/// first, and the heap's top moved to `top` first if given.
+#[derive(Debug, Clone, Copy)]
+pub struct MapUpdate {
+    pub map: u32,
+    pub key: u32,
+    pub value: u32,
+    pub new_entries: u32,
+    pub pairs: u32,
+    pub kv: u32,
+    pub top: Option<u32>,
+}
+
+/// Label 1 makes the `jit_put_map_assoc` calls of `updates` in order
+/// (entry 63, standard type 5, as AtomVM's generator calls it), storing
+/// the answers at `at`, `at + 4`, ..., then terminates; in `form`'s way
+/// (see [`BifForm`]: `WritesLocal2`, `Called` and `OtherType`, here one
+/// argument fewer, are conditions under which the calls must stay calls).
+/// The heap's top is at `heap_ptr` in the `Context`.
+pub fn map_updates(form: BifForm, updates: &[MapUpdate], heap_ptr: u32, at: u32) -> ModuleSpec {
+    let mut calls = Vec::new();
+    for (i, u) in updates.iter().enumerate() {
+        if let Some(top) = u.top {
+            calls.extend([
+                I::LocalGet(0),
+                I::I32Const(top as i32),
+                I::I32Store(mem(u64::from(heap_ptr))),
+            ]);
+        }
+        for (offset, v) in [(0, u.key), (4, u.value)] {
+            calls.extend([
+                I::I32Const(u.kv as i32),
+                I::I32Const(v as i32),
+                I::I32Store(mem(offset)),
+            ]);
+        }
+        calls.push(I::I32Const((at as usize + 4 * i) as i32));
+        calls.extend([
+            I::LocalGet(0),
+            I::LocalGet(1),
+            I::I32Const(u.map as i32),
+            I::I32Const(u.new_entries as i32),
+            I::I32Const(u.pairs as i32),
+        ]);
+        let mut params = 5;
+        if form != BifForm::OtherType {
+            calls.push(I::I32Const(u.kv as i32));
+            params += 1;
+        }
+        calls.extend([
+            I::LocalGet(2),
+            I::I32Load(mem(u64::from(PUT_MAP_ASSOC) * 4)),
+            I::CallIndirect {
+                type_index: ty_ret(params),
+                table_index: 0,
+            },
+            I::I32Store(mem(0)),
+        ]);
+    }
+    terminating_with(form, &calls, &[])
+}
+
 /// Label 1 stores `term_find_map_pos(ctx, x[0], x[1])` in x[1] and
 /// terminates (for the C test host).
 pub fn map_x() -> ModuleSpec {
@@ -1072,6 +1138,35 @@ pub fn map_x() -> ModuleSpec {
             I::I32Load(mem(u64::from(TERM_FIND_MAP_POS) * 4)),
             I::CallIndirect {
                 type_index: ty_ret(3),
+                table_index: 0,
+            },
+        ],
+    )
+    .tail_primitive(prim::TERMINATE_CONTEXT);
+    ModuleSpec::standard(vec![stub(), l1.finish()])
+}
+
+/// Label 1 stores `jit_put_map_assoc(ctx, jit_state, x[0], 0, 1, x[1])`
+/// (one pair at x[1], its key in the map at x[0]) in x[2] and terminates
+/// (for the C test host).
+pub fn map_update_x() -> ModuleSpec {
+    let x = |i: u64| I::I32Load(mem(abi::CONTEXT_X + 4 * i));
+    let mut l1 = Body::new();
+    l1.store_x(
+        2,
+        &[
+            I::LocalGet(0),
+            I::LocalGet(1),
+            I::LocalGet(0),
+            x(0),
+            I::I32Const(0),
+            I::I32Const(1),
+            I::LocalGet(0),
+            x(1),
+            I::LocalGet(2),
+            I::I32Load(mem(u64::from(PUT_MAP_ASSOC) * 4)),
+            I::CallIndirect {
+                type_index: ty_ret(6),
                 table_index: 0,
             },
         ],
@@ -1252,6 +1347,7 @@ pub fn host_streams() -> Vec<(String, Vec<u8>)> {
         ("bif2_call.stream", stream_of(&bif2_call())),
         ("compare_x.stream", stream_of(&compare_x())),
         ("map_x.stream", stream_of(&map_x())),
+        ("map_update_x.stream", stream_of(&map_update_x())),
         (
             "frames.stream",
             stream_of(&frames(BifForm::Generated, 2, 3)),

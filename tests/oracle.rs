@@ -48,6 +48,7 @@ fn generated_programs_agree() {
             totals.frame_calls += a.frame_calls;
             totals.map_calls += a.map_calls;
             totals.map_get_calls += a.map_get_calls;
+            totals.map_update_calls += a.map_update_calls;
         }
     }
     eprintln!("{runs} comparisons ({inconclusive} inconclusive, {unloadable} scenarios unloadable): {totals:?}");
@@ -78,6 +79,10 @@ fn generated_programs_agree() {
     assert!(
         totals.map_get_calls > 0,
         "BIF calls of two arguments went to the map_get function"
+    );
+    assert!(
+        totals.map_update_calls > 0,
+        "jit_put_map_assoc calls went to the updating function"
     );
 }
 
@@ -185,6 +190,78 @@ fn map_lookups_agree() {
         model::DATA,
     );
     check(&from_label_1(&trapping), "a map past memory");
+}
+
+/// `jit_put_map_assoc` of one pair for every key of the model's maps, of
+/// small integers and atoms in none of them and of other terms, in each
+/// map and in words that are not maps, with every key in the map or not,
+/// one pair or two; then with the heap's top moved onto a map, its keys,
+/// the pair, and the end of memory. The maps made in memory and the calls
+/// the model logs must be the same with the calls sent to the module's
+/// function.
+#[test]
+fn map_updates_agree() {
+    use atomvm_wasm_jit::testgen::MapUpdate;
+    let mut keys: Vec<u32> = model::MAP_KEYS
+        .iter()
+        .flat_map(|k| k.iter().copied())
+        .collect();
+    keys.extend([0x2F_u32, 0x5F, 0x10B, 0x0, 0x6002, 0x3B]);
+    let [a, b, empty, past] = model::MAP_TERMS;
+    let kv = model::DATA + 0xB00;
+    let update = |map, key, new_entries, pairs, top| MapUpdate {
+        map,
+        key,
+        value: 0x5550 | (key & 0xF),
+        new_entries,
+        pairs,
+        kv,
+        top,
+    };
+    let mut updates = Vec::new();
+    for map in [a, b, empty, past, model::NOT_A_MAP, model::DATA | 2] {
+        for &key in &keys {
+            updates.push(update(map, key, 0, 1, None));
+        }
+    }
+    for (new_entries, pairs) in [(1, 1), (0, 2), (0, 0)] {
+        updates.push(update(a, 0x1F, new_entries, pairs, None));
+    }
+    let a_words = a & !3;
+    for top in [
+        a_words,
+        a_words - 0x40,
+        kv - 4,
+        0x1_FFF0,
+        model::DATA + 0x400,
+    ] {
+        updates.push(update(a, 0x1F, 0, 1, Some(top)));
+        updates.push(update(b, 0x8B, 0, 1, None));
+    }
+    // The heap's top as the pair's value (a top in DATA).
+    let top_word = model::CTX + atomvm_wasm_jit::rewrite::HeapLayout::MODEL.heap_ptr;
+    updates.push(MapUpdate {
+        kv: top_word - 4,
+        value: model::DATA + 0x600,
+        ..update(b, 0x8B, 0, 1, None)
+    });
+    let spec = atomvm_wasm_jit::testgen::map_updates(
+        atomvm_wasm_jit::testgen::BifForm::Generated,
+        &updates,
+        atomvm_wasm_jit::rewrite::HeapLayout::MODEL.heap_ptr,
+        model::DATA + 0xC00,
+    );
+    let agreements = check(&from_label_1(&spec), "map updates");
+    assert_eq!(agreements.len(), diff::OPTIONS.len());
+    for (a, o) in agreements.iter().zip(diff::OPTIONS) {
+        assert!(!a.inconclusive, "{o:?}");
+        let expected = if o.map_updates.is_some() {
+            updates.len() as u32
+        } else {
+            0
+        };
+        assert_eq!(a.map_update_calls, expected, "{o:?}");
+    }
 }
 
 /// `erlang:map_get/2` (and `+`, as another BIF of the same type would be

@@ -518,6 +518,59 @@ fn map_lookups_otherwise_stay_calls() {
     stays_calls_attached(&map_spec(BifForm::Generated), count);
 }
 
+/// Updates of one key of the model's maps (found after smaller small
+/// integers, after an atom, not found; a new key).
+fn map_update_spec(form: BifForm) -> ModuleSpec {
+    let [a, b, _, _] = model::MAP_TERMS;
+    let update = |map, key, new_entries| testgen::MapUpdate {
+        map,
+        key,
+        value: 0x99F,
+        new_entries,
+        pairs: 1,
+        kv: model::DATA + 0x800,
+        top: None,
+    };
+    let updates = [
+        update(a, 0x1F, 0),
+        update(b, 0x8B, 0),
+        update(a, 0x4B, 0),
+        update(b, 0x5F, 1),
+    ];
+    let heap_ptr = atomvm_wasm_jit::rewrite::HeapLayout::MODEL.heap_ptr;
+    testgen::map_updates(form, &updates, heap_ptr, model::DATA + 0xC00)
+}
+
+#[test]
+fn map_updates_as_generated_go_to_the_updating_function() {
+    let spec = map_update_spec(BifForm::Generated);
+    assert_eq!(prepared(&spec, ALL).module.map_update_calls, 4);
+    let off = Options {
+        map_updates: None,
+        ..ALL
+    };
+    assert_eq!(
+        prepared(&spec, off).module.map_update_calls,
+        0,
+        "switched off"
+    );
+    let (_, outcome) = run_agreeing_with(&[&spec], &[]);
+    assert_eq!(outcome, model::Outcome::Terminated);
+}
+
+#[test]
+fn map_updates_otherwise_stay_calls() {
+    let count = |r: &Rewritten| r.map_update_calls;
+    for (form, why) in [
+        (BifForm::WritesLocal2, "local 2 may not be the interface"),
+        (BifForm::Called, "a caller may pass anything as local 2"),
+        (BifForm::OtherType, "entry 63 with another type"),
+    ] {
+        stays_calls(&map_update_spec(form), form, count, why);
+    }
+    stays_calls_attached(&map_update_spec(BifForm::Generated), count);
+}
+
 /// `map_get` of the model on keys found, not found, past a boxed key.
 fn map_get_spec(pointer: u32) -> ModuleSpec {
     let [a, b, _, _] = model::MAP_TERMS;

@@ -15,6 +15,7 @@ fn is_on(o: &atomvm_wasm_jit::rewrite::Options, r: Rewrite) -> bool {
         Rewrite::ImmediateCompares => o.immediate_compares,
         Rewrite::StackFrames => o.stack_frames.is_some(),
         Rewrite::MapLookups => o.map_lookups && o.map_get_bif.is_some(),
+        Rewrite::MapUpdates => o.map_updates.is_some(),
     }
 }
 

@@ -41,12 +41,13 @@ pub struct Agreement {
     pub frame_calls: u32,
     pub map_calls: u32,
     pub map_get_calls: u32,
+    pub map_update_calls: u32,
 }
 
 /// The options the rewritten side is tried with: each rewrite alone (inline
 /// returns with the tail calls they need) and all of them (memory not
 /// shared: wasmi has no threads).
-pub const OPTIONS: [Options; 10] = [
+pub const OPTIONS: [Options; 11] = [
     Options {
         tail_calls: true,
         ..Options::plain(false)
@@ -87,6 +88,11 @@ pub const OPTIONS: [Options; 10] = [
         direct_primitives: true,
         map_lookups: true,
         map_get_bif: Some(crate::rewrite::MAP_GET_MODEL),
+        ..Options::plain(false)
+    },
+    Options {
+        direct_primitives: true,
+        map_updates: Some(crate::rewrite::HeapLayout::MODEL),
         ..Options::plain(false)
     },
     Options::all(false),
@@ -151,6 +157,7 @@ fn agree(a: &Run, b: &Run, stats: &[Rewritten], options: Options) -> Result<Agre
         agreement.frame_calls += s.frame_calls;
         agreement.map_calls += s.map_calls;
         agreement.map_get_calls += s.map_get_calls;
+        agreement.map_update_calls += s.map_update_calls;
     }
     if a.outcome == Outcome::OutOfFuel || b.outcome == Outcome::OutOfFuel {
         agreement.inconclusive = true;

@@ -100,6 +100,7 @@ pub fn iface_types() -> [u8; 77] {
             prim::SET_MODULE => 2,
             prim::BIF_ADD | prim::BIF_SUB | prim::BIF_BAND => 4,
             prim::BIF_MAP_GET => 3,
+            prim::PUT_MAP_ASSOC => 5,
             prim::TRIM_LIVE_REGS => 7,
             prim::TERM_COMPARE | prim::ALLOCATE => 4,
             prim::DEALLOCATE | prim::TERM_FIND_MAP_POS => 2,
@@ -199,6 +200,60 @@ impl Gen<'_, '_> {
                 ));
             }
         }
+    }
+
+    /// `jit_put_map_assoc` as generated: the pair written to memory (in
+    /// `DATA` mostly: a key of the model's maps, mostly, and any value),
+    /// now and then the heap's top moved (onto a map, its keys, the pair,
+    /// the end of memory), then `ctx`, `jit_state`, a map of the model's
+    /// (or anything), new entries (0 mostly), pairs (1 mostly), the pair.
+    fn map_update(&mut self, f: &mut Vec<I<'static>>) {
+        let kv = match self.src.below(16) {
+            0 => self.src.below(0x2_0000) as i32,
+            _ => (DATA + 4 * self.src.below(DATA_LEN / 4 - 1)) as i32,
+        };
+        f.push(I::I32Const(kv));
+        self.map_key(f);
+        f.push(I::I32Store(mem_aligned(0, 0)));
+        f.push(I::I32Const(kv));
+        self.expr(f, 2);
+        f.push(I::I32Store(mem_aligned(4, 0)));
+        if self.src.chance(48) {
+            let maps = model::MAP_TERMS;
+            let map = maps[self.src.below(maps.len() as u32) as usize] & !3;
+            let top = [map, map - 0x40, kv as u32 - 4, 0x1_FFF0][self.src.below(4) as usize];
+            let heap_ptr = u64::from(crate::rewrite::HeapLayout::MODEL.heap_ptr);
+            f.extend([
+                I::LocalGet(0),
+                I::I32Const(top as i32),
+                I::I32Store(mem(heap_ptr)),
+            ]);
+        }
+        f.extend([I::LocalGet(0), I::LocalGet(1)]);
+        if self.src.chance(220) {
+            let maps = model::MAP_TERMS;
+            f.push(I::I32Const(
+                maps[self.src.below(maps.len() as u32) as usize] as i32,
+            ));
+        } else {
+            self.expr(f, 2);
+        }
+        for _ in 0..2 {
+            let v = if self.src.chance(200) {
+                0
+            } else {
+                self.src.below(3)
+            };
+            f.push(I::I32Const(v as i32));
+        }
+        // new_entries 0 mostly, num_elements 1 mostly
+        if let Some(I::I32Const(v)) = f.last_mut() {
+            *v ^= 1;
+        }
+        f.push(I::I32Const(kv));
+        let s = self.types[prim::PUT_MAP_ASSOC as usize];
+        Self::primitive_call(f, 4 * u64::from(prim::PUT_MAP_ASSOC), s);
+        self.results(f, s);
     }
 
     /// A key to look up: one of the model's maps' keys, or a term for
@@ -318,7 +373,7 @@ impl Gen<'_, '_> {
     /// control (or one switching module, or preempting), sometimes past the
     /// interface, misaligned, or with a type the entry does not have.
     fn primitive(&mut self, f: &mut Vec<I<'static>>) {
-        let (offset, s) = match self.src.below(12) {
+        let (offset, s) = match self.src.below(13) {
             0 => (
                 model::EXTRA as u64 - model::IFACE as u64
                     + 4 * u64::from(self.src.below(EXTRA_WORDS as u32)),
@@ -364,6 +419,10 @@ impl Gen<'_, '_> {
                 };
                 Self::primitive_call(f, 4 * u64::from(n), s);
                 self.results(f, s);
+                return;
+            }
+            10 => {
+                self.map_update(f);
                 return;
             }
             9 => {

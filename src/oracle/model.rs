@@ -47,14 +47,14 @@ pub const BIFS: u32 = 0x6000;
 pub const NUM_BIFS: u32 = 32;
 pub const MAPS: u32 = 0x7000;
 /// The maps of the model's memory, as terms (boxed pointers), each with
-/// its keys' tuple: immediates only (small integers, atoms, nil, a pid);
-/// an atom, a small integer, a boxed term, then a small integer; none; an
-/// arity that runs past the end of memory.
+/// its keys' tuple: immediates only (small integers, 1 before 0, then nil,
+/// atoms, a pid); a small integer, an atom, a boxed term, then a small
+/// integer; none; an arity that runs past the end of memory.
 pub const MAP_TERMS: [u32; 4] = [MAPS + 0x42, MAPS + 0xC2, MAPS + 0x142, MAPS + 0x1C2];
 /// The keys of `MAP_TERMS`' maps, in order (the last: its first key).
 pub const MAP_KEYS: [&[u32]; 4] = [
-    &[0xF, 0x1F, 0x4B, 0xFFFF_FFFF, 0x3B, 0x13, 0x8000_000F],
-    &[0x8B, 0x7FFF_FFFF, 0x6002, 0x2F],
+    &[0x1F, 0xF, 0x3B, 0x4B, 0xFFFF_FFFF, 0x13, 0x8000_000F],
+    &[0x7FFF_FFFF, 0x8B, 0x6002, 0x2F],
     &[],
     &[0xCB],
 ];
@@ -124,7 +124,17 @@ pub mod prim {
     /// which it finds a small integer or an atom among immediate keys it
     /// only reads, and is not logged; otherwise it logs and acts as any
     /// primitive.
-    pub const BIF_MAP_GET: u32 = 63;
+    pub const BIF_MAP_GET: u32 = 64;
+    /// `(ctx, jit_state, src, new_entries, num_elements, kv) -> term`:
+    /// AtomVM's `jit_put_map_assoc` with AtomVM's map layout and the
+    /// model's heap (`rewrite::HeapLayout::MODEL`). For one pair, every
+    /// key in the map (`new_entries` 0), whose key is a small integer or an
+    /// atom found after keys that compare less than it (small integers),
+    /// it makes the new map at the heap's top as AtomVM does and is not
+    /// logged, where everything it reads and writes is in memory and what
+    /// it writes is apart from what it reads; otherwise it logs and acts
+    /// as any primitive.
+    pub const PUT_MAP_ASSOC: u32 = 63;
 }
 
 /// The interface entry that BIF `j` of the model is: mostly entries of
@@ -203,6 +213,80 @@ fn map_get(data: &[u8], key: u32, map: u32) -> Result<Option<u32>, Error> {
         }
         _ => Ok(None),
     }
+}
+
+/// What AtomVM's `jit_put_map_assoc(ctx, jit_state, src, new_entries,
+/// num_elements, kv)` does in `data` for one pair whose key `src` has, as
+/// [`prim::PUT_MAP_ASSOC`] says: `Ok(Some(map))` if it made the map,
+/// `Ok(None)` if the call is not one of those, an error where wasm would
+/// trap.
+fn map_update(data: &mut [u8], args: &[i64]) -> Result<Option<u32>, Error> {
+    let oob = || Error::from(wasmi::TrapCode::MemoryOutOfBounds);
+    let arg = |i: usize| args.get(i).copied().unwrap_or(0) as u32;
+    let (ctx, src, kv) = (arg(0), arg(2), arg(5));
+    if arg(3) != 0 || arg(4) != 1 {
+        return Ok(None);
+    }
+    // The map's size, then the heap's top, as the C reads them.
+    let boxed = src & !3;
+    let keys_term = word(data, boxed.wrapping_add(4)).ok_or_else(oob)?;
+    let keys = keys_term & !3;
+    let n = word(data, keys).ok_or_else(oob)? >> 6;
+    let top_at = ctx.wrapping_add(rewrite::HeapLayout::MODEL.heap_ptr);
+    let top = word(data, top_at).ok_or_else(oob)?;
+    // Byte ranges: the map, its keys, the pair; the new map, the top.
+    let range = |at: u32, len: u64| (u64::from(at), u64::from(at) + len);
+    let words = u64::from(n);
+    let read = [
+        range(boxed, 4 * (2 + words)),
+        range(keys, 4 * (1 + words)),
+        range(kv, 8),
+    ];
+    let top_word = u64::from(ctx) + u64::from(rewrite::HeapLayout::MODEL.heap_ptr);
+    let written = [range(top, 4 * (2 + words)), (top_word, top_word + 4)];
+    let size = data.len() as u64;
+    let in_memory = read.iter().chain(&written).all(|r| r.1 <= size);
+    let apart = written
+        .iter()
+        .all(|w| read.iter().all(|r| w.1 <= r.0 || r.1 <= w.0));
+    if !in_memory || !apart {
+        return Ok(None);
+    }
+    let at = |base: u32, i: u32| base.wrapping_add(4 * i);
+    let key = word(data, kv).ok_or_else(oob)?;
+    if key & 0xF != 0xF && key & 0x3F != 0x0B {
+        return Ok(None);
+    }
+    // Position p of the key, after keys less than it: small integers,
+    // less by value if the key is one too (an atom is greater by type).
+    let mut p = None;
+    for j in 0..n {
+        let k = word(data, at(keys, 1 + j)).ok_or_else(oob)?;
+        if k == key {
+            p = Some(j);
+            break;
+        }
+        let less = k & 0xF == 0xF && (key & 0xF != 0xF || (k as i32) < (key as i32));
+        if !less {
+            return Ok(None);
+        }
+    }
+    let Some(p) = p else {
+        return Ok(None);
+    };
+    // The new map: 2 + n words at the top, which moves past them.
+    set_word(data, top_at, at(top, 2 + n)).ok_or_else(oob)?;
+    set_word(data, top, ((1 + n) << 6) | 0x2C).ok_or_else(oob)?;
+    set_word(data, at(top, 1), keys_term).ok_or_else(oob)?;
+    for j in 0..n {
+        let value = if j == p {
+            word(data, at(kv, 1))
+        } else {
+            word(data, at(boxed, 2 + j))
+        };
+        set_word(data, at(top, 2 + j), value.ok_or_else(oob)?).ok_or_else(oob)?;
+    }
+    Ok(Some(top | 2))
 }
 
 /// `term_find_map_pos` on the map whose words are at `boxed`, as
@@ -416,6 +500,18 @@ fn primitive(
         if frame(memory.data_mut(&mut caller), ctx, &args, n_words)? {
             if let Some(out) = results.first_mut() {
                 *out = Val::I32(1);
+            }
+            return Ok(());
+        }
+    }
+    if (alt, n, args.len()) == (false, prim::PUT_MAP_ASSOC, 6) {
+        let memory = caller
+            .data()
+            .memory
+            .ok_or_else(|| model_error("no memory"))?;
+        if let Some(r) = map_update(memory.data_mut(&mut caller), &args)? {
+            if let Some(out) = results.first_mut() {
+                *out = Val::I32(r as i32);
             }
             return Ok(());
         }

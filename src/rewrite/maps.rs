@@ -79,8 +79,8 @@ pub const ARITY_SHIFT: u32 = 6;
 pub const BIF2_TYPE: u8 = 3;
 
 /// The pointer of the differential oracle's `map_get` (`oracle::model`):
-/// its BIF primitive 63, for tests.
-pub const MAP_GET_MODEL: u32 = 1 + 63;
+/// its BIF primitive 64, for tests.
+pub const MAP_GET_MODEL: u32 = 1 + 64;
 
 /// `TERM_BOXED_MAP` and the mask of a boxed header's tag.
 const BOXED_MAP: i32 = 0x2C;
@@ -95,7 +95,7 @@ const I: u32 = 5;
 const K: u32 = 6;
 
 /// Pushes whether local `key` is a small integer or an atom.
-fn small_int_or_atom(ins: &mut InstructionSink<'_>, key: u32) {
+pub(super) fn small_int_or_atom(ins: &mut InstructionSink<'_>, key: u32) {
     ins.local_get(key)
         .i32_const(0xF)
         .i32_and()
@@ -259,7 +259,7 @@ fn finish(f: Function) -> Vec<u8> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
     use wasm_encoder::{
         CodeSection, EntityType, ExportKind, ExportSection, FunctionSection, ImportSection,
@@ -271,7 +271,7 @@ mod tests {
     /// i32s to an i32; it counts its calls in the store and answers 77) and
     /// a memory, and defining `body` (the added function, with the same
     /// type) as export `f`.
-    fn instance(
+    pub(crate) fn instance(
         body: &[u8],
         import: (&str, &str),
         params: usize,
@@ -332,7 +332,7 @@ mod tests {
     }
 
     /// Lays out a map at 0x100 (keys' tuple at 0x200) with `keys`.
-    fn map(store: &mut Store<u32>, mem: Memory, keys: &[u32]) -> i32 {
+    pub(crate) fn map(store: &mut Store<u32>, mem: Memory, keys: &[u32]) -> i32 {
         let mut put = |at: usize, v: u32| {
             mem.data_mut(&mut *store)[at..at + 4].copy_from_slice(&v.to_le_bytes())
         };

@@ -15,6 +15,7 @@
 //! | `frames.rs` | an `allocate` or `deallocate` call goes to an added function that makes or drops the frame when no garbage collection is due | [`Options::stack_frames`] (with AtomVM's layout, in a detached module) |
 //! | `compare.rs` | a `term_compare` call goes to an added function that answers equal words, small integers, and atoms it has seen | [`Options::immediate_compares`] (with AtomVM's encoding, in a detached module) |
 //! | `maps.rs` | a `term_find_map_pos` call, and a BIF call of two arguments, go to added functions that find small integers and atoms among immediate keys (`erlang:map_get/2` for the BIF) | [`Options::map_lookups`], [`Options::map_get_bif`] (with AtomVM's encoding and BIF, in a detached module) |
+//! | `map_updates.rs` | a `jit_put_map_assoc` call goes to an added function that replaces the value of one small integer or atom key the map has | [`Options::map_updates`] (with AtomVM's encoding and heap layout, in a detached module) |
 //!
 //! A rewrite is decided per function, and per module, from what the
 //! analysis proves; where it cannot prove the rewrite exact, or where the
@@ -37,6 +38,7 @@ mod compare;
 mod exits;
 mod frames;
 mod jumps;
+mod map_updates;
 mod maps;
 mod primitives;
 pub mod reader;
@@ -111,6 +113,10 @@ pub struct Options {
     /// immediate keys in the module, with the BIF's pointer (`None`: off,
     /// or it is not known).
     pub map_get_bif: Option<u32>,
+    /// Replace the value of one small integer or atom key of a map in the
+    /// module, with AtomVM's heap layout (`None`: off, or AtomVM's map
+    /// updates are not the ones assumed).
+    pub map_updates: Option<HeapLayout>,
 }
 
 impl Options {
@@ -128,6 +134,7 @@ impl Options {
             stack_frames: None,
             map_lookups: false,
             map_get_bif: None,
+            map_updates: None,
         }
     }
 
@@ -145,6 +152,7 @@ impl Options {
             stack_frames: Some(HeapLayout::MODEL),
             map_lookups: true,
             map_get_bif: Some(maps::MAP_GET_MODEL),
+            map_updates: Some(HeapLayout::MODEL),
         }
     }
 
@@ -167,6 +175,7 @@ impl Options {
             stack_frames: (bits & 16 != 0).then_some(HeapLayout::MODEL),
             map_lookups: bits & 16 != 0,
             map_get_bif: (bits & 16 != 0).then_some(maps::MAP_GET_MODEL),
+            map_updates: (bits & 16 != 0).then_some(HeapLayout::MODEL),
         })
     }
 }
@@ -176,7 +185,7 @@ impl Options {
     /// for computed jumps, a detached module for small-integer BIFs), and
     /// all of them: for the tests that load streams of megabytes, which
     /// take too long under all 64 combinations of [`Options::every`].
-    pub fn each(shared_memory: bool) -> [Options; 11] {
+    pub fn each(shared_memory: bool) -> [Options; 12] {
         let plain = Options::plain(shared_memory);
         [
             plain,
@@ -222,6 +231,11 @@ impl Options {
                 map_get_bif: Some(maps::MAP_GET_MODEL),
                 ..plain
             },
+            Options {
+                direct_primitives: true,
+                map_updates: Some(HeapLayout::MODEL),
+                ..plain
+            },
             Options::all(shared_memory),
         ]
     }
@@ -261,6 +275,9 @@ pub struct Rewritten {
     /// BIF calls of two arguments sent to the added function that answers
     /// `erlang:map_get/2`.
     pub map_get_calls: u32,
+    /// `jit_put_map_assoc` calls sent to the added function that updates
+    /// one key.
+    pub map_update_calls: u32,
 }
 
 /// The memory import as the program's memory will satisfy it.
@@ -587,12 +604,12 @@ fn own_table(plan: &Plan<'_>) -> Option<u32> {
 /// no globals; `frames.rs`' for entries 5 and 9 it binds with their
 /// types; `maps.rs`' if it binds entry 49 with its type, and its
 /// `map_get` if it has BIF calls of two arguments and is detached (so it
-/// has `ci.t3`). Six more
-/// functions stay within the engine's limit: every
+/// has `ci.t3`); `map_updates.rs`' if it binds entry 63 with its type.
+/// Seven more functions stay within the engine's limit: every
 /// function is an exported label, and exports are limited far below
 /// functions (checked at load).
 fn added_functions(plan: &Plan<'_>) -> Added {
-    const _: () = assert!(limits::MAX_EXPORTS + 6 <= limits::MAX_FUNCTIONS);
+    const _: () = assert!(limits::MAX_EXPORTS + 7 <= limits::MAX_FUNCTIONS);
     let b = &plan.binding;
     let mut added = Added::default();
     let mut next = plan.k() + plan.num_functions;
@@ -639,6 +656,10 @@ fn added_functions(plan: &Plan<'_>) -> Added {
     if plan.opts.map_lookups {
         let (n, s) = (maps::TERM_FIND_MAP_POS, maps::ENTRY_TYPE);
         redirect(n, s, &|import| maps::function(import, tail));
+    }
+    if let Some(layout) = plan.opts.map_updates {
+        let (n, s) = (map_updates::PUT_MAP_ASSOC, map_updates::ENTRY_TYPE);
+        redirect(n, s, &|import| map_updates::function(layout, import, tail));
     }
     if globals {
         added.globals = Some(compare::globals());
@@ -881,6 +902,7 @@ fn write_body(
                         match redirect.map(|((entry, _), _)| *entry) {
                             Some(compare::TERM_COMPARE) => s.compare_calls += 1,
                             Some(maps::TERM_FIND_MAP_POS) => s.map_calls += 1,
+                            Some(map_updates::PUT_MAP_ASSOC) => s.map_update_calls += 1,
                             Some(_) => s.frame_calls += 1,
                             None => {}
                         }

@@ -113,6 +113,70 @@ static int host_term_find_map_pos(Context *ctx, term map, term key)
     return found;
 }
 
+/* Entry 63 as AtomVM's jit_put_map_assoc: sorts nothing (the tests pass
+ * one pair, or pairs in order), takes the new map (and, with new entries,
+ * its keys' tuple) at the heap's top, and merges src's keys and the
+ * pairs in order: small integers by value, then atoms by index (AtomVM:
+ * by name); other terms are not compared here (the result is NULL). It
+ * counts its calls. */
+int host_map_update_calls;
+
+static int host_order(term a, term b)
+{
+    if (a == b) {
+        return 0;
+    }
+    if (term_is_integer(a) != term_is_integer(b)) {
+        return term_is_integer(a) ? -1 : 1;
+    }
+    return (avm_int_t) a < (avm_int_t) b ? -1 : 1;
+}
+
+static term host_put_map_assoc(Context *ctx, JITState *jit_state, term src, size_t new_entries, size_t num_elements, term *kv)
+{
+    (void) jit_state;
+    host_map_update_calls++;
+    term src_keys = term_get_map_keys(src);
+    size_t src_size = (size_t) term_get_tuple_arity(src_keys);
+    size_t size = src_size + new_entries;
+    for (size_t i = 0; i < src_size; i++) {
+        term k = term_get_tuple_element(src_keys, (int) i);
+        if (!term_is_integer(k) && !term_is_atom(k)) {
+            return 0;
+        }
+    }
+    term keys = src_keys;
+    if (new_entries != 0) {
+        term *tuple = ctx->heap.heap_ptr;
+        ctx->heap.heap_ptr += 1 + size;
+        tuple[0] = (term) size << 6;
+        keys = (term) (uintptr_t) tuple | 0x2;
+    }
+    term *map = ctx->heap.heap_ptr;
+    ctx->heap.heap_ptr += 2 + size;
+    map[0] = ((term) (1 + size) << 6) | TERM_BOXED_MAP;
+    map[1] = keys;
+    term *key_words = (term *) (keys & ~(uintptr_t) 0x3) + 1;
+    const term *src_values = term_to_const_term_ptr(src) + 2;
+    size_t s = 0, k = 0;
+    for (size_t j = 0; j < size; j++) {
+        int order = s >= src_size ? 1 : k >= num_elements ? -1 : host_order(term_get_tuple_element(src_keys, (int) s), kv[2 * k]);
+        if (order < 0) {
+            key_words[j] = term_get_tuple_element(src_keys, (int) s);
+            map[2 + j] = src_values[s++];
+        } else if (order > 0) {
+            key_words[j] = kv[2 * k];
+            map[2 + j] = kv[2 * k + 1];
+            k++;
+        } else {
+            key_words[j] = term_get_tuple_element(src_keys, (int) s);
+            map[2 + j] = kv[2 * k + 1];
+            s++, k++;
+        }
+    }
+    return (term) (uintptr_t) map | 0x2;
+}
+
 /* Entries 5 and 9 as AtomVM's allocate and deallocate: a heap with
  * fragments, or one too full for the frame, is "collected" (here: the
  * fragments dropped, nothing moved); they count their calls. */
@@ -212,6 +276,7 @@ const ModuleNativeInterface module_native_interface = {
     .terminate_context = host_terminate_context,
     .term_compare = host_term_compare,
     .term_find_map_pos = host_term_find_map_pos,
+    .put_map_assoc = host_put_map_assoc,
     .allocate = host_allocate,
     .deallocate = host_deallocate,
     .past_the_end = { 0xDEADBEEF, 0xDEADBEEF, 0xDEADBEEF, 0xDEADBEEF, 0xDEADBEEF, 0xDEADBEEF, 0xDEADBEEF, 0xDEADBEEF },

@@ -39,6 +39,7 @@ extern int host_trim_calls;
 extern int host_term_compare_calls;
 extern int host_frame_calls;
 extern int host_map_pos_calls;
+extern int host_map_update_calls;
 
 /* An interface other than module_native_interface (see host.c). */
 extern const ModuleNativeInterface host_alt_interface;

@@ -842,6 +842,72 @@ static void test_map_lookups_are_answered_in_the_module(void)
     atomvm_wasm_jit_set_map_lookups(true);
 }
 
+/* map_update_x stores jit_put_map_assoc(ctx, jit_state, x[0], 0, 1, x[1])
+ * in x[2], as AtomVM's generator calls it for M#{K => V} when M has K. The
+ * shim finds the host's entry 63 making the new map as AtomVM's, so the
+ * module makes it itself for a small integer or an atom found after
+ * smaller small integers; the entry is called for a key after an atom,
+ * for every case when the switch is off, and when the module keeps its
+ * table. The new maps are the same either way. */
+static void test_map_updates_are_made_in_the_module(void)
+{
+    CHECK(atomvm_wasm_jit_map_update_known(), "the shim's probe of jit_put_map_assoc failed");
+    static term keys[5] __attribute__((aligned(8)));
+    static term map[6] __attribute__((aligned(8)));
+    keys[0] = 4 << 6;
+    keys[1] = 0xFFFFFFFF; /* -1 */
+    keys[2] = 0x2F; /* 2 */
+    keys[3] = 0x4B; /* an atom */
+    keys[4] = 0x8B; /* another */
+    map[0] = (5 << 6) | 0x2C;
+    map[1] = (term) (uintptr_t) &keys[0] | 0x2;
+    for (int i = 0; i < 4; i++) {
+        map[2 + i] = term_from_int(100 + i);
+    }
+    term m_term = (term) (uintptr_t) &map[0] | 0x2;
+    static const struct
+    {
+        term key;
+        int position;
+        bool called_when_on;
+    } cases[] = {
+        { 0xFFFFFFFF, 0, false },
+        { 0x2F, 1, false },
+        { 0x4B, 2, false },
+        { 0x8B, 3, true }, /* after an atom: the entry makes it */
+    };
+    for (int on = 1; on >= 0; on--) {
+        atomvm_wasm_jit_set_map_updates(on);
+        Module *m = load_stream("map_update_x.stream", 50);
+        if (!m) continue;
+        for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+            host_map_update_calls = 0;
+            Process p;
+            process_init(&p, m, 1);
+            static term kv[2];
+            kv[0] = cases[i].key;
+            kv[1] = term_from_int(999);
+            p.ctx.x[0] = m_term;
+            p.ctx.x[1] = (term) (uintptr_t) kv;
+            process_run(&p, 100, 10);
+            const term *made = p.heap;
+            bool same = p.done && p.ctx.x[2] == ((term) (uintptr_t) made | 0x2) && p.ctx.heap.heap_ptr == p.heap + 6
+                && made[0] == map[0] && made[1] == map[1];
+            for (int j = 0; j < 4; j++) {
+                same = same && made[2 + j] == (j == cases[i].position ? term_from_int(999) : map[2 + j]);
+            }
+            CHECK(same, "on=%d case %zu: done=%d x2=%#x, heap used %d words, new map %#x %#x %#x %#x %#x %#x", on, i,
+                p.done, (unsigned) p.ctx.x[2], (int) (p.ctx.heap.heap_ptr - p.heap), (unsigned) made[0],
+                (unsigned) made[1], (unsigned) made[2], (unsigned) made[3], (unsigned) made[4], (unsigned) made[5]);
+            int expected = on && direct_primitives_on && !cases[i].called_when_on ? 0 : 1;
+            CHECK(host_map_update_calls == expected, "on=%d case %zu: jit_put_map_assoc called %d times, expected %d",
+                on, i, host_map_update_calls, expected);
+        }
+        host_unload(m);
+    }
+    atomvm_wasm_jit_set_map_updates(true);
+}
+
 /* frames.stream makes a frame of 2 words with 3 words of heap, sets cp to
  * 0x770, and drops the frame, as AtomVM's generator calls allocate and
  * deallocate. The shim finds the host's entries making and dropping a
@@ -1355,6 +1421,7 @@ int main(int argc, char **argv)
     run("compares of immediates are answered in the module", test_compares_of_immediates_are_answered_in_the_module);
     run("frames are made in the module", test_frames_are_made_in_the_module);
     run("map lookups are answered in the module", test_map_lookups_are_answered_in_the_module);
+    run("map updates are made in the module", test_map_updates_are_made_in_the_module);
     run("functions at the engine's limits still load", test_functions_at_the_engine_limits);
     run("a JavaScript exception leaves the runtime usable", test_a_javascript_exception_leaves_the_runtime_usable);
 #ifdef __EMSCRIPTEN_PTHREADS__

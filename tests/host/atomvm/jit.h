@@ -45,7 +45,10 @@ struct ModuleNativeInterface
     void *entries_12_to_48[37];
     /* 49: AtomVM's term_find_map_pos. */
     int (*term_find_map_pos)(Context *ctx, term map, term key);
-    void *entries_50_to_69[20];
+    void *entries_50_to_62[13];
+    /* 63: AtomVM's jit_put_map_assoc. */
+    term (*put_map_assoc)(Context *ctx, JITState *jit_state, term src, size_t new_entries, size_t num_elements, term *kv);
+    void *entries_64_to_69[6];
     /* 70: not AtomVM's; the test host uses it to switch module without
      * continuing anywhere: (ctx, jit_state, module_index) -> ctx. */
     Context *(*test_set_module)(Context *ctx, JITState *jit_state, int module_index);
@@ -63,6 +66,7 @@ _Static_assert(offsetof(ModuleNativeInterface, term_compare) == 11 * 4, "term_co
 _Static_assert(offsetof(ModuleNativeInterface, allocate) == 5 * 4, "allocate");
 _Static_assert(offsetof(ModuleNativeInterface, term_find_map_pos) == 49 * 4, "term_find_map_pos");
 _Static_assert(offsetof(ModuleNativeInterface, deallocate) == 9 * 4, "deallocate");
+_Static_assert(offsetof(ModuleNativeInterface, put_map_assoc) == 63 * 4, "put_map_assoc");
 _Static_assert(offsetof(ModuleNativeInterface, test_set_module) == 70 * 4, "test_set_module");
 
 extern const ModuleNativeInterface module_native_interface;

@@ -57,6 +57,7 @@ static inline bool term_is_atom(term t) { return (t & TERM_IMMED2_TAG_MASK) == T
 static inline const term *term_to_const_term_ptr(term t) { return (const term *) (t & ~(uintptr_t) 0x3); }
 static inline size_t term_get_map_keys_offset(void) { return 1; }
 static inline term term_get_map_keys(term t) { return term_to_const_term_ptr(t)[term_get_map_keys_offset()]; }
+static inline size_t term_get_map_value_offset(void) { return 2; }
 static inline int term_get_tuple_arity(term t) { return (int) (term_to_const_term_ptr(t)[0] >> 6); }
 static inline term term_get_tuple_element(term t, int i) { return term_to_const_term_ptr(t)[i + 1]; }
 #endif
