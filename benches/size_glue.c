@@ -17,6 +17,7 @@ bool atomvm_wasm_jit_small_int_bifs(uint32_t *out)
 int32_t atomvm_wasm_jit_extended_x_regs_offset(void) { return -1; }
 bool atomvm_wasm_jit_term_compare_known(void) { return false; }
 bool atomvm_wasm_jit_map_lookup_known(void) { return false; }
+bool atomvm_wasm_jit_map_update_known(void) { return false; }
 bool atomvm_wasm_jit_map_get_bif(uint32_t *out)
 {
     (void) out;
