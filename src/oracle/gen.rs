@@ -221,7 +221,8 @@ impl Gen<'_, '_> {
         if self.src.chance(48) {
             let maps = model::MAP_TERMS;
             let map = maps[self.src.below(maps.len() as u32) as usize] & !3;
-            let top = [map, map - 0x40, kv as u32 - 4, 0x1_FFF0][self.src.below(4) as usize];
+            let top = [map, map - 0x40, (kv as u32).wrapping_sub(4), 0x1_FFF0]
+                [self.src.below(4) as usize];
             let heap_ptr = u64::from(crate::rewrite::HeapLayout::MODEL.heap_ptr);
             f.extend([
                 I::LocalGet(0),
