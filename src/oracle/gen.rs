@@ -231,14 +231,7 @@ impl Gen<'_, '_> {
             ]);
         }
         f.extend([I::LocalGet(0), I::LocalGet(1)]);
-        if self.src.chance(220) {
-            let maps = model::MAP_TERMS;
-            f.push(I::I32Const(
-                maps[self.src.below(maps.len() as u32) as usize] as i32,
-            ));
-        } else {
-            self.expr(f, 2);
-        }
+        self.some_map(f);
         for _ in 0..2 {
             let v = if self.src.chance(200) {
                 0
@@ -255,6 +248,18 @@ impl Gen<'_, '_> {
         let s = self.types[prim::PUT_MAP_ASSOC as usize];
         Self::primitive_call(f, 4 * u64::from(prim::PUT_MAP_ASSOC), s);
         self.results(f, s);
+    }
+
+    /// A map of the model's, mostly, or anything.
+    fn some_map(&mut self, f: &mut Vec<I<'static>>) {
+        if self.src.chance(220) {
+            let maps = model::MAP_TERMS;
+            f.push(I::I32Const(
+                maps[self.src.below(maps.len() as u32) as usize] as i32,
+            ));
+        } else {
+            self.expr(f, 2);
+        }
     }
 
     /// A key to look up: one of the model's maps' keys, or a term for
@@ -431,14 +436,7 @@ impl Gen<'_, '_> {
                 // model's (or anything), a key (small integers and atoms
                 // found, or not, mostly)
                 f.push(I::LocalGet(0));
-                if self.src.chance(220) {
-                    let maps = model::MAP_TERMS;
-                    f.push(I::I32Const(
-                        maps[self.src.below(maps.len() as u32) as usize] as i32,
-                    ));
-                } else {
-                    self.expr(f, 2);
-                }
+                self.some_map(f);
                 self.map_key(f);
                 let s = self.types[prim::TERM_FIND_MAP_POS as usize];
                 Self::primitive_call(f, 4 * u64::from(prim::TERM_FIND_MAP_POS), s);

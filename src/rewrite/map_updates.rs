@@ -100,6 +100,11 @@ enum Len {
 }
 
 impl Region {
+    /// The region at local `at`, of `len` bytes.
+    const fn at(at: u32, len: Len) -> Region {
+        Region { at, plus: 0, len }
+    }
+
     /// Pushes where it starts, as i64.
     fn start(self, ins: &mut InstructionSink<'_>) {
         ins.local_get(self.at).i64_extend_i32_u();
@@ -141,26 +146,10 @@ impl Region {
 /// bound to entry 63), a `return_call` if `tail`.
 pub fn function(layout: HeapLayout, entry: u32, tail: bool) -> Vec<u8> {
     let heap_ptr = u64::from(layout.heap_ptr);
-    let map = Region {
-        at: BOXED,
-        plus: 0,
-        len: Len::Local(MAP_LEN),
-    };
-    let keys = Region {
-        at: KEYS,
-        plus: 0,
-        len: Len::Local(KEYS_LEN),
-    };
-    let pair = Region {
-        at: KV,
-        plus: 0,
-        len: Len::Bytes(8),
-    };
-    let new_map = Region {
-        at: TOP,
-        plus: 0,
-        len: Len::Local(MAP_LEN),
-    };
+    let map = Region::at(BOXED, Len::Local(MAP_LEN));
+    let keys = Region::at(KEYS, Len::Local(KEYS_LEN));
+    let pair = Region::at(KV, Len::Bytes(8));
+    let new_map = Region::at(TOP, Len::Local(MAP_LEN));
     let top_word = Region {
         at: CTX,
         plus: i64::from(layout.heap_ptr),
