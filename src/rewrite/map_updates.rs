@@ -49,8 +49,8 @@
 
 use super::frames::HeapLayout;
 use super::maps::{small_int_or_atom, ARITY_SHIFT, KEYS_OFFSET};
-use super::mem;
 use super::primitives::forward;
+use super::{loop_next, loop_until, mem};
 use wasm_encoder::{BlockType, Function, InstructionSink, ValType};
 
 /// Interface entry `jit_put_map_assoc`.
@@ -226,16 +226,11 @@ pub fn function(layout: HeapLayout, entry: u32, tail: bool) -> Vec<u8> {
         .i32_load(mem(0))
         .local_set(KEY);
     small_int_or_atom(&mut ins, KEY);
-    ins.if_(BlockType::Empty)
-        .block(BlockType::Empty)
-        .loop_(BlockType::Empty)
-        // j == n: not found, the C decides
-        .local_get(J)
-        .local_get(N)
-        .i32_eq()
-        .br_if(1)
-        // k = keys[1 + j]
-        .local_get(KEYS)
+    ins.if_(BlockType::Empty);
+    // j == n: not found, the C decides
+    loop_until(&mut ins, J, N);
+    // k = keys[1 + j]
+    ins.local_get(KEYS)
         .local_get(J)
         .i32_const(2)
         .i32_shl()
@@ -266,17 +261,9 @@ pub fn function(layout: HeapLayout, entry: u32, tail: bool) -> Vec<u8> {
         .local_get(KEY)
         .i32_ge_s()
         .i32_and()
-        .br_if(1)
-        .local_get(J)
-        .i32_const(1)
-        .i32_add()
-        .local_set(J)
-        .br(0)
-        .end()
-        .end()
-        .end()
-        .end()
-        .end();
+        .br_if(1);
+    loop_next(&mut ins, J);
+    ins.end().end().end();
     forward(&mut ins, 6, entry, tail);
     ins.end();
     let mut out = Vec::with_capacity(320);
@@ -307,15 +294,10 @@ fn write(ins: &mut InstructionSink<'_>, heap_ptr: u64) {
         .local_get(KEYS_TERM)
         .i32_store(mem(4))
         .i32_const(0)
-        .local_set(J)
-        .block(BlockType::Empty)
-        .loop_(BlockType::Empty)
-        .local_get(J)
-        .local_get(N)
-        .i32_eq()
-        .br_if(1)
-        // top[2 + j] = j == p ? kv[1] : boxed[2 + j]
-        .local_get(TOP)
+        .local_set(J);
+    loop_until(ins, J, N);
+    // top[2 + j] = j == p ? kv[1] : boxed[2 + j]
+    ins.local_get(TOP)
         .local_get(J)
         .i32_const(2)
         .i32_shl()
@@ -331,18 +313,9 @@ fn write(ins: &mut InstructionSink<'_>, heap_ptr: u64) {
         .local_get(P)
         .i32_eq()
         .select()
-        .i32_store(mem(8))
-        .local_get(J)
-        .i32_const(1)
-        .i32_add()
-        .local_set(J)
-        .br(0)
-        .end()
-        .end()
-        .local_get(TOP)
-        .i32_const(2)
-        .i32_or()
-        .return_();
+        .i32_store(mem(8));
+    loop_next(ins, J);
+    ins.local_get(TOP).i32_const(2).i32_or().return_();
 }
 
 #[cfg(test)]

@@ -53,8 +53,8 @@
 //! another function) it hands the same five values to `ci.t3`. The BIF's
 //! pointer comes from the shim, which probes the BIF with its map.
 
-use super::mem;
 use super::primitives::forward;
+use super::{loop_next, mem};
 use wasm_encoder::{BlockType, Function, InstructionSink, ValType};
 
 /// Interface entry `term_find_map_pos`.
@@ -168,14 +168,8 @@ fn scan(
         .i32_and()
         .i32_const(3)
         .i32_ne()
-        .br_if(1)
-        .local_get(i)
-        .i32_const(1)
-        .i32_add()
-        .local_set(i)
-        .br(0)
-        .end()
-        .end();
+        .br_if(1);
+    loop_next(ins, i);
 }
 
 /// The added function's body (size-prefixed, as in the code section):

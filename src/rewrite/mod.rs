@@ -63,7 +63,8 @@ use analysis::{BodyFacts, Site};
 use memory::BitSet;
 use primitives::{Binding, PrimitiveFacts};
 use wasm_encoder::{
-    Encode, EntityType, ImportSection, MemArg, MemArgTarget, MemoryType, RefType, TableType,
+    BlockType, Encode, EntityType, ImportSection, InstructionSink, MemArg, MemArgTarget,
+    MemoryType, RefType, TableType,
 };
 use wasmparser::{FunctionBody, Payload};
 
@@ -310,6 +311,30 @@ const fn mem(offset: u64) -> MemArg {
         target: MemArgTarget::Memory(0),
         ordering: None,
     }
+}
+
+/// Opens a counted loop over `i` (from its current value up to `n`):
+/// `block`, `loop`, and leaving the block when `i == n`. Inside, `br 0`
+/// repeats and `br 1` leaves; [`loop_next`] closes it.
+fn loop_until(ins: &mut InstructionSink<'_>, i: u32, n: u32) {
+    ins.block(BlockType::Empty)
+        .loop_(BlockType::Empty)
+        .local_get(i)
+        .local_get(n)
+        .i32_eq()
+        .br_if(1);
+}
+
+/// Closes a loop opened by [`loop_until`] (or one opened the same way):
+/// `i += 1`, `br 0`, then the loop's and the block's `end`s.
+fn loop_next(ins: &mut InstructionSink<'_>, i: u32) {
+    ins.local_get(i)
+        .i32_const(1)
+        .i32_add()
+        .local_set(i)
+        .br(0)
+        .end()
+        .end();
 }
 
 use module::offset as at;
