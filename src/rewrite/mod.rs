@@ -817,6 +817,13 @@ fn write_body(
     let p_is_interface = facts.entered_by_loop && !facts.writes_p;
     let tail_calls = plan.opts.tail_calls;
     let mut pos = ops_start;
+    // The exits' fast path, the same for every exit of the function.
+    let exit_path = exits_table.map(|table| {
+        let mut path = Vec::with_capacity(48);
+        let (n, label_type) = (plan.num_functions, module::LABEL_TYPE);
+        exits::fast_path(&mut path, num_locals, num_locals + 1, n, table, label_type);
+        path
+    });
     for &site in plan.sites(f) {
         scratch.clear();
         // A `get_imported_bif` call read in place (`bifs.rs`): its range.
@@ -825,25 +832,17 @@ fn write_body(
         });
         let (from, to) = match site {
             Site::Exit { at } => {
-                let Some(table) = exits_table else {
+                let Some(path) = &exit_path else {
                     continue;
                 };
-                let (n, label_type) = (plan.num_functions, module::LABEL_TYPE);
-                exits::fast_path(
-                    &mut scratch,
-                    num_locals,
-                    num_locals + 1,
-                    n,
-                    table,
-                    label_type,
-                );
+                scratch.extend_from_slice(path);
                 if let Some(s) = stats.as_deref_mut() {
                     s.linked_exits += 1;
                 }
                 (at, at) // inserted; the original return follows
             }
             Site::Jump { at, label } if link => {
-                jumps::fast_path(&mut scratch, label + k, num_locals);
+                jumps::fast_path_from(&mut scratch, label + k, num_locals);
                 if let Some(s) = stats.as_deref_mut() {
                     s.linked_jumps += 1;
                 }
