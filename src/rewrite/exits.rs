@@ -87,6 +87,7 @@ fn parts() -> &'static [Vec<u8>; 3] {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::rewrite::TEST_INDICES;
 
     /// The fast path as one sequence of instructions.
     fn reference(sink: &mut Vec<u8>, entry: u32, label: u32, n: u32, table: u32, label_type: u32) {
@@ -117,21 +118,8 @@ mod tests {
 
     #[test]
     fn the_fixed_runs_and_the_values_make_the_fast_path() {
-        let values = [
-            0,
-            1,
-            63,
-            64,
-            127,
-            128,
-            300,
-            16_384,
-            70_000,
-            i32::MAX as u32,
-            u32::MAX,
-        ];
-        for entry in values {
-            for n in values {
+        for entry in TEST_INDICES {
+            for n in TEST_INDICES {
                 for (table, label_type) in [(0, 0), (1, 7), (2, 200)] {
                     let label = entry.wrapping_add(1);
                     let (mut direct, mut from) = (Vec::new(), Vec::new());

@@ -29,7 +29,7 @@
 use super::FnFacts;
 use crate::abi;
 use std::sync::OnceLock;
-use wasm_encoder::{BlockType, Encode, InstructionSink};
+use wasm_encoder::{BlockType, InstructionSink};
 
 /// Whether jumps in function `f`, with these facts, may be linked (before
 /// the size check).
@@ -53,52 +53,39 @@ pub fn entry(sink: &mut Vec<u8>, entry_local: u32) {
 }
 
 /// The fast path inserted before a jump to the function at index `callee`.
+///
+/// Its fixed runs of instructions are encoded once ([`parts`]) and copied;
+/// only the two instructions that carry the indices are encoded here (the
+/// load path runs mostly in V8's baseline tier, where each call counts).
 pub fn fast_path(sink: &mut Vec<u8>, callee: u32, entry_local: u32) {
-    let mut ins = InstructionSink::new(sink);
-    ins.local_get(1)
-        .i32_load(super::mem(abi::JIT_STATE_REDUCTIONS))
-        .i32_const(0)
-        .i32_ne()
-        .local_get(1)
-        .i32_load(super::mem(abi::JIT_STATE_MODULE))
-        .local_get(entry_local)
-        .i32_eq()
-        .i32_and()
-        .if_(BlockType::Empty);
-    as_the_loop_calls(&mut ins).return_call(callee).end();
+    let [test, then] = parts();
+    sink.extend_from_slice(test);
+    InstructionSink::new(sink).local_get(entry_local);
+    sink.extend_from_slice(then);
+    InstructionSink::new(sink).return_call(callee).end();
 }
 
-/// [`fast_path`]'s fixed bytes, around its two indices: before the entry
-/// local, and between it and the callee. Derived once from [`fast_path`]
-/// itself, so that each jump costs two copies and two indices
-/// ([`fast_path_from`]) rather than twenty encoder calls (the load path
-/// runs mostly in V8's baseline tier, where each call counts).
-fn parts() -> &'static (Vec<u8>, Vec<u8>) {
-    static PARTS: OnceLock<(Vec<u8>, Vec<u8>)> = OnceLock::new();
+/// [`fast_path`]'s fixed runs: the reductions' test and the module's
+/// load; then `==`, `&&`, the `if` and what the loop does before it calls
+/// a label.
+fn parts() -> &'static [Vec<u8>; 2] {
+    static PARTS: OnceLock<[Vec<u8>; 2]> = OnceLock::new();
     PARTS.get_or_init(|| {
-        let (mut zero, mut one) = (Vec::new(), Vec::new());
-        fast_path(&mut zero, 0, 0);
-        fast_path(&mut one, 0, 1);
-        // One-byte indices throughout: the two differ at the entry local
-        // only, and end with `return_call 0`, `end`.
-        let at = zero.iter().zip(&one).position(|(a, b)| a != b);
-        let at = at.unwrap_or_default();
-        let end = zero.len().saturating_sub(2);
-        (zero[..at].to_vec(), zero[at + 1..end].to_vec())
+        let mut test = Vec::new();
+        InstructionSink::new(&mut test)
+            .local_get(1)
+            .i32_load(super::mem(abi::JIT_STATE_REDUCTIONS))
+            .i32_const(0)
+            .i32_ne()
+            .local_get(1)
+            .i32_load(super::mem(abi::JIT_STATE_MODULE));
+        let mut then = Vec::new();
+        let mut ins = InstructionSink::new(&mut then);
+        ins.i32_eq().i32_and().if_(BlockType::Empty);
+        as_the_loop_calls(&mut ins);
+        [test, then]
     })
 }
-
-/// What [`fast_path`] writes, from its fixed [`parts`].
-pub fn fast_path_from(sink: &mut Vec<u8>, callee: u32, entry_local: u32) {
-    let (before, between) = parts();
-    sink.extend_from_slice(before);
-    entry_local.encode(sink);
-    sink.extend_from_slice(between);
-    callee.encode(sink);
-    sink.push(END);
-}
-
-const END: u8 = 0x0B;
 
 /// What the loop does before it calls a label: `continuation = 0`, then
 /// the call's arguments (ctx, jit_state, interface).
@@ -114,27 +101,31 @@ pub fn as_the_loop_calls<'a, 'b>(ins: &'b mut InstructionSink<'a>) -> &'b mut In
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::rewrite::TEST_INDICES;
+
+    /// The fast path as one sequence of instructions.
+    fn reference(sink: &mut Vec<u8>, callee: u32, entry_local: u32) {
+        let mut ins = InstructionSink::new(sink);
+        ins.local_get(1)
+            .i32_load(super::super::mem(abi::JIT_STATE_REDUCTIONS))
+            .i32_const(0)
+            .i32_ne()
+            .local_get(1)
+            .i32_load(super::super::mem(abi::JIT_STATE_MODULE))
+            .local_get(entry_local)
+            .i32_eq()
+            .i32_and()
+            .if_(BlockType::Empty);
+        as_the_loop_calls(&mut ins).return_call(callee).end();
+    }
 
     #[test]
-    fn the_fixed_parts_and_the_indices_make_the_fast_path() {
-        let values = [
-            0,
-            1,
-            63,
-            64,
-            127,
-            128,
-            300,
-            16_383,
-            16_384,
-            70_000,
-            u32::MAX,
-        ];
-        for entry_local in values {
-            for callee in values {
+    fn the_fixed_runs_and_the_indices_make_the_fast_path() {
+        for entry_local in TEST_INDICES {
+            for callee in TEST_INDICES {
                 let (mut direct, mut from) = (Vec::new(), Vec::new());
-                fast_path(&mut direct, callee, entry_local);
-                fast_path_from(&mut from, callee, entry_local);
+                reference(&mut direct, callee, entry_local);
+                fast_path(&mut from, callee, entry_local);
                 assert_eq!(from, direct, "entry local {entry_local}, callee {callee}");
             }
         }

@@ -339,6 +339,24 @@ fn loop_next(ins: &mut InstructionSink<'_>, i: u32) {
 
 use module::offset as at;
 
+/// Indices and counts at the edges of their LEB128 lengths, for tests that
+/// compare an encoding built from pieces with one built whole.
+#[cfg(test)]
+pub(crate) const TEST_INDICES: [u32; 12] = [
+    0,
+    1,
+    63,
+    64,
+    127,
+    128,
+    300,
+    16_383,
+    16_384,
+    70_000,
+    i32::MAX as u32,
+    u32::MAX,
+];
+
 /// What the passes keep of a function's analysis between planning and
 /// writing (stored as one byte a function).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -817,13 +835,6 @@ fn write_body(
     let p_is_interface = facts.entered_by_loop && !facts.writes_p;
     let tail_calls = plan.opts.tail_calls;
     let mut pos = ops_start;
-    // The exits' fast path, the same for every exit of the function.
-    let exit_path = exits_table.map(|table| {
-        let mut path = Vec::with_capacity(48);
-        let (n, label_type) = (plan.num_functions, module::LABEL_TYPE);
-        exits::fast_path(&mut path, num_locals, num_locals + 1, n, table, label_type);
-        path
-    });
     for &site in plan.sites(f) {
         scratch.clear();
         // A `get_imported_bif` call read in place (`bifs.rs`): its range.
@@ -832,17 +843,25 @@ fn write_body(
         });
         let (from, to) = match site {
             Site::Exit { at } => {
-                let Some(path) = &exit_path else {
+                let Some(table) = exits_table else {
                     continue;
                 };
-                scratch.extend_from_slice(path);
+                let (n, label_type) = (plan.num_functions, module::LABEL_TYPE);
+                exits::fast_path(
+                    &mut scratch,
+                    num_locals,
+                    num_locals + 1,
+                    n,
+                    table,
+                    label_type,
+                );
                 if let Some(s) = stats.as_deref_mut() {
                     s.linked_exits += 1;
                 }
                 (at, at) // inserted; the original return follows
             }
             Site::Jump { at, label } if link => {
-                jumps::fast_path_from(&mut scratch, label + k, num_locals);
+                jumps::fast_path(&mut scratch, label + k, num_locals);
                 if let Some(s) = stats.as_deref_mut() {
                     s.linked_jumps += 1;
                 }
