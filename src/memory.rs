@@ -9,8 +9,12 @@
 //! - [`try_push`] appends to a vector whose length is only known once it is
 //!   filled (the rewriter's list of sites), growing it fallibly and
 //!   counting each capacity it grows to;
+//! - [`Grown`] is an output buffer that grows fallibly, as `try_push`
+//!   does, for the rewritten code, whose size is only known once it is
+//!   written;
 //! - [`Fixed`] is an output buffer of an exact size that never grows: the
-//!   rewriter sizes its output first ([`Counter`]) and then writes it;
+//!   rewriter sizes the module around its code first ([`Counter`]) and
+//!   then writes it;
 //! - [`headroom`] checks, before a load starts, that the small fixed-size
 //!   allocations a load also makes (messages, bookkeeping) will succeed.
 //!
@@ -94,7 +98,8 @@ pub fn copy(bytes: &[u8], what: &str) -> Result<Box<[u8]>> {
 }
 
 /// Where the rewriter writes bytes: a [`Counter`] when sizing, a [`Fixed`]
-/// buffer when writing. The same code runs for both, so the size is exact.
+/// or [`Grown`] buffer when writing. The same code runs for all, so the
+/// size is exact.
 pub trait Sink {
     fn put(&mut self, bytes: &[u8]) -> Result<()>;
 
@@ -169,6 +174,63 @@ impl Sink for Fixed {
                     self.buf.capacity()
                 ),
             ));
+        }
+        self.buf.extend_from_slice(bytes);
+        Ok(())
+    }
+
+    fn put_len(&mut self, n: usize) -> Result<()> {
+        Err(Error::new(
+            ErrorKind::BadModule,
+            format!("internal error: {n} bytes accounted for but not written"),
+        ))
+    }
+}
+
+/// A buffer that grows fallibly: by doubling (so that writing n bytes costs
+/// O(n)), each new capacity counted as reserved in full, the old buffer's
+/// while it is copied included, as [`try_push`].
+pub struct Grown {
+    buf: Vec<u8>,
+    what: &'static str,
+}
+
+impl Grown {
+    /// An empty buffer with room for `capacity` bytes to start with.
+    pub fn new(capacity: usize, what: &'static str) -> Result<Grown> {
+        Ok(Grown {
+            buf: try_vec(capacity, what)?,
+            what,
+        })
+    }
+
+    pub fn bytes(&self) -> &[u8] {
+        &self.buf
+    }
+
+    pub fn len(&self) -> usize {
+        self.buf.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.buf.is_empty()
+    }
+
+    /// Forgets the bytes from `len` on.
+    pub fn truncate(&mut self, len: usize) {
+        self.buf.truncate(len);
+    }
+}
+
+impl Sink for Grown {
+    fn put(&mut self, bytes: &[u8]) -> Result<()> {
+        let need = self.buf.len().saturating_add(bytes.len());
+        if need > self.buf.capacity() {
+            let new = need.max(self.buf.capacity().saturating_mul(2)).max(64);
+            self.buf
+                .try_reserve_exact(new - self.buf.len())
+                .map_err(|_| out_of_memory(new, self.what))?;
+            RESERVED.with(|r| r.set(r.get().saturating_add(new)));
         }
         self.buf.extend_from_slice(bytes);
         Ok(())

@@ -14,7 +14,9 @@
 //! wasmparser's validator: see `engine`).
 
 use crate::error::{Error, Result};
-use wasmparser::{ExternalKind, Parser, Payload, WasmFeatures};
+use wasmparser::{
+    ExportSectionReader, ExternalKind, FunctionSectionReader, Parser, Payload, WasmFeatures,
+};
 
 /// Type index of label functions.
 pub const LABEL_TYPE: u32 = 2;
@@ -325,7 +327,6 @@ fn label_of_export(name: &str) -> Option<u32> {
 
 /// Checks `wasm` (found at `base` in the stream) against spec section 4.
 pub fn check(wasm: &[u8], num_entries: u32, base: usize) -> Result<Shape<'_>> {
-    let bad = |e: wasmparser::BinaryReaderError| Error::module(&e, base);
     let at = |at: u64| base.saturating_add(offset(at));
 
     let mut types = Vec::new();
@@ -356,14 +357,8 @@ pub fn check(wasm: &[u8], num_entries: u32, base: usize) -> Result<Shape<'_>> {
                 if count != num_entries {
                     return Err(function_count(count, num_entries));
                 }
-                for (index, ty) in reader.into_iter().enumerate() {
-                    let ty = ty.map_err(bad)?;
-                    if ty != LABEL_TYPE {
-                        return Err(Error::shape(format!(
-                            "function {index} has type {ty}, label functions must have type {LABEL_TYPE}"
-                        )));
-                    }
-                }
+                let types: fn(FunctionSectionReader<'_>, usize) -> Result<()> = function_types;
+                crate::tiering::out_of_line(types)(reader, base)?;
                 num_functions = Some(count);
             }
             Payload::ExportSection(reader) => {
@@ -378,29 +373,8 @@ pub fn check(wasm: &[u8], num_entries: u32, base: usize) -> Result<Shape<'_>> {
                     Some(s) => s,
                     None => seen.insert(crate::memory::BitSet::new(num_entries, "the export check")?),
                 };
-                for export in reader {
-                    let export = export.map_err(bad)?;
-                    let label = match (export.kind, label_of_export(export.name)) {
-                        (ExternalKind::Func, Some(label)) if label == export.index => label,
-                        _ => {
-                            return Err(Error::shape(format!(
-                                "unexpected export \"{}\" ({:?} {}): a JIT module exports only function i as \"f<i>\"",
-                                export.name.escape_default(),
-                                export.kind,
-                                export.index
-                            )))
-                        }
-                    };
-                    if label >= num_entries {
-                        return Err(Error::shape(format!(
-                            "export \"f{label}\" is past num_entries {num_entries}"
-                        )));
-                    }
-                    if seen.insert(label) {
-                        return Err(Error::shape(format!("export \"f{label}\" appears twice")));
-                    }
-                    exported += 1;
-                }
+                let exports: ExportsFn = exports;
+                exported += crate::tiering::out_of_line(exports)(reader, seen, num_entries, base)?;
             }
             Payload::StartSection { func, range } => {
                 return Err(Error::shape(format!(
@@ -465,6 +439,58 @@ pub fn check(wasm: &[u8], num_entries: u32, base: usize) -> Result<Shape<'_>> {
         memory,
         table,
     })
+}
+
+/// Checks that every function has the label type. Its own function, out
+/// of line: it loops over every function (`tiering.rs`).
+fn function_types(reader: FunctionSectionReader<'_>, base: usize) -> Result<()> {
+    for (index, ty) in reader.into_iter().enumerate() {
+        let ty = ty.map_err(|e| Error::module(&e, base))?;
+        if ty != LABEL_TYPE {
+            return Err(Error::shape(format!(
+                "function {index} has type {ty}, label functions must have type {LABEL_TYPE}"
+            )));
+        }
+    }
+    Ok(())
+}
+
+type ExportsFn = fn(ExportSectionReader<'_>, &mut crate::memory::BitSet, u32, usize) -> Result<u32>;
+
+/// Checks that each export is label function i as `f<i>`, i below
+/// `num_entries`, once (`seen`); answers how many there are. Its own
+/// function, out of line: it loops over every export (`tiering.rs`).
+fn exports(
+    reader: ExportSectionReader<'_>,
+    seen: &mut crate::memory::BitSet,
+    num_entries: u32,
+    base: usize,
+) -> Result<u32> {
+    let mut exported = 0u32;
+    for export in reader {
+        let export = export.map_err(|e| Error::module(&e, base))?;
+        let label = match (export.kind, label_of_export(export.name)) {
+            (ExternalKind::Func, Some(label)) if label == export.index => label,
+            _ => {
+                return Err(Error::shape(format!(
+                    "unexpected export \"{}\" ({:?} {}): a JIT module exports only function i as \"f<i>\"",
+                    export.name.escape_default(),
+                    export.kind,
+                    export.index
+                )))
+            }
+        };
+        if label >= num_entries {
+            return Err(Error::shape(format!(
+                "export \"f{label}\" is past num_entries {num_entries}"
+            )));
+        }
+        if seen.insert(label) {
+            return Err(Error::shape(format!("export \"f{label}\" appears twice")));
+        }
+        exported += 1;
+    }
+    Ok(exported)
 }
 
 #[cold]

@@ -135,6 +135,41 @@ fn a_body_that_linking_would_make_too_large_is_not_linked() {
     assert_eq!(run_agreeing(&small, &[]), 2);
 }
 
+/// 128 labels; label 1 makes `calls` calls of label 127, whose index takes
+/// two bytes once the module imports its primitives (renumbered calls);
+/// label 2 calls a primitive, which makes it do so.
+fn calls_of_label_127(calls: u32) -> ModuleSpec {
+    use wasm_encoder::Instruction as I;
+    let mut bodies: Vec<_> = (0..128).map(|_| testgen::stub()).collect();
+    let mut l1 = testgen::Body::new();
+    for _ in 0..calls {
+        l1.ops(&[
+            I::LocalGet(0),
+            I::LocalGet(1),
+            I::LocalGet(2),
+            I::Call(127),
+            I::Drop,
+        ]);
+    }
+    bodies[1] = l1.finish();
+    let mut l2 = testgen::Body::new();
+    l2.tail_primitive(testgen::prim::TERMINATE_CONTEXT);
+    bodies[2] = l2.finish();
+    ModuleSpec::standard(bodies)
+}
+
+#[test]
+fn a_body_that_renumbered_calls_would_make_too_large_keeps_the_table() {
+    // 9 bytes a call: 7.2 MB, within V8's 7,654,321 bytes; renumbered,
+    // 10 bytes a call, 8 MB.
+    let out = prepared(&calls_of_label_127(800_000), ALL).module;
+    assert!(!out.detached, "the module keeps its table");
+    assert_eq!(out.direct_calls, 0);
+    let out = prepared(&calls_of_label_127(700_000), ALL).module;
+    assert!(out.detached, "7 MB renumbered is within the limit");
+    assert_eq!(out.direct_calls, 1);
+}
+
 #[test]
 fn invalid_modules_are_refused_whatever_the_options() {
     for (name, spec) in testgen::invalid_but_rewritable() {

@@ -27,10 +27,11 @@
 //! Passes and memory. [`rewrite`] decodes every body once: the analysis
 //! pass records each body's sites (in a vector grown only through
 //! [`memory::try_push`]). From those records and the original bytes it then
-//! computes the exact size of every rewritten body (run through the same
-//! code that writes it, into a [`Counter`]), reserves the output exactly,
-//! and writes it; nothing on the way grows with the input except through
-//! [`crate::memory`].
+//! writes every rewritten body once, into a buffer that grows fallibly
+//! ([`memory::Grown`]), with the sections that have an entry per label;
+//! sizes the module around them (through the code that writes it, into a
+//! [`Counter`]), reserves the output exactly, and writes it. Nothing on the
+//! way grows with the input except through [`crate::memory`].
 
 pub mod analysis;
 mod bifs;
@@ -56,7 +57,7 @@ pub use trim::MODEL_OFFSET as TRIM_MODEL_OFFSET;
 
 use crate::error::{Error, Result};
 use crate::limits;
-use crate::memory::{self, Counter, Fixed, Sink};
+use crate::memory::{self, Counter, Fixed, Grown, Sink};
 use crate::module::{self, Shape};
 use crate::tiering::out_of_line;
 use analysis::{BodyFacts, Site};
@@ -68,12 +69,17 @@ use wasm_encoder::{
 };
 use wasmparser::{FunctionBody, Payload};
 
+/// The plan's callback for [`analysis::scan`]: called through a pointer, so
+/// that the scan, V8's hottest function of a load, stays as small as it is.
+type OnSite<'c> = &'c mut dyn FnMut(Site) -> Result<()>;
+
 /// [`analysis::scan`] with the plan's callback, called per body.
-type ScanFn<'a, F> = fn(&'a [u8], &FunctionBody<'a>, u32, usize, F) -> Result<analysis::BodyFacts>;
+type ScanFn<'a, 'c> =
+    fn(&'a [u8], &FunctionBody<'a>, u32, usize, OnSite<'c>) -> Result<analysis::BodyFacts>;
 
 /// [`write_body`], called per body.
-type WriteBodyFn<'p, 's, S> =
-    fn(&mut S, &Plan<'p>, &FunctionBody<'p>, u32, bool, Option<&'s mut Rewritten>) -> Result<()>;
+type WriteBodyFn<'p, S> =
+    fn(&mut S, &Plan<'p>, &FunctionBody<'p>, u32, bool, &mut Rewritten, &mut Vec<u8>) -> Result<()>;
 
 /// How to rewrite.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -420,9 +426,6 @@ impl FnFacts {
     }
 }
 
-/// Top bit of a planned body size: the function's jumps are linked.
-const LINKED: u32 = 1 << 31;
-
 /// Everything decided before writing.
 struct Plan<'a> {
     wasm: &'a [u8],
@@ -433,8 +436,6 @@ struct Plan<'a> {
     binding: Binding,
     /// Functions some `call` or `return_call` targets.
     called: BitSet,
-    /// Per function: the rewritten body's size, with [`LINKED`].
-    bodies: Vec<u32>,
     /// Per function: [`FnFacts`] as bytes.
     flags: Vec<u8>,
     /// Every body's sites in code order, as the analysis reported them:
@@ -522,40 +523,128 @@ impl Plan<'_> {
     }
 }
 
+/// The code section's bodies, in order. Read here rather than through the
+/// parser's loop over payloads, which would run once per body and so be
+/// one more function V8 optimises at every page load (`tiering.rs`).
 fn bodies<'a>(wasm: &'a [u8], base: usize) -> impl Iterator<Item = Result<FunctionBody<'a>>> {
-    module::parser()
-        .parse_all(wasm)
-        .filter_map(move |p| match p {
-            Ok(Payload::CodeSectionEntry(body)) => Some(Ok(body)),
-            Ok(_) => None,
-            Err(e) => Some(Err(Error::module(&e, base))),
-        })
+    let section = module::Sections::new(wasm, base).find_map(|p| match p {
+        Ok(Payload::CodeSectionStart {
+            count,
+            unchecked_range,
+            ..
+        }) => Some(Ok((count, unchecked_range))),
+        Ok(_) => None,
+        Err(e) => Some(Err(e)),
+    });
+    let mut reader = None;
+    let mut left = 0;
+    let mut first = section.map(|s| {
+        let (count, range) = s?;
+        let (start, end) = (at(range.start), at(range.end));
+        let bytes = wasm
+            .get(start..end)
+            .ok_or_else(|| Error::shape("the code section runs past the module"))?;
+        let mut r = wasmparser::BinaryReader::new_features(bytes, range.start, module::features());
+        r.read_var_u32().map_err(|e| Error::module(&e, base))?;
+        reader = Some(r);
+        left = count;
+        Ok(())
+    });
+    std::iter::from_fn(move || {
+        if let Some(Err(e)) = first.take() {
+            return Some(Err(e));
+        }
+        let r = reader.as_mut().filter(|_| left > 0)?;
+        left -= 1;
+        let body = r
+            .read_reader()
+            .map(FunctionBody::new)
+            .map_err(|e| Error::module(&e, base));
+        if body.is_err() {
+            left = 0;
+        }
+        Some(body)
+    })
 }
 
 /// Rewrites a module that passed [`module::check`] (`shape` is its result)
 /// and validated. `base` is the module's offset in the stream, for messages.
+/// The code, and the sections of one entry per label, are written once
+/// ([`Parts`]); the module around them is sized, then written into a
+/// buffer of that size.
 pub fn rewrite(wasm: &[u8], shape: &Shape<'_>, opts: Options, base: usize) -> Result<Rewritten> {
-    let plan = plan(wasm, shape, opts, base)?;
-    let size = module_size(&plan)?;
-    let plan = if size > limits::MAX_MODULE_SIZE && (plan.binding.detached || opts.tail_calls) {
+    let mut stats = Rewritten::default();
+    let (mut plan, mut parts) = plan_and_parts(wasm, shape, opts, base, &mut stats)?;
+    let mut size = module_size(&plan, &parts)?;
+    if size > limits::MAX_MODULE_SIZE && (plan.binding.detached || opts.tail_calls) {
         // Too large for the engine once rewritten: only adapt the imports.
-        self::plan(wasm, shape, Options::plain(opts.shared_memory), base)?
-    } else {
-        plan
-    };
-    let size = module_size(&plan)?;
+        stats = Rewritten::default();
+        let plain = Options::plain(opts.shared_memory);
+        (plan, parts) = plan_and_parts(wasm, shape, plain, base, &mut stats)?;
+        size = module_size(&plan, &parts)?;
+    }
+    stats.detached = plan.binding.detached;
     let mut out = Fixed::new(size, "the rewritten module")?;
-    let mut stats = Rewritten {
-        detached: plan.binding.detached,
-        ..Rewritten::default()
-    };
-    let write: fn(&mut Fixed, &Plan<'_>, Option<&mut Rewritten>) -> Result<()> = write_module;
-    out_of_line(write)(&mut out, &plan, Some(&mut stats))?;
+    let write: fn(&mut Fixed, &Plan<'_>, &Parts) -> Result<()> = write_module;
+    out_of_line(write)(&mut out, &plan, &parts)?;
     stats.wasm = out.finish()?;
     Ok(stats)
 }
 
-/// The analysis pass, the decisions, and the size of every body.
+/// What is written in full before the module around it, each encoded once
+/// (the module is sized, then written): the code section's entries
+/// ([`write_code`]), and the payloads of the sections that have an entry
+/// per label, if the rewrite writes them.
+struct Parts {
+    code: Grown,
+    exports: Option<Grown>,
+    elements: Option<Grown>,
+}
+
+/// The plan and the parts written under it. If a body would exceed the
+/// engine's limit with renumbered calls alone, the module keeps its table
+/// and calls instead.
+fn plan_and_parts<'a>(
+    wasm: &'a [u8],
+    shape: &Shape<'_>,
+    opts: Options,
+    base: usize,
+    stats: &mut Rewritten,
+) -> Result<(Plan<'a>, Parts)> {
+    let mut plan = plan(wasm, shape, opts, base)?;
+    let write: fn(&Plan<'_>, &mut Rewritten) -> Result<Option<Grown>> = write_code;
+    let code = match out_of_line(write)(&plan, stats)? {
+        Some(code) => code,
+        None => {
+            *stats = Rewritten::default();
+            plan.binding = Binding::none();
+            plan.own_table = own_table(&plan);
+            plan.added = Added::default();
+            out_of_line(write)(&plan, stats)?
+                .ok_or_else(|| Error::shape("a function body exceeds the engine's size limit"))?
+        }
+    };
+    // Out of line: each loops over every label (`tiering.rs`).
+    let (n, k) = (plan.num_functions, plan.k());
+    let exports = match plan.renumber() {
+        true => Some(out_of_line(write_exports as fn(u32, u32) -> _)(n, k)?),
+        false => None,
+    };
+    let elements = match plan.own_table {
+        Some(table) => Some(out_of_line(write_elements as fn(u32, u32, u32) -> _)(
+            table, n, k,
+        )?),
+        None => None,
+    };
+    let parts = Parts {
+        code,
+        exports,
+        elements,
+    };
+    Ok((plan, parts))
+}
+
+/// The analysis pass and the decisions.
 fn plan<'a>(wasm: &'a [u8], shape: &Shape<'_>, opts: Options, base: usize) -> Result<Plan<'a>> {
     let n = shape.num_functions;
     let mut plan = Plan {
@@ -566,7 +655,6 @@ fn plan<'a>(wasm: &'a [u8], shape: &Shape<'_>, opts: Options, base: usize) -> Re
         prims: PrimitiveFacts::new(&shape.types)?,
         binding: Binding::none(),
         called: BitSet::new(n, "the call target set")?,
-        bodies: memory::try_vec(n as usize, "the body sizes")?,
         flags: memory::try_vec(n as usize, "the function facts")?,
         sites: Vec::new(),
         site_ends: memory::try_vec(n as usize, "the rewrite site ranges")?,
@@ -583,10 +671,24 @@ fn plan<'a>(wasm: &'a [u8], shape: &Shape<'_>, opts: Options, base: usize) -> Re
             plan.defines_items = true;
         }
     }
+    let scan: fn(&mut Plan<'_>) -> Result<()> = scan_bodies;
+    out_of_line(scan)(&mut plan)?;
+    plan.binding = plan
+        .prims
+        .binding(opts.direct_primitives, shape.types.len());
+    plan.own_table = own_table(&plan);
+    plan.added = added_functions(&plan);
+    Ok(plan)
+}
+
+/// The analysis of every body: its sites and facts into the plan. Its own
+/// function, out of line: it loops over every body (`tiering.rs`).
+fn scan_bodies(plan: &mut Plan<'_>) -> Result<()> {
+    let (wasm, base, n) = (plan.wasm, plan.base, plan.num_functions);
     for body in bodies(wasm, base) {
         let body = body?;
-        let scan: ScanFn<'_, _> = analysis::scan;
-        let facts = out_of_line(scan)(wasm, &body, n, base, |site| {
+        let scan: ScanFn<'_, '_> = analysis::scan;
+        let facts = out_of_line(scan)(wasm, &body, n, base, &mut |site| {
             plan.prims.observe(&site);
             memory::try_push(&mut plan.sites, site, "the rewrite sites")?;
             match site {
@@ -612,24 +714,7 @@ fn plan<'a>(wasm: &'a [u8], shape: &Shape<'_>, opts: Options, base: usize) -> Re
         // At most one site per instruction, in a module under 2^30 bytes.
         plan.site_ends.push(plan.sites.len() as u32);
     }
-    plan.binding = plan
-        .prims
-        .binding(opts.direct_primitives, shape.types.len());
-    plan.own_table = own_table(&plan);
-    plan.added = added_functions(&plan);
-    if !size_bodies(&mut plan)? {
-        // A body would exceed the engine's limit with renumbered calls
-        // alone: keep the module's table and calls.
-        plan.binding = Binding::none();
-        plan.own_table = own_table(&plan);
-        plan.added = Added::default();
-        if !size_bodies(&mut plan)? {
-            return Err(Error::shape(
-                "a function body exceeds the engine's size limit",
-            ));
-        }
-    }
-    Ok(plan)
+    Ok(())
 }
 
 /// The index of the table of the module's own label functions, if some
@@ -727,33 +812,42 @@ fn links(plan: &Plan<'_>, f: u32) -> bool {
     plan.opts.tail_calls && (jumps::may_link(&facts) || links_exits(plan, f))
 }
 
-/// Sizes every body under the plan's binding, deciding per function whether
-/// its jumps are linked. False if a body exceeds the engine's limit even
-/// unlinked.
-fn size_bodies(plan: &mut Plan<'_>) -> Result<bool> {
-    plan.bodies.clear();
+/// The code section's entries under the plan: every body, size-prefixed,
+/// then the added functions. Decides per function whether its jumps are
+/// linked: not if that makes the body exceed the engine's limit. `None` if
+/// a body exceeds it even unlinked. Each body is written once (twice if
+/// linking it made it too large), into a buffer it is then copied from.
+fn write_code(plan: &Plan<'_>, stats: &mut Rewritten) -> Result<Option<Grown>> {
+    // The rewritten code is about the size of the original.
+    let guess = plan.wasm.len().saturating_add(plan.wasm.len() / 8);
+    let mut code = Grown::new(guess, "the rewritten code")?;
+    let mut body_out = Grown::new(4096, "a rewritten body")?;
+    // The instructions of one site's rewrite: a few dozen bytes.
+    let mut scratch = Vec::with_capacity(64);
+    let write: WriteBodyFn<'_, Grown> = write_body;
     for (f, body) in bodies(plan.wasm, plan.base).enumerate() {
         let body = body?;
         let f = f as u32;
-        let mut link = links(plan, f);
-        let mut size = body_size(plan, &body, f, link)?;
-        if link && size > limits::MAX_FUNCTION_SIZE {
-            link = false;
-            size = body_size(plan, &body, f, false)?;
+        let link = links(plan, f);
+        let before = stats.clone();
+        body_out.truncate(0);
+        out_of_line(write)(&mut body_out, plan, &body, f, link, stats, &mut scratch)?;
+        if link && body_out.len() > limits::MAX_FUNCTION_SIZE {
+            *stats = before;
+            body_out.truncate(0);
+            out_of_line(write)(&mut body_out, plan, &body, f, false, stats, &mut scratch)?;
         }
-        if size > limits::MAX_FUNCTION_SIZE {
-            return Ok(false);
+        if body_out.len() > limits::MAX_FUNCTION_SIZE {
+            return Ok(None);
         }
-        plan.bodies
-            .push(size as u32 | if link { LINKED } else { 0 });
+        // At most MAX_FUNCTION_SIZE, which is far below 2^32.
+        put_u32(&mut code, body_out.len() as u32)?;
+        code.put(body_out.bytes())?;
     }
-    Ok(true)
-}
-
-fn body_size(plan: &Plan<'_>, body: &FunctionBody<'_>, f: u32, link: bool) -> Result<usize> {
-    let mut counter = Counter::default();
-    write_body(&mut counter, plan, body, f, link, None)?;
-    Ok(counter.0)
+    for (_, added) in &plan.added.functions {
+        code.put(added)?;
+    }
+    Ok(Some(code))
 }
 
 /// Writes `bytes` of the original module.
@@ -797,8 +891,10 @@ fn write_body(
     body: &FunctionBody<'_>,
     f: u32,
     link: bool,
-    mut stats: Option<&mut Rewritten>,
+    stats: &mut Rewritten,
+    scratch: &mut Vec<u8>,
 ) -> Result<()> {
+    let scratch = &mut *scratch;
     let wasm = plan.wasm;
     let bad = |e: wasmparser::BinaryReaderError| Error::module(&e, plan.base);
     let start = at(body.range().start);
@@ -809,7 +905,7 @@ fn write_body(
         num_locals = num_locals.saturating_add(locals.read().map_err(bad)?.0);
     }
     let ops_start = at(locals.original_position());
-    let mut scratch: Vec<u8> = Vec::with_capacity(64);
+    scratch.clear();
     let exits_table = plan.own_table.filter(|_| link && links_exits(plan, f));
     if link {
         // The groups, one more: the entry module at index num_locals, and
@@ -824,9 +920,9 @@ fn write_body(
                 0
             };
         put_u32(sink, extra)?;
-        wasm_encoder::ValType::I32.encode(&mut scratch);
-        jumps::entry(&mut scratch, num_locals);
-        sink.put(&scratch)?;
+        wasm_encoder::ValType::I32.encode(scratch);
+        jumps::entry(scratch, num_locals);
+        sink.put(scratch)?;
     } else {
         copy(sink, wasm, start..ops_start)?;
     }
@@ -838,33 +934,23 @@ fn write_body(
     for &site in plan.sites(f) {
         scratch.clear();
         // A `get_imported_bif` call read in place (`bifs.rs`): its range.
-        let inlined = plan.opts.imported_bifs.and_then(|layout| {
-            bifs::inline(&mut scratch, layout, &plan.prims, &site, p_is_interface)
-        });
+        let inlined = plan
+            .opts
+            .imported_bifs
+            .and_then(|layout| bifs::inline(scratch, layout, &plan.prims, &site, p_is_interface));
         let (from, to) = match site {
             Site::Exit { at } => {
                 let Some(table) = exits_table else {
                     continue;
                 };
                 let (n, label_type) = (plan.num_functions, module::LABEL_TYPE);
-                exits::fast_path(
-                    &mut scratch,
-                    num_locals,
-                    num_locals + 1,
-                    n,
-                    table,
-                    label_type,
-                );
-                if let Some(s) = stats.as_deref_mut() {
-                    s.linked_exits += 1;
-                }
+                exits::fast_path(scratch, num_locals, num_locals + 1, n, table, label_type);
+                stats.linked_exits += 1;
                 (at, at) // inserted; the original return follows
             }
             Site::Jump { at, label } if link => {
-                jumps::fast_path(&mut scratch, label + k, num_locals);
-                if let Some(s) = stats.as_deref_mut() {
-                    s.linked_jumps += 1;
-                }
+                jumps::fast_path(scratch, label + k, num_locals);
+                stats.linked_jumps += 1;
                 (at, at) // inserted; the original jump follows
             }
             Site::Call {
@@ -873,7 +959,7 @@ fn write_body(
                 func,
                 tail,
             } if plan.renumber() => {
-                let mut ins = wasm_encoder::InstructionSink::new(&mut scratch);
+                let mut ins = wasm_encoder::InstructionSink::new(scratch);
                 if tail {
                     ins.return_call(func + k);
                 } else {
@@ -886,20 +972,16 @@ fn write_body(
             {
                 let standard = plan.prims.standard(ty);
                 let func = plan.added.bif_function(standard).unwrap_or_default();
-                wasm_encoder::InstructionSink::new(&mut scratch).call(func);
-                if let Some(s) = stats.as_deref_mut() {
-                    if standard == Some(small_ints::CALL_TYPE) {
-                        s.small_int_calls += 1;
-                    } else {
-                        s.map_get_calls += 1;
-                    }
+                wasm_encoder::InstructionSink::new(scratch).call(func);
+                if standard == Some(small_ints::CALL_TYPE) {
+                    stats.small_int_calls += 1;
+                } else {
+                    stats.map_get_calls += 1;
                 }
                 (start, end)
             }
             _ if inlined.is_some() => {
-                if let Some(s) = stats.as_deref_mut() {
-                    s.inlined_bifs += 1;
-                }
+                stats.inlined_bifs += 1;
                 inlined.unwrap_or_default()
             }
             Site::Primitive { .. } | Site::Computed { .. } => {
@@ -916,13 +998,11 @@ fn write_body(
                         wasm,
                         prims: &plan.prims,
                     };
-                    trim::guard(&mut scratch, offset, call, &site, p_is_interface)
+                    trim::guard(scratch, offset, call, &site, p_is_interface)
                 });
                 if let Some(range) = trimmed {
-                    if let Some(s) = stats.as_deref_mut() {
-                        s.guarded_trims += 1;
-                        s.direct_calls += u32::from(bound.is_some());
-                    }
+                    stats.guarded_trims += 1;
+                    stats.direct_calls += u32::from(bound.is_some());
                     range
                 } else {
                     let Some(r) = r else {
@@ -935,25 +1015,23 @@ fn write_body(
                         .iter()
                         .find(|(entry, _)| r.entry == Some(*entry));
                     let func = redirect.map_or(r.func, |(_, func)| *func);
-                    let mut ins = wasm_encoder::InstructionSink::new(&mut scratch);
+                    let mut ins = wasm_encoder::InstructionSink::new(scratch);
                     if r.tail {
                         ins.return_call(func);
                     } else {
                         ins.call(func);
                     }
-                    if let Some(s) = stats.as_deref_mut() {
-                        match redirect.map(|((entry, _), _)| *entry) {
-                            Some(compare::TERM_COMPARE) => s.compare_calls += 1,
-                            Some(maps::TERM_FIND_MAP_POS) => s.map_calls += 1,
-                            Some(map_updates::PUT_MAP_ASSOC) => s.map_update_calls += 1,
-                            Some(_) => s.frame_calls += 1,
-                            None => {}
-                        }
-                        if r.direct {
-                            s.direct_calls += 1;
-                        } else {
-                            s.trampolined_calls += 1;
-                        }
+                    match redirect.map(|((entry, _), _)| *entry) {
+                        Some(compare::TERM_COMPARE) => stats.compare_calls += 1,
+                        Some(maps::TERM_FIND_MAP_POS) => stats.map_calls += 1,
+                        Some(map_updates::PUT_MAP_ASSOC) => stats.map_update_calls += 1,
+                        Some(_) => stats.frame_calls += 1,
+                        None => {}
+                    }
+                    if r.direct {
+                        stats.direct_calls += 1;
+                    } else {
+                        stats.trampolined_calls += 1;
                     }
                     (r.from, r.to)
                 }
@@ -964,45 +1042,35 @@ fn write_body(
             return Err(Error::shape("internal error: rewrite sites overlap"));
         }
         copy(sink, wasm, pos..from)?;
-        sink.put(&scratch)?;
+        sink.put(scratch)?;
         pos = to;
     }
     copy(sink, wasm, pos..at(body.range().end))?;
     if link {
-        if let Some(s) = stats {
-            s.linked_functions += 1;
-        }
+        stats.linked_functions += 1;
     }
     Ok(())
 }
 
-/// The size of the rewritten module.
-fn module_size(plan: &Plan<'_>) -> Result<usize> {
+/// The size of the rewritten module around `parts`.
+fn module_size(plan: &Plan<'_>, parts: &Parts) -> Result<usize> {
     let mut counter = Counter::default();
-    write_module(&mut counter, plan, None)?;
+    write_module(&mut counter, plan, parts)?;
     Ok(counter.0)
 }
 
-/// Writes the rewritten module. With `stats` (the real write) it writes
-/// every body; without (sizing into a [`Counter`]) it counts the bodies'
-/// planned sizes instead of rewriting them again.
-fn write_module<S: Sink>(
-    sink: &mut S,
-    plan: &Plan<'_>,
-    mut stats: Option<&mut Rewritten>,
-) -> Result<()> {
+/// Writes the rewritten module around `parts`.
+fn write_module<S: Sink>(sink: &mut S, plan: &Plan<'_>, parts: &Parts) -> Result<()> {
     let wasm = plan.wasm;
     let bad = |e: wasmparser::BinaryReaderError| Error::module(&e, plan.base);
-    let k = plan.k();
     sink.put(&wasm[..8])?;
-    let mut f = 0u32;
     // Sections the rewrite adds, written before the first original section
     // that comes after them in the module's order.
     let mut added = AddedSections::default();
-    for payload in module::parser().parse_all(wasm) {
-        let payload = payload.map_err(bad)?;
+    for payload in module::Sections::new(wasm, plan.base) {
+        let payload = payload?;
         if let Some((id, _)) = payload.as_section() {
-            added.write_before(sink, plan, section_rank(id))?;
+            added.write_before(sink, plan, parts, section_rank(id))?;
         }
         match &payload {
             Payload::Version { .. } => {}
@@ -1042,12 +1110,8 @@ fn write_module<S: Sink>(
                 sink.put(&sized)?;
             }
             Payload::ExportSection(_) if plan.renumber() => {
-                let n = plan.num_functions;
-                let mut len = Counter::default();
-                write_exports(&mut len, n, k)?;
-                sink.put(&[7])?;
-                put_u32(sink, len.0 as u32)?;
-                write_exports(sink, n, k)?;
+                let exports = parts.exports.as_ref().map_or(&[][..], Grown::bytes);
+                write_section(sink, 7, exports)?;
             }
             Payload::FunctionSection(reader) if !plan.added.functions.is_empty() => {
                 let range = at(reader.range().start)..at(reader.range().end);
@@ -1066,36 +1130,16 @@ fn write_module<S: Sink>(
                 }
             }
             Payload::CodeSectionStart { count, .. } => {
-                let added = &plan.added.functions;
-                let count = count + added.len() as u32;
-                let mut len = leb_len(count) + added.iter().map(|(_, b)| b.len()).sum::<usize>();
-                for size in &plan.bodies {
-                    let size = (size & !LINKED) as usize;
-                    len += leb_len(size as u32) + size;
-                }
+                let count = count + plan.added.functions.len() as u32;
+                let code = parts.code.bytes();
+                let len = u32::try_from(leb_len(count) + code.len())
+                    .map_err(|_| Error::shape("the rewritten code section exceeds 4 GiB"))?;
                 sink.put(&[10])?;
-                put_u32(sink, len as u32)?;
+                put_u32(sink, len)?;
                 put_u32(sink, count)?;
-                if stats.is_none() {
-                    // Sizing: the bodies' sizes are planned; do not rewrite them again.
-                    sink.put_len(len - leb_len(count))?;
-                }
+                sink.put(code)?;
             }
-            Payload::CodeSectionEntry(body) => {
-                if let Some(stats) = stats.as_deref_mut() {
-                    let planned = plan.bodies.get(f as usize).copied().unwrap_or(0);
-                    let size = planned & !LINKED;
-                    put_u32(sink, size)?;
-                    let write: WriteBodyFn<'_, '_, S> = write_body;
-                    out_of_line(write)(sink, plan, body, f, planned & LINKED != 0, Some(stats))?;
-                    if f + 1 == plan.num_functions {
-                        for (_, added) in &plan.added.functions {
-                            sink.put(added)?;
-                        }
-                    }
-                }
-                f += 1;
-            }
+            Payload::CodeSectionEntry(_) => {} // in `parts.code`
             Payload::CustomSection(_) if plan.renumber() => {} // names would be off by k
             other => {
                 if let Some((id, range)) = other.as_section() {
@@ -1107,7 +1151,7 @@ fn write_module<S: Sink>(
             }
         }
     }
-    added.write_before(sink, plan, u8::MAX)
+    added.write_before(sink, plan, parts, u8::MAX)
 }
 
 /// A section's place in a module's order (custom sections: anywhere, 0).
@@ -1133,7 +1177,13 @@ struct AddedSections {
 impl AddedSections {
     /// Writes the added sections that come before rank `rank`, in the
     /// module's order: table (4), globals (6), elements (9).
-    fn write_before(&mut self, sink: &mut impl Sink, plan: &Plan<'_>, rank: u8) -> Result<()> {
+    fn write_before(
+        &mut self,
+        sink: &mut impl Sink,
+        plan: &Plan<'_>,
+        parts: &Parts,
+        rank: u8,
+    ) -> Result<()> {
         if rank == 0 {
             return Ok(());
         }
@@ -1154,75 +1204,69 @@ impl AddedSections {
             sink.put(globals)?;
             self.globals = true;
         }
-        if let (false, true, Some(table)) = (self.elements, rank > 9, plan.own_table) {
-            // Label functions 0..n at 0.. of that table.
-            let k = plan.k();
-            let mut len = Counter::default();
-            write_elements(&mut len, table, n, k)?;
-            sink.put(&[9])?;
-            put_u32(sink, len.0 as u32)?;
-            write_elements(sink, table, n, k)?;
+        if let (false, true, Some(elements)) = (self.elements, rank > 9, &parts.elements) {
+            // Label functions 0..n at 0.. of the own table.
+            write_section(sink, 9, elements.bytes())?;
             self.elements = true;
         }
         Ok(())
     }
 }
 
-/// One active element segment putting functions `k..k + n` at offset 0 of
-/// table `table`.
-fn write_elements(sink: &mut impl Sink, table: u32, n: u32, k: u32) -> Result<()> {
-    let mut head = vec![1];
+/// Writes a section: its id, its size, its payload.
+fn write_section(sink: &mut impl Sink, id: u8, payload: &[u8]) -> Result<()> {
+    let len = u32::try_from(payload.len())
+        .map_err(|_| Error::shape("a rewritten section exceeds 4 GiB"))?;
+    sink.put(&[id])?;
+    put_u32(sink, len)?;
+    sink.put(payload)
+}
+
+/// The payload of an element section of one active segment putting
+/// functions `k..k + n` at offset 0 of table `table`.
+fn write_elements(table: u32, n: u32, k: u32) -> Result<Grown> {
+    // At most 5 bytes an index; n is below the engine's limit on functions.
+    let mut out = Grown::new(16 + 5 * n as usize, "the element section")?;
     if table == 0 {
-        head.push(0x00);
-        head.extend_from_slice(&[0x41, 0x00, 0x0B]); // i32.const 0; end
+        out.put(&[1, 0x00, 0x41, 0x00, 0x0B])?; // i32.const 0; end
     } else {
-        head.push(0x02);
-        table.encode(&mut head);
-        head.extend_from_slice(&[0x41, 0x00, 0x0B, 0x00]); // offset; funcref
+        out.put(&[1, 0x02])?;
+        put_u32(&mut out, table)?;
+        out.put(&[0x41, 0x00, 0x0B, 0x00])?; // offset; funcref
     }
-    n.encode(&mut head);
-    sink.put(&head)?;
-    let mut entry = Vec::with_capacity(5);
+    put_u32(&mut out, n)?;
     for i in 0..n {
-        entry.clear();
-        (i + k).encode(&mut entry);
-        sink.put(&entry)?;
+        put_u32(&mut out, i + k)?;
     }
-    Ok(())
+    Ok(out)
 }
 
-/// Appends the encoded name `f<i>` (its length, then its bytes), without
-/// the formatting machinery: this runs once per label at every load.
-fn export_name(i: u32, out: &mut Vec<u8>) {
-    let mut digits = [0u8; 10];
-    let mut at = digits.len();
-    let mut v = i;
-    loop {
-        at -= 1;
-        digits[at] = b'0' + (v % 10) as u8;
-        v /= 10;
-        if v == 0 {
-            break;
+/// The payload of the export section: `f<i>` is function `i + k`. Written
+/// without the formatting machinery: this runs once per label at every
+/// load.
+fn write_exports(n: u32, k: u32) -> Result<Grown> {
+    // At most 18 bytes an entry: 12 of name, 1 of kind, 5 of index.
+    let mut out = Grown::new(5 + 18 * n as usize, "the export section")?;
+    put_u32(&mut out, n)?;
+    for i in 0..n {
+        let mut digits = [0u8; 10];
+        let mut at = digits.len();
+        let mut v = i;
+        loop {
+            at -= 1;
+            digits[at] = b'0' + (v % 10) as u8;
+            v /= 10;
+            if v == 0 {
+                break;
+            }
         }
+        let name = &digits[at..];
+        out.put(&[1 + name.len() as u8, b'f'])?;
+        out.put(name)?;
+        out.put(&[0x00])?; // function
+        put_u32(&mut out, i + k)?;
     }
-    let name = &digits[at..];
-    out.push(1 + name.len() as u8);
-    out.push(b'f');
-    out.extend_from_slice(name);
-}
-
-/// The export section's payload: `f<i>` is function `i + k`.
-fn write_exports(sink: &mut impl Sink, n: u32, k: u32) -> Result<()> {
-    put_u32(sink, n)?;
-    let mut entry = Vec::with_capacity(24);
-    for i in 0..n {
-        entry.clear();
-        export_name(i, &mut entry);
-        entry.push(0x00); // function
-        (i + k).encode(&mut entry);
-        sink.put(&entry)?;
-    }
-    Ok(())
+    Ok(out)
 }
 
 #[cfg(test)]

@@ -109,8 +109,31 @@ impl<'a> Reader<'a> {
         }
     }
 
-    /// An unsigned LEB128 of at most `bits` bits.
+    /// The next byte if it is below `0x80` (a LEB128 of one byte), taken.
+    /// Most immediates are one byte: this reads them without a call or a
+    /// loop, in whichever tier the engine runs the reader.
+    #[inline(always)]
+    fn small(&mut self) -> Option<u8> {
+        let b = *self.wasm.get(self.pos).filter(|_| self.pos < self.end)?;
+        if b < 0x80 {
+            self.pos += 1;
+            Some(b)
+        } else {
+            None
+        }
+    }
+
+    /// An unsigned LEB128 of at most `bits` bits (`bits` at least 7).
+    #[inline(always)]
     fn uleb(&mut self, bits: u32) -> Result<u64> {
+        match self.small() {
+            Some(b) => Ok(u64::from(b)),
+            None => self.uleb_long(bits),
+        }
+    }
+
+    #[inline(never)]
+    fn uleb_long(&mut self, bits: u32) -> Result<u64> {
         let start = self.pos;
         let mut value: u64 = 0;
         let mut shift = 0u32;
@@ -132,7 +155,17 @@ impl<'a> Reader<'a> {
     }
 
     /// A signed LEB128 of at most `bits` bits (`bits` in 8..=64).
+    #[inline(always)]
     fn sleb(&mut self, bits: u32) -> Result<i64> {
+        match self.small() {
+            // One byte, which any width from 8 bits holds; bit 6 the sign.
+            Some(b) => Ok(i64::from(((b << 1) as i8) >> 1)),
+            None => self.sleb_long(bits),
+        }
+    }
+
+    #[inline(never)]
+    fn sleb_long(&mut self, bits: u32) -> Result<i64> {
         let start = self.pos;
         let mut value: i64 = 0;
         let mut shift = 0u32;
@@ -157,6 +190,7 @@ impl<'a> Reader<'a> {
         }
     }
 
+    #[inline(always)]
     fn u32(&mut self) -> Result<u32> {
         // At most 32 bits, so the conversion cannot fail.
         Ok(self.uleb(32)? as u32)
@@ -166,6 +200,7 @@ impl<'a> Reader<'a> {
     /// the alignment (below 16) and bit 6 (a memory index follows) are
     /// read; the bits of proposals no engine ships (orderings, arrays) are
     /// refused.
+    #[inline(always)]
     fn memarg(&mut self) -> Result<(u32, u64)> {
         let at = self.pos;
         let flags = self.u32()?;
