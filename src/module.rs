@@ -373,8 +373,18 @@ pub fn check(wasm: &[u8], num_entries: u32, base: usize) -> Result<Shape<'_>> {
                     Some(s) => s,
                     None => seen.insert(crate::memory::BitSet::new(num_entries, "the export check")?),
                 };
-                let exports: ExportsFn = exports;
-                exported += crate::tiering::out_of_line(exports)(reader, seen, num_entries, base)?;
+                let canonical: fn(&[u8], u32) -> bool = canonical_exports;
+                let payload = wasm.get(offset(reader.range().start)..offset(reader.range().end));
+                if payload.is_some_and(|p| crate::tiering::out_of_line(canonical)(p, num_entries)) {
+                    // f0, f1, ... in order: what AtomVM's generator writes.
+                    for label in 0..num_entries {
+                        seen.insert(label);
+                    }
+                    exported += num_entries;
+                } else {
+                    let exports: ExportsFn = exports;
+                    exported += crate::tiering::out_of_line(exports)(reader, seen, num_entries, base)?;
+                }
             }
             Payload::StartSection { func, range } => {
                 return Err(Error::shape(format!(
@@ -453,6 +463,69 @@ fn function_types(reader: FunctionSectionReader<'_>, base: usize) -> Result<()> 
         }
     }
     Ok(())
+}
+
+/// Encodes the export of function `i + k` as `f<i>` (the name's length,
+/// the name, the kind, the index) into `out`; answers its length.
+pub fn export_entry(i: u32, k: u32, out: &mut [u8; 18]) -> usize {
+    let mut digits = [0u8; 10];
+    let mut at = digits.len();
+    let mut v = i;
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (v % 10) as u8;
+        v /= 10;
+        if v == 0 {
+            break;
+        }
+    }
+    let name = &digits[at..];
+    out[0] = 1 + name.len() as u8;
+    out[1] = b'f';
+    out[2..2 + name.len()].copy_from_slice(name);
+    let at = 2 + name.len();
+    out[at] = 0x00; // a function
+    let mut index = [0u8; 5];
+    let n = leb_u32(i.wrapping_add(k), &mut index);
+    out[at + 1..at + 1 + n].copy_from_slice(&index[..n]);
+    at + 1 + n
+}
+
+/// Encodes `v` as an unsigned LEB128 in the fewest bytes into `out`;
+/// answers how many.
+fn leb_u32(mut v: u32, out: &mut [u8; 5]) -> usize {
+    let mut n = 0;
+    loop {
+        let low = (v & 0x7F) as u8;
+        v >>= 7;
+        out[n] = low | if v != 0 { 0x80 } else { 0 };
+        n += 1;
+        if v == 0 {
+            return n;
+        }
+    }
+}
+
+/// Whether an export section's payload is exactly the exports of functions
+/// 0..n as `f0`, `f1`, ... in order, each encoded in the fewest bytes: then
+/// [`exports`] would accept them all, and a byte comparison says so faster
+/// than reading names. Its own function, out of line (`tiering.rs`).
+fn canonical_exports(payload: &[u8], n: u32) -> bool {
+    let mut count = [0u8; 5];
+    let count_len = leb_u32(n, &mut count);
+    let mut rest = match payload.split_at_checked(count_len) {
+        Some((c, rest)) if c == &count[..count_len] => rest,
+        _ => return false,
+    };
+    let mut entry = [0u8; 18];
+    for i in 0..n {
+        let len = export_entry(i, 0, &mut entry);
+        match rest.split_at_checked(len) {
+            Some((e, r)) if e == &entry[..len] => rest = r,
+            _ => return false,
+        }
+    }
+    rest.is_empty()
 }
 
 type ExportsFn = fn(ExportSectionReader<'_>, &mut crate::memory::BitSet, u32, usize) -> Result<u32>;
@@ -537,5 +610,78 @@ mod tests {
         assert_eq!(label_of_export("f1x"), None);
         assert_eq!(label_of_export("f+1"), None);
         assert_eq!(label_of_export("f99999999999"), None);
+    }
+
+    /// The export section's payload as wasm-encoder writes it, for the
+    /// functions `indices` named `f<i>` with `i` their position.
+    fn exports_payload(indices: &[u32]) -> Vec<u8> {
+        use wasm_encoder::Encode;
+        let mut section = wasm_encoder::ExportSection::new();
+        for (i, f) in indices.iter().enumerate() {
+            section.export(&format!("f{i}"), wasm_encoder::ExportKind::Func, *f);
+        }
+        let mut sized = Vec::new();
+        section.encode(&mut sized);
+        // Drop the section's size: the payload follows it.
+        let mut r = wasmparser::BinaryReader::new(&sized, 0);
+        r.read_var_u32().unwrap();
+        sized[r.current_position()..].to_vec()
+    }
+
+    #[test]
+    fn export_entries_are_what_wasm_encoder_writes() {
+        for i in [
+            0,
+            1,
+            9,
+            10,
+            99,
+            100,
+            127,
+            128,
+            16_383,
+            16_384,
+            999_999,
+            u32::MAX,
+        ] {
+            for k in [0, 1, 127, 300] {
+                let mut entry = [0u8; 18];
+                let len = export_entry(i, k, &mut entry);
+                let mut expected = Vec::new();
+                wasm_encoder::Encode::encode(format!("f{i}").as_str(), &mut expected);
+                expected.push(0x00);
+                wasm_encoder::Encode::encode(&i.wrapping_add(k), &mut expected);
+                assert_eq!(&entry[..len], &expected[..], "f{i} of function {i} + {k}");
+            }
+        }
+    }
+
+    #[test]
+    fn canonical_exports_are_only_f0_to_fn_in_order() {
+        for n in [0u32, 1, 10, 127, 128, 1000] {
+            let indices: Vec<u32> = (0..n).collect();
+            assert!(
+                canonical_exports(&exports_payload(&indices), n),
+                "{n} in order"
+            );
+            assert!(
+                !canonical_exports(&exports_payload(&indices), n + 1),
+                "{n} of {}",
+                n + 1
+            );
+            let mut trailing = exports_payload(&indices);
+            trailing.push(0);
+            assert!(!canonical_exports(&trailing, n), "{n} and a trailing byte");
+        }
+        // Another order, another index, one missing, a count in two bytes.
+        let mut swapped = exports_payload(&[1, 0, 2]);
+        assert!(!canonical_exports(&swapped, 3));
+        swapped = exports_payload(&[0, 1, 3]);
+        assert!(!canonical_exports(&swapped, 3));
+        assert!(!canonical_exports(&exports_payload(&[0, 1]), 3));
+        let mut long_count = vec![0x83, 0x00];
+        long_count.extend_from_slice(&exports_payload(&[0, 1, 2])[1..]);
+        assert!(!canonical_exports(&long_count, 3));
+        assert!(canonical_exports(&exports_payload(&[0, 1, 2]), 3));
     }
 }

@@ -593,10 +593,12 @@ pub fn rewrite(wasm: &[u8], shape: &Shape<'_>, opts: Options, base: usize) -> Re
 
 /// What is written in full before the module around it, each encoded once
 /// (the module is sized, then written): the code section's entries
-/// ([`write_code`]), and the payloads of the sections that have an entry
-/// per label, if the rewrite writes them.
+/// ([`write_code`]), the import section, and the payloads of the sections
+/// that have an entry per label, if the rewrite writes them.
 struct Parts {
     code: Grown,
+    /// The whole import section (a few dozen imports at most).
+    imports: Vec<u8>,
     exports: Option<Grown>,
     elements: Option<Grown>,
 }
@@ -638,6 +640,7 @@ fn plan_and_parts<'a>(
     };
     let parts = Parts {
         code,
+        imports: import_section(&plan),
         exports,
         elements,
     };
@@ -1088,27 +1091,7 @@ fn write_module<S: Sink>(sink: &mut S, plan: &Plan<'_>, parts: &Parts) -> Result
                 copy(sink, wasm, entries)?;
                 plan.binding.write_added_types(sink)?;
             }
-            Payload::ImportSection(_) => {
-                let mut imports = ImportSection::new();
-                imports.import(
-                    "env",
-                    "memory",
-                    EntityType::Memory(memory_import(plan.opts.shared_memory)),
-                );
-                if plan.binding.detached {
-                    plan.binding.imports(&plan.prims, &mut imports);
-                } else {
-                    imports.import(
-                        "env",
-                        "__indirect_function_table",
-                        EntityType::Table(table_import()),
-                    );
-                }
-                // Encoding a section writes its size, then its payload.
-                let mut sized = vec![2];
-                imports.encode(&mut sized);
-                sink.put(&sized)?;
-            }
+            Payload::ImportSection(_) => sink.put(&parts.imports)?,
             Payload::ExportSection(_) if plan.renumber() => {
                 let exports = parts.exports.as_ref().map_or(&[][..], Grown::bytes);
                 write_section(sink, 7, exports)?;
@@ -1213,6 +1196,30 @@ impl AddedSections {
     }
 }
 
+/// The import section: the memory, then the primitives and trampolines the
+/// module binds, or the table it keeps.
+fn import_section(plan: &Plan<'_>) -> Vec<u8> {
+    let mut imports = ImportSection::new();
+    imports.import(
+        "env",
+        "memory",
+        EntityType::Memory(memory_import(plan.opts.shared_memory)),
+    );
+    if plan.binding.detached {
+        plan.binding.imports(&plan.prims, &mut imports);
+    } else {
+        imports.import(
+            "env",
+            "__indirect_function_table",
+            EntityType::Table(table_import()),
+        );
+    }
+    // Encoding a section writes its size, then its payload.
+    let mut sized = vec![2];
+    imports.encode(&mut sized);
+    sized
+}
+
 /// Writes a section: its id, its size, its payload.
 fn write_section(sink: &mut impl Sink, id: u8, payload: &[u8]) -> Result<()> {
     let len = u32::try_from(payload.len())
@@ -1248,23 +1255,10 @@ fn write_exports(n: u32, k: u32) -> Result<Grown> {
     // At most 18 bytes an entry: 12 of name, 1 of kind, 5 of index.
     let mut out = Grown::new(5 + 18 * n as usize, "the export section")?;
     put_u32(&mut out, n)?;
+    let mut entry = [0u8; 18];
     for i in 0..n {
-        let mut digits = [0u8; 10];
-        let mut at = digits.len();
-        let mut v = i;
-        loop {
-            at -= 1;
-            digits[at] = b'0' + (v % 10) as u8;
-            v /= 10;
-            if v == 0 {
-                break;
-            }
-        }
-        let name = &digits[at..];
-        out.put(&[1 + name.len() as u8, b'f'])?;
-        out.put(name)?;
-        out.put(&[0x00])?; // function
-        put_u32(&mut out, i + k)?;
+        let len = module::export_entry(i, k, &mut entry);
+        out.put(&entry[..len])?;
     }
     Ok(out)
 }
