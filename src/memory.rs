@@ -180,11 +180,17 @@ impl Sink for Fixed {
     }
 
     fn put_len(&mut self, n: usize) -> Result<()> {
-        Err(Error::new(
-            ErrorKind::BadModule,
-            format!("internal error: {n} bytes accounted for but not written"),
-        ))
+        Err(not_written(n))
     }
+}
+
+/// Only a [`Counter`] can account for bytes without writing them.
+#[cold]
+fn not_written(n: usize) -> Error {
+    Error::new(
+        ErrorKind::BadModule,
+        format!("internal error: {n} bytes accounted for but not written"),
+    )
 }
 
 /// A buffer that grows fallibly: by doubling (so that writing n bytes costs
@@ -237,10 +243,7 @@ impl Sink for Grown {
     }
 
     fn put_len(&mut self, n: usize) -> Result<()> {
-        Err(Error::new(
-            ErrorKind::BadModule,
-            format!("internal error: {n} bytes accounted for but not written"),
-        ))
+        Err(not_written(n))
     }
 }
 

@@ -493,7 +493,7 @@ pub fn export_entry(i: u32, k: u32, out: &mut [u8; 18]) -> usize {
 
 /// Encodes `v` as an unsigned LEB128 in the fewest bytes into `out`;
 /// answers how many.
-fn leb_u32(mut v: u32, out: &mut [u8; 5]) -> usize {
+pub fn leb_u32(mut v: u32, out: &mut [u8; 5]) -> usize {
     let mut n = 0;
     loop {
         let low = (v & 0x7F) as u8;

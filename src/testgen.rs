@@ -136,6 +136,18 @@ impl Body {
         ])
     }
 
+    /// Calls label function `func` with this function's parameters and
+    /// drops the ctx it returns.
+    pub fn call_label(&mut self, func: u32) -> &mut Self {
+        self.ops(&[
+            I::LocalGet(0),
+            I::LocalGet(1),
+            I::LocalGet(2),
+            I::Call(func),
+            I::Drop,
+        ])
+    }
+
     /// A primitive `(ctx, jit_state) -> ctx` in tail position
     /// (`call_indirect` then `return`).
     pub fn tail_primitive(&mut self, index: u32) -> &mut Self {
@@ -718,14 +730,7 @@ pub fn past_interface() -> ModuleSpec {
 /// would run inside label 1's call and the process would end with x[1] = 0.
 pub fn called_jump() -> ModuleSpec {
     let mut l1 = Body::new();
-    l1.ops(&[
-        I::LocalGet(0),
-        I::LocalGet(1),
-        I::LocalGet(2),
-        I::Call(2),
-        I::Drop,
-    ])
-    .store_x(1, &[I::I32Const(0)]);
+    l1.call_label(2).store_x(1, &[I::I32Const(0)]);
     let mut l2 = Body::new();
     l2.jump(4);
     let mut l4 = Body::new();
@@ -981,13 +986,7 @@ fn terminating_with(form: BifForm, calls: &[I<'static>], after: &[I<'static>]) -
         l1.ops(&[I::LocalGet(2), I::LocalSet(2)]);
     }
     if form == BifForm::Called {
-        l1.ops(&[
-            I::LocalGet(0),
-            I::LocalGet(1),
-            I::LocalGet(2),
-            I::Call(2),
-            I::Drop,
-        ]);
+        l1.call_label(2);
     } else {
         l1.ops(calls);
     }

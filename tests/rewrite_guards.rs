@@ -139,17 +139,10 @@ fn a_body_that_linking_would_make_too_large_is_not_linked() {
 /// two bytes once the module imports its primitives (renumbered calls);
 /// label 2 calls a primitive, which makes it do so.
 fn calls_of_label_127(calls: u32) -> ModuleSpec {
-    use wasm_encoder::Instruction as I;
     let mut bodies: Vec<_> = (0..128).map(|_| testgen::stub()).collect();
     let mut l1 = testgen::Body::new();
     for _ in 0..calls {
-        l1.ops(&[
-            I::LocalGet(0),
-            I::LocalGet(1),
-            I::LocalGet(2),
-            I::Call(127),
-            I::Drop,
-        ]);
+        l1.call_label(127);
     }
     bodies[1] = l1.finish();
     let mut l2 = testgen::Body::new();

@@ -832,10 +832,11 @@ fn write_code(plan: &Plan<'_>, stats: &mut Rewritten) -> Result<Option<Grown>> {
         let body = body?;
         let f = f as u32;
         let link = links(plan, f);
-        let before = stats.clone();
+        // Only a linked body may be written again: keep the counts before it.
+        let before = link.then(|| stats.clone());
         body_out.truncate(0);
         out_of_line(write)(&mut body_out, plan, &body, f, link, stats, &mut scratch)?;
-        if link && body_out.len() > limits::MAX_FUNCTION_SIZE {
+        if let (Some(before), true) = (before, body_out.len() > limits::MAX_FUNCTION_SIZE) {
             *stats = before;
             body_out.truncate(0);
             out_of_line(write)(&mut body_out, plan, &body, f, false, stats, &mut scratch)?;
@@ -862,18 +863,10 @@ fn copy(sink: &mut impl Sink, wasm: &[u8], range: std::ops::Range<usize>) -> Res
 }
 
 /// Writes `v` as an unsigned LEB128 (on the stack: this runs for every body).
-fn put_u32(sink: &mut impl Sink, mut v: u32) -> Result<()> {
+fn put_u32(sink: &mut impl Sink, v: u32) -> Result<()> {
     let mut b = [0u8; 5];
-    let mut n = 0;
-    loop {
-        let low = (v & 0x7F) as u8;
-        v >>= 7;
-        b[n] = low | if v != 0 { 0x80 } else { 0 };
-        n += 1;
-        if v == 0 {
-            return sink.put(&b[..n]);
-        }
-    }
+    let n = module::leb_u32(v, &mut b);
+    sink.put(&b[..n])
 }
 
 fn leb_len(v: u32) -> usize {
