@@ -1,7 +1,7 @@
 //! Memory on the load path. Rust aborts the VM when an allocation fails, so
 //! every allocation whose size depends on the input is made here, fallibly,
-//! and, but for one list that grows, with its exact size known before any
-//! work that fills it:
+//! and, but for the buffers that grow (the rewriter's sites and code), with
+//! its exact size known before any work that fills it:
 //!
 //! - [`try_vec`] reserves a vector's whole capacity up front (a failure is a
 //!   clean "out of memory" error) and adds it to this thread's count of
