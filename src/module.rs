@@ -115,6 +115,11 @@ pub struct Shape<'a> {
     pub memory: Limits,
     /// The imported table's declared limits.
     pub table: Limits,
+    /// The code section's payload (its count, then the bodies), at module
+    /// offsets; empty if the module has none.
+    pub code: std::ops::Range<u64>,
+    /// The module defines tables, globals or element segments of its own.
+    pub defines_items: bool,
 }
 
 /// Declared limits of an imported memory or table.
@@ -337,6 +342,8 @@ pub fn check(wasm: &[u8], num_entries: u32, base: usize) -> Result<Shape<'_>> {
     let mut code_count: Option<u32> = None;
     let mut exported = 0u32;
     let mut seen: Option<crate::memory::BitSet> = None;
+    let mut code = 0..0;
+    let mut defines_items = false;
 
     for payload in Sections::new(wasm, base) {
         match payload? {
@@ -398,13 +405,24 @@ pub fn check(wasm: &[u8], num_entries: u32, base: usize) -> Result<Shape<'_>> {
                     at(reader.range().start)
                 )));
             }
+            // An empty element section defines nothing, but the rewrites
+            // that add one of their own leave such a module as it is.
+            Payload::ElementSection(_) => defines_items = true,
             Payload::DataSection(reader) => check_data(wasm, reader.range(), base)?,
             Payload::MemorySection(reader) if reader.count() > 0 => {
                 return Err(Error::shape(
                     "the module defines its own memory; it must use the imported env.memory",
                 ))
             }
-            Payload::CodeSectionStart { count, .. } => code_count = Some(count),
+            Payload::CodeSectionStart {
+                count,
+                unchecked_range,
+                ..
+            } => {
+                code_count = Some(count);
+                code = unchecked_range;
+            }
+            Payload::TableSection(_) | Payload::GlobalSection(_) => defines_items = true,
             Payload::UnknownSection { id, range, .. } => {
                 return Err(Error::module_text(
                     format!("unknown section id {id}"),
@@ -448,6 +466,8 @@ pub fn check(wasm: &[u8], num_entries: u32, base: usize) -> Result<Shape<'_>> {
         types,
         memory,
         table,
+        code,
+        defines_items,
     })
 }
 

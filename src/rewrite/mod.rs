@@ -447,6 +447,8 @@ struct Plan<'a> {
     /// The module defines tables, globals or element segments of its own:
     /// the rewrites that add their own leave it as it is.
     defines_items: bool,
+    /// The code section's payload ([`Shape::code`]).
+    code: std::ops::Range<u64>,
     /// Index of the table of the module's own label functions, if computed
     /// jumps are linked.
     own_table: Option<u32>,
@@ -523,35 +525,33 @@ impl Plan<'_> {
     }
 }
 
-/// The code section's bodies, in order. Read here rather than through the
-/// parser's loop over payloads, which would run once per body and so be
-/// one more function V8 optimises at every page load (`tiering.rs`).
-fn bodies<'a>(wasm: &'a [u8], base: usize) -> impl Iterator<Item = Result<FunctionBody<'a>>> {
-    let section = module::Sections::new(wasm, base).find_map(|p| match p {
-        Ok(Payload::CodeSectionStart {
-            count,
-            unchecked_range,
-            ..
-        }) => Some(Ok((count, unchecked_range))),
-        Ok(_) => None,
-        Err(e) => Some(Err(e)),
-    });
+/// The bodies of the code section at `code` (as [`module::check`] found
+/// it), in order. Read here rather than through the parser's loop over
+/// payloads, which would run once per body and so be one more function V8
+/// optimises at every page load (`tiering.rs`).
+fn bodies<'a>(
+    wasm: &'a [u8],
+    code: &std::ops::Range<u64>,
+    base: usize,
+) -> impl Iterator<Item = Result<FunctionBody<'a>>> {
+    let mut failed = None;
     let mut reader = None;
     let mut left = 0;
-    let mut first = section.map(|s| {
-        let (count, range) = s?;
-        let (start, end) = (at(range.start), at(range.end));
-        let bytes = wasm
-            .get(start..end)
-            .ok_or_else(|| Error::shape("the code section runs past the module"))?;
-        let mut r = wasmparser::BinaryReader::new_features(bytes, range.start, module::features());
-        r.read_var_u32().map_err(|e| Error::module(&e, base))?;
-        reader = Some(r);
-        left = count;
-        Ok(())
-    });
+    if !code.is_empty() {
+        match wasm.get(at(code.start)..at(code.end)) {
+            Some(bytes) => {
+                let mut r =
+                    wasmparser::BinaryReader::new_features(bytes, code.start, module::features());
+                match r.read_var_u32() {
+                    Ok(count) => (reader, left) = (Some(r), count),
+                    Err(e) => failed = Some(Error::module(&e, base)),
+                }
+            }
+            None => failed = Some(Error::shape("the code section runs past the module")),
+        }
+    }
     std::iter::from_fn(move || {
-        if let Some(Err(e)) = first.take() {
+        if let Some(e) = failed.take() {
             return Some(Err(e));
         }
         let r = reader.as_mut().filter(|_| left > 0)?;
@@ -661,19 +661,13 @@ fn plan<'a>(wasm: &'a [u8], shape: &Shape<'_>, opts: Options, base: usize) -> Re
         flags: memory::try_vec(n as usize, "the function facts")?,
         sites: Vec::new(),
         site_ends: memory::try_vec(n as usize, "the rewrite site ranges")?,
-        defines_items: false,
+        defines_items: shape.defines_items,
+        code: shape.code.clone(),
         own_table: None,
         bif_calls: false,
         bif2_calls: false,
         added: Added::default(),
     };
-    for payload in module::Sections::new(wasm, base) {
-        if let Payload::TableSection(_) | Payload::GlobalSection(_) | Payload::ElementSection(_) =
-            payload?
-        {
-            plan.defines_items = true;
-        }
-    }
     let scan: fn(&mut Plan<'_>) -> Result<()> = scan_bodies;
     out_of_line(scan)(&mut plan)?;
     plan.binding = plan
@@ -688,7 +682,7 @@ fn plan<'a>(wasm: &'a [u8], shape: &Shape<'_>, opts: Options, base: usize) -> Re
 /// function, out of line: it loops over every body (`tiering.rs`).
 fn scan_bodies(plan: &mut Plan<'_>) -> Result<()> {
     let (wasm, base, n) = (plan.wasm, plan.base, plan.num_functions);
-    for body in bodies(wasm, base) {
+    for body in bodies(wasm, &plan.code, base) {
         let body = body?;
         let scan: ScanFn<'_, '_> = analysis::scan;
         let facts = out_of_line(scan)(wasm, &body, n, base, &mut |site| {
@@ -828,7 +822,7 @@ fn write_code(plan: &Plan<'_>, stats: &mut Rewritten) -> Result<Option<Grown>> {
     // The instructions of one site's rewrite: a few dozen bytes.
     let mut scratch = Vec::with_capacity(64);
     let write: WriteBodyFn<'_, Grown> = write_body;
-    for (f, body) in bodies(plan.wasm, plan.base).enumerate() {
+    for (f, body) in bodies(plan.wasm, &plan.code, plan.base).enumerate() {
         let body = body?;
         let f = f as u32;
         let link = links(plan, f);
