@@ -297,6 +297,24 @@ var AtomVMWasmJitLibrary = {
   atomvm_wasm_jit_js_cache_fs_main: function(op, p1, l1, p2, l2, buf, cap, msg, msgCap) {
     return AVMJIT_CACHE.op(op, p1, l1, p2, l2, buf, cap, msg, msgCap);
   },
+  // A change to the browser's directory, posted by a thread that does not
+  // wait (src/mirror.rs): applied on the main thread in the order posted, a
+  // failure reported on the console. Sets the word at `done` last, after
+  // which the poster frees the arguments.
+  atomvm_wasm_jit_js_cache_fs_post__deps: ['$AVMJIT_CACHE'],
+  atomvm_wasm_jit_js_cache_fs_post__sig: 'viiiiiiii',
+  atomvm_wasm_jit_js_cache_fs_post__proxy: 'async',
+  atomvm_wasm_jit_js_cache_fs_post: function(op, p1, l1, p2, l2, buf, cap, done) {
+    try {
+      var r = AVMJIT_CACHE.run(op, p1, l1, p2, l2, buf, cap);
+      if (r < 0) throw new Error(r === -3 ? 'exists' : 'no such file');
+    } catch (e) {
+      err('atomvm_wasm_jit: cache: ' + ['mkdir', '', '', 'write', 'rename', 'remove', 'touch'][op] + ' ' +
+        AVMJIT_CACHE.text(p1, l1) + ': ' + ((e && e.message) || String(e)));
+    } finally {
+      Atomics.store(new Int32Array(wasmMemory.buffer), done >> 2, 1);
+    }
+  },
 
   $AVMJIT_CACHE__deps: ['$AVMJIT'],
   $AVMJIT_CACHE: {
@@ -355,54 +373,59 @@ var AtomVMWasmJitLibrary = {
       }
       return (AVMJIT_CACHE.fsImpl = impl);
     },
-    op: function(op, p1, l1, p2, l2, buf, cap, msg, msgCap) {
-      var f, path = AVMJIT_CACHE.text(p1, l1);
-      try {
-        f = AVMJIT_CACHE.files();
-        switch (op) {
-          case 0: f.mkdirAll(path); return 0;
-          case 1:
-            try { return f.stat(path).size; } catch (e) { if (f.missing(e)) return -2; throw e; }
-          case 2: {
-            var data;
-            try { data = f.read(path); } catch (e) { if (f.missing(e)) return -2; throw e; }
-            var n = Math.min(data.length, cap);
-            new Uint8Array(wasmMemory.buffer, buf, n).set(data.subarray(0, n));
-            return n;
-          }
-          case 3:
-            try {
-              f.writeNew(path, new Uint8Array(wasmMemory.buffer, buf, cap).slice());
-              return 0;
-            } catch (e) {
-              if (f.exists(e)) return -3;
-              try { f.unlink(path); } catch (e2) {}
-              throw e;
-            }
-          case 4: f.rename(path, AVMJIT_CACHE.text(p2, l2)); return 0;
-          case 5: f.unlink(path); return 0;
-          case 6: f.touch(path); return 0;
-          case 7: {
-            var names;
-            try { names = f.readdir(path); } catch (e) { if (f.missing(e)) return 0; throw e; }
-            var lines = '';
-            names.forEach(function(name) {
-              try {
-                var st = f.stat(path + '/' + name);
-                if (st.file) lines += name + '\t' + st.size + '\t' + Math.floor(st.mtime) + '\n';
-              } catch (e) {}
-            });
-            return AVMJIT_CACHE.put(lines, buf, cap);
-          }
-          case 8: {
-            // The cache directory (the path is unused): -2 for none.
-            var dir = AVMJIT_CACHE.dir();
-            if (!dir) return -2;
-            var n = AVMJIT_CACHE.put(dir, buf, cap);
-            return n <= cap ? n : -2;
-          }
+    // Runs `op`: a size, a count, 0 or a status (-2, -3); throws on failure.
+    run: function(op, p1, l1, p2, l2, buf, cap) {
+      var path = AVMJIT_CACHE.text(p1, l1);
+      var f = AVMJIT_CACHE.files();
+      switch (op) {
+        case 0: f.mkdirAll(path); return 0;
+        case 1:
+          try { return f.stat(path).size; } catch (e) { if (f.missing(e)) return -2; throw e; }
+        case 2: {
+          var data;
+          try { data = f.read(path); } catch (e) { if (f.missing(e)) return -2; throw e; }
+          var n = Math.min(data.length, cap);
+          new Uint8Array(wasmMemory.buffer, buf, n).set(data.subarray(0, n));
+          return n;
         }
-        throw new Error('unknown operation ' + op);
+        case 3:
+          try {
+            f.writeNew(path, new Uint8Array(wasmMemory.buffer, buf, cap).slice());
+            return 0;
+          } catch (e) {
+            if (f.exists(e)) return -3;
+            try { f.unlink(path); } catch (e2) {}
+            throw e;
+          }
+        case 4: f.rename(path, AVMJIT_CACHE.text(p2, l2)); return 0;
+        case 5: f.unlink(path); return 0;
+        case 6: f.touch(path); return 0;
+        case 7: {
+          var names;
+          try { names = f.readdir(path); } catch (e) { if (f.missing(e)) return 0; throw e; }
+          var lines = '';
+          names.forEach(function(name) {
+            try {
+              var st = f.stat(path + '/' + name);
+              if (st.file) lines += name + '\t' + st.size + '\t' + Math.floor(st.mtime) + '\n';
+            } catch (e) {}
+          });
+          return AVMJIT_CACHE.put(lines, buf, cap);
+        }
+        case 8: {
+          // The cache directory (the path is unused): -2 for none.
+          var dir = AVMJIT_CACHE.dir();
+          if (!dir) return -2;
+          var n = AVMJIT_CACHE.put(dir, buf, cap);
+          return n <= cap ? n : -2;
+        }
+      }
+      throw new Error('unknown operation ' + op);
+    },
+    // `run`, a failure written as a message at [msg, msg + msgCap): -1.
+    op: function(op, p1, l1, p2, l2, buf, cap, msg, msgCap) {
+      try {
+        return AVMJIT_CACHE.run(op, p1, l1, p2, l2, buf, cap);
       } catch (e) {
         AVMJIT.writeMessage((e && e.message) || String(e), msg, msgCap);
         return -1;

@@ -883,12 +883,17 @@ pub mod files {
 
     #[cfg(target_os = "emscripten")]
     mod imp {
-        //! One JS function, `atomvm_wasm_jit_js_cache_fs(op, ...)`, in two
-        //! imports: run on the calling thread (node), or proxied to the main
-        //! thread (browser, where the page's options and the cache's files
-        //! are).
+        //! One JS function, `atomvm_wasm_jit_js_cache_fs(op, ...)`, in three
+        //! imports: run on the calling thread (node), run on the main thread
+        //! and waited for (browser: the page's options and the cache's files
+        //! are there), or posted to the main thread without waiting (the
+        //! browser's changes, see [`crate::mirror`]).
+        use super::super::on_node;
         use super::Listed;
+        use crate::mirror::{Change, MainThread, Mirror};
         use std::path::Path;
+        use std::sync::atomic::{AtomicU32, Ordering};
+        use std::sync::Mutex;
         use std::time::{Duration, SystemTime};
 
         const MKDIR_ALL: i32 = 0;
@@ -927,6 +932,83 @@ pub mod files {
                 msg: *mut u8,
                 msg_cap: usize,
             ) -> f64;
+            fn atomvm_wasm_jit_js_cache_fs_post(
+                op: i32,
+                p1: *const u8,
+                l1: usize,
+                p2: *const u8,
+                l2: usize,
+                buf: *const u8,
+                cap: usize,
+                done: *mut u32,
+            );
+        }
+
+        /// A change posted to the main thread, kept (with its copies of the
+        /// paths and bytes) until the main thread sets `done`.
+        struct Posted {
+            done: AtomicU32,
+            p1: Vec<u8>,
+            p2: Vec<u8>,
+            data: Vec<u8>,
+        }
+
+        // Boxed: the main thread writes `done` at its address while the
+        // list grows and moves its items.
+        #[allow(clippy::vec_box)]
+        static POSTED: Mutex<Vec<Box<Posted>>> = Mutex::new(Vec::new());
+
+        fn copy(b: &[u8]) -> Result<Vec<u8>, String> {
+            let mut v = Vec::new();
+            v.try_reserve_exact(b.len())
+                .map_err(|_| "out of memory".to_string())?;
+            v.extend_from_slice(b);
+            Ok(v)
+        }
+
+        /// Queues `change` for the main thread without waiting. The changes
+        /// the main thread has applied are freed here, at the next post.
+        fn post(change: Change<'_>) -> Result<(), String> {
+            let (op, p1, p2, data): (i32, &Path, Option<&Path>, &[u8]) = match change {
+                Change::MkdirAll(d) => (MKDIR_ALL, d, None, &[]),
+                Change::Create(p, data) => (WRITE_NEW, p, None, data),
+                Change::Rename(a, b) => (RENAME, a, Some(b), &[]),
+                Change::Remove(p) => (REMOVE, p, None, &[]),
+                Change::Touch(p) => (TOUCH, p, None, &[]),
+            };
+            let posted = Box::new(Posted {
+                done: AtomicU32::new(0),
+                p1: copy(bytes(p1))?,
+                p2: copy(p2.map(bytes).unwrap_or_default())?,
+                data: copy(data)?,
+            });
+            let args = {
+                let mut list = POSTED.lock().unwrap_or_else(|p| p.into_inner());
+                list.retain(|p| p.done.load(Ordering::Acquire) == 0);
+                list.try_reserve(1)
+                    .map_err(|_| "out of memory".to_string())?;
+                list.push(posted);
+                let p = list.last().map(|p| &**p).ok_or("not queued")?;
+                (
+                    p.p1.as_ptr(),
+                    p.p1.len(),
+                    p.p2.as_ptr(),
+                    p.p2.len(),
+                    p.data.as_ptr(),
+                    p.data.len(),
+                    p.done.as_ptr(),
+                )
+            };
+            // SAFETY: the buffers and `done` are owned by the box in
+            // POSTED, which is freed only once the main thread has set
+            // `done` (release) after its last read of them. The lock is not
+            // held across the call.
+            unsafe {
+                atomvm_wasm_jit_js_cache_fs_post(
+                    op, args.0, args.1, args.2, args.3, args.4, args.5, args.6,
+                )
+            };
+            Ok(())
         }
 
         fn bytes(p: &Path) -> &[u8] {
@@ -943,7 +1025,7 @@ pub mod files {
         ) -> Result<f64, String> {
             let (a, b) = (bytes(p1), p2.map(bytes).unwrap_or_default());
             let mut msg = [0u8; 256];
-            let on_node = super::super::on_node();
+            let on_node = on_node();
             // SAFETY: the JS side reads `a` and `b` within their lengths,
             // writes at most `cap` bytes at `buf` (a live buffer of the
             // caller's, or NULL with 0) and at most `msg.len()` at `msg`.
@@ -985,16 +1067,62 @@ pub mod files {
             std::str::from_utf8(&buf[..n]).ok().map(Into::into)
         }
 
+        /// The calls that wait for the main thread, for the browser's
+        /// [`Mirror`]; changes are posted without waiting.
+        struct Main;
+
+        impl MainThread for Main {
+            fn list(&self, dir: &Path) -> Result<Vec<Listed>, String> {
+                list_now(dir)
+            }
+            fn read(&self, path: &Path, len: u64, max: u64) -> Result<Option<Vec<u8>>, String> {
+                read_expecting(path, len, max)
+            }
+            fn post(&self, change: Change<'_>) -> Result<(), String> {
+                post(change)
+            }
+        }
+
+        /// The page's cache directory (browser only; on node the files are
+        /// the machine's, shared with other processes, and asked directly).
+        static MIRROR: Mirror = Mirror::new();
+
         pub fn mkdir_all(dir: &Path) -> Result<(), String> {
+            if !on_node() {
+                return MIRROR.mkdir_all(&Main, dir);
+            }
             call(MKDIR_ALL, dir, None, std::ptr::null_mut(), 0).map(drop)
         }
 
         pub fn read(path: &Path, max: u64) -> Result<Option<Vec<u8>>, String> {
+            if !on_node() {
+                return MIRROR.read(&Main, path, max);
+            }
+            read_now(path, max)
+        }
+
+        fn read_now(path: &Path, max: u64) -> Result<Option<Vec<u8>>, String> {
             let size = call(SIZE, path, None, std::ptr::null_mut(), 0)?;
             if size == NOT_FOUND {
                 return Ok(None);
             }
-            let len = (size.max(0.0) as u64).min(max + 1) as usize;
+            let len = (size.max(0.0) as u64).min(max + 1);
+            read_into(path, len)
+        }
+
+        /// Reads with a buffer one byte larger than the `len` expected: one
+        /// call, unless the file has grown.
+        fn read_expecting(path: &Path, len: u64, max: u64) -> Result<Option<Vec<u8>>, String> {
+            let cap = len.min(max) + 1;
+            match read_into(path, cap)? {
+                Some(bytes) if bytes.len() as u64 == cap && cap <= max => read_now(path, max),
+                other => Ok(other),
+            }
+        }
+
+        /// At most `len` bytes of the file, None if it does not exist.
+        fn read_into(path: &Path, len: u64) -> Result<Option<Vec<u8>>, String> {
+            let len = usize::try_from(len).map_err(|_| "too large".to_string())?;
             let mut bytes = Vec::new();
             bytes
                 .try_reserve_exact(len)
@@ -1009,25 +1137,44 @@ pub mod files {
         }
 
         pub fn write_new(path: &Path, data: &[u8]) -> Result<bool, String> {
+            if !on_node() {
+                return MIRROR.write_new(&Main, path, data);
+            }
             let r = call(WRITE_NEW, path, None, data.as_ptr().cast_mut(), data.len())?;
             Ok(r != EXISTS)
         }
 
         pub fn rename(from: &Path, to: &Path) -> Result<(), String> {
+            if !on_node() {
+                return MIRROR.rename(&Main, from, to);
+            }
             call(RENAME, from, Some(to), std::ptr::null_mut(), 0).map(drop)
         }
 
         pub fn remove(path: &Path) -> Result<(), String> {
+            if !on_node() {
+                return MIRROR.remove(&Main, path);
+            }
             call(REMOVE, path, None, std::ptr::null_mut(), 0).map(drop)
         }
 
         pub fn touch(path: &Path) {
+            if !on_node() {
+                return MIRROR.touch(&Main, path);
+            }
             let _ = call(TOUCH, path, None, std::ptr::null_mut(), 0);
+        }
+
+        pub fn list(dir: &Path) -> Result<Vec<Listed>, String> {
+            if !on_node() {
+                return MIRROR.list(&Main, dir);
+            }
+            list_now(dir)
         }
 
         /// Lines `name\tsize\tmtime_ms\n`; the JS side returns the length it
         /// needs, and the call is made again with a buffer that large.
-        pub fn list(dir: &Path) -> Result<Vec<Listed>, String> {
+        fn list_now(dir: &Path) -> Result<Vec<Listed>, String> {
             let mut buf: Vec<u8> = vec![0; 16 << 10];
             loop {
                 let need = call(LIST, dir, None, buf.as_mut_ptr(), buf.len())?;

@@ -33,6 +33,7 @@ pub mod error;
 pub mod ffi;
 pub mod limits;
 pub mod memory;
+pub mod mirror;
 pub mod module;
 #[cfg(all(feature = "oracle", not(target_os = "emscripten")))]
 pub mod oracle;
