@@ -32,49 +32,9 @@ var AtomVMWasmJitLibrary = {
     st: null,
     state: function() {
       if (!AVMJIT.st) {
-        AVMJIT.st = { placed: new Map(), free: [], calls: 0, grows: 0, tramp: null, validatedAside: 0 };
+        AVMJIT.st = { placed: new Map(), free: [], calls: 0, grows: 0, tramp: null };
       }
       return AVMJIT.st;
-    },
-    // 0 if the engine validates `bytes`; else -3 with the engine's message.
-    validate: function(bytes, err, errLen) {
-      if (WebAssembly.validate(bytes)) return 0;
-      try {
-        new WebAssembly.Module(bytes); // only to learn why
-        return AVMJIT.fail(-3, new WebAssembly.CompileError('the module does not validate'), 'validating', err, errLen);
-      } catch (e) {
-        AVMJIT.writeMessage(((e && e.name) || 'Error') + ': ' + ((e && e.message) || String(e)), err, errLen);
-        return -3;
-      }
-    },
-    asideTimeoutMs: 5000,
-    // This thread's helper worker for validation, if it is running; else
-    // null. Made at the first call, on a worker of a page whose memory can
-    // be shared (the loading thread waits on a shared word): it says it
-    // runs by setting word 0, then answers each module with its sequence
-    // number in word 2 and its verdict (1 valid, 2 not) in word 1. A helper
-    // that never starts (no Worker, a policy against blob workers) is never
-    // used.
-    aside: function(s) {
-      if (s.aside === undefined) {
-        s.aside = null;
-        try {
-          if (typeof WorkerGlobalScope != 'undefined' && typeof Worker == 'function' &&
-              typeof SharedArrayBuffer == 'function' && typeof Blob == 'function' && typeof URL != 'undefined') {
-            var flags = new Int32Array(new SharedArrayBuffer(12));
-            var src = 'var f;onmessage=function(e){var d=e.data;if(d.flags){f=d.flags;Atomics.store(f,0,1);return;}' +
-              'var ok=false;try{ok=WebAssembly.validate(d.bytes);}catch(x){}' +
-              'Atomics.store(f,2,d.seq);Atomics.store(f,1,ok?1:2);Atomics.notify(f,1);};';
-            var w = new Worker(URL.createObjectURL(new Blob([src], { type: 'text/javascript' })));
-            w.postMessage({ flags: flags });
-            s.aside = { worker: w, flags: flags, seq: 0 };
-          }
-        } catch (e) {
-          s.aside = null;
-        }
-      }
-      var a = s.aside;
-      return a && Atomics.load(a.flags, 0) === 1 ? a : null;
     },
     // A private copy of the module bytes: the engine does not accept views of
     // a SharedArrayBuffer, and the heap may grow while we hold them.
@@ -196,48 +156,15 @@ var AtomVMWasmJitLibrary = {
   atomvm_wasm_jit_js_validate: function(ptr, len, err, errLen) {
     var s = AVMJIT.state();
     s.calls++;
-    return AVMJIT.validate(AVMJIT.bytes(ptr, len), err, errLen);
-  },
-
-  // Validation beside the loading thread (src/engine.rs, `validated_while`):
-  // _begin hands a copy of the module to this thread's helper worker and
-  // returns a ticket, or -1 if there is no helper ready (then the caller
-  // validates here); _end waits for the helper's verdict. A module the
-  // helper finds valid is valid; anything else (invalid, no verdict in
-  // time) is validated here again, which gives the message.
-  atomvm_wasm_jit_js_validate_begin__deps: ['$AVMJIT'],
-  atomvm_wasm_jit_js_validate_begin__sig: 'iii',
-  atomvm_wasm_jit_js_validate_begin: function(ptr, len) {
-    var s = AVMJIT.state();
-    s.calls++;
-    var a = AVMJIT.aside(s);
-    if (!a) return -1;
     var bytes = AVMJIT.bytes(ptr, len);
-    a.seq = (a.seq + 1) & 0x3fffffff || 1;
-    Atomics.store(a.flags, 1, 0);
-    a.worker.postMessage({ bytes: bytes, seq: a.seq }, [bytes.buffer]);
-    return a.seq;
-  },
-  atomvm_wasm_jit_js_validate_end__deps: ['$AVMJIT'],
-  atomvm_wasm_jit_js_validate_end__sig: 'iiiiii',
-  atomvm_wasm_jit_js_validate_end: function(ticket, ptr, len, err, errLen) {
-    var s = AVMJIT.state();
-    s.calls++;
-    var a = s.aside;
-    if (a && ticket === a.seq) {
-      var waited = Atomics.wait(a.flags, 1, 0, AVMJIT.asideTimeoutMs);
-      if (Atomics.load(a.flags, 2) === ticket) {
-        if (Atomics.load(a.flags, 1) === 1) {
-          s.validatedAside++;
-          return 0;
-        }
-      } else if (waited === 'timed-out') {
-        // A helper that does not answer is not asked again.
-        s.aside = null;
-        try { a.worker.terminate(); } catch (e) {}
-      }
+    if (WebAssembly.validate(bytes)) return 0;
+    try {
+      new WebAssembly.Module(bytes); // only to learn why
+      return AVMJIT.fail(-3, new WebAssembly.CompileError('the module does not validate'), 'validating', err, errLen);
+    } catch (e) {
+      AVMJIT.writeMessage(((e && e.name) || 'Error') + ': ' + ((e && e.message) || String(e)), err, errLen);
+      return -3;
     }
-    return AVMJIT.validate(AVMJIT.bytes(ptr, len), err, errLen);
   },
 
   atomvm_wasm_jit_js_register__deps: ['$AVMJIT'],

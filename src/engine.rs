@@ -22,7 +22,7 @@ pub struct Placement {
     pub len: u32,
 }
 
-pub use imp::{register, release, thread_start, validate, validated_while};
+pub use imp::{register, release, thread_start, validate};
 
 use std::sync::atomic::{AtomicU16, AtomicU8, Ordering};
 
@@ -188,14 +188,6 @@ mod imp {
 
     extern "C" {
         fn atomvm_wasm_jit_js_validate(
-            wasm: *const u8,
-            len: usize,
-            err: *mut c_char,
-            err_len: usize,
-        ) -> i32;
-        fn atomvm_wasm_jit_js_validate_begin(wasm: *const u8, len: usize) -> i32;
-        fn atomvm_wasm_jit_js_validate_end(
-            ticket: i32,
             wasm: *const u8,
             len: usize,
             err: *mut c_char,
@@ -417,49 +409,12 @@ mod imp {
         let code = unsafe {
             atomvm_wasm_jit_js_validate(wasm.as_ptr(), wasm.len(), buf.as_mut_ptr().cast(), ERR_LEN)
         };
-        verdict(code, &buf, base)
-    }
-
-    fn verdict(code: i32, buf: &[u8; ERR_LEN], base: usize) -> Result<()> {
-        status(code, buf).map(|_| ()).map_err(|e| {
+        status(code, &buf).map(|_| ()).map_err(|e| {
             Error::new(
                 e.kind(),
                 format!("{} (module at stream offset {base})", e.message()),
             )
         })
-    }
-
-    /// `work()`, with `wasm` validated as by [`validate`] meanwhile: by
-    /// this thread's helper worker if it has one running (a browser page
-    /// with shared memory), else here first. The verdict comes first: an
-    /// invalid module is refused with the engine's message whatever `work`
-    /// returned.
-    pub fn validated_while<R>(
-        wasm: &[u8],
-        base: usize,
-        work: impl FnOnce() -> Result<R>,
-    ) -> Result<R> {
-        // SAFETY: the JS side copies `len` bytes of the live slice `wasm`
-        // during the call.
-        let ticket = unsafe { atomvm_wasm_jit_js_validate_begin(wasm.as_ptr(), wasm.len()) };
-        if ticket < 0 {
-            validate(wasm, base)?;
-            return work();
-        }
-        let done = work();
-        let mut buf = [0u8; ERR_LEN];
-        // SAFETY: as in `validate`; `wasm` is still live.
-        let code = unsafe {
-            atomvm_wasm_jit_js_validate_end(
-                ticket,
-                wasm.as_ptr(),
-                wasm.len(),
-                buf.as_mut_ptr().cast(),
-                ERR_LEN,
-            )
-        };
-        verdict(code, &buf, base)?;
-        done
     }
 
     /// Compiles and instantiates module `id` on this thread and places its
@@ -622,16 +577,6 @@ mod imp {
             crate::registry::engine_may_be_entered(),
             "the registry called the engine while holding its state or lock"
         );
-    }
-
-    /// `work()` after [`validate`]: natively nothing runs beside.
-    pub fn validated_while<R>(
-        wasm: &[u8],
-        base: usize,
-        work: impl FnOnce() -> Result<R>,
-    ) -> Result<R> {
-        validate(wasm, base)?;
-        work()
     }
 
     pub fn validate(wasm: &[u8], base: usize) -> Result<()> {

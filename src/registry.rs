@@ -269,9 +269,8 @@ pub fn prepare(bytes: &[u8], opts: rewrite::Options) -> Result<Loaded> {
     let check: fn(&[u8], u32, usize) -> Result<module::Shape<'_>> = module::check;
     let shape =
         crate::tiering::out_of_line(check)(parsed.wasm, parsed.num_entries, parsed.wasm_offset)?;
-    let module = engine::validated_while(parsed.wasm, parsed.wasm_offset, || {
-        rewrite::rewrite(parsed.wasm, &shape, opts, parsed.wasm_offset)
-    })?;
+    engine::validate(parsed.wasm, parsed.wasm_offset)?;
+    let module = rewrite::rewrite(parsed.wasm, &shape, opts, parsed.wasm_offset)?;
     let lines = memory::copy(parsed.lines, "the line metadata")?;
     Ok(Loaded {
         num_entries: parsed.num_entries,

@@ -1328,58 +1328,6 @@ static void *only_load(void *arg)
     return NULL;
 }
 
-/* In a browser, a loading worker has the engine validate each module on a
- * helper worker while it rewrites the module (engine.rs, validated_while):
- * once the helper runs, valid modules are validated there, and a module
- * that does not validate is still refused with the engine's message. On
- * node there is no helper, and every module is validated on the loading
- * thread. */
-static void *validate_aside(void *arg)
-{
-    (void) arg;
-    int in_browser = EM_ASM_INT({ return typeof WorkerGlobalScope != 'undefined' ? 1 : 0; });
-    int aside = 0;
-    for (int i = 0; i < 300 && !aside; i++) {
-        const void *nc = sys_map_native_code(worker_stream, worker_stream_size);
-        CHECK(nc != NULL, "load %d: %s", i, last_error());
-        if (nc) sys_release_native_code(nc);
-        aside = EM_ASM_INT({ return AVMJIT.state().validatedAside; });
-        if (!aside && in_browser) usleep(10000);
-        if (!in_browser) break;
-    }
-    if (!in_browser) {
-        CHECK(aside == 0, "%d module(s) validated beside on node", aside);
-        return NULL;
-    }
-    CHECK(aside > 0, "no module was validated beside the loading thread");
-    const char *bad[] = { "bad/not_validating.stream", "bad/load_align.stream", "bad/memory_limits.stream" };
-    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-        size_t size;
-        uint8_t *bytes = host_read_file(path_of(streams_dir, bad[i]), &size);
-        atomvm_wasm_jit_clear_error();
-        CHECK(sys_map_native_code(bytes, size) == NULL, "%s loaded", bad[i]);
-        CHECK(strstr(last_error(), "CompileError") != NULL, "%s: %s", bad[i], last_error());
-        free(bytes);
-    }
-    const void *nc = sys_map_native_code(worker_stream, worker_stream_size);
-    CHECK(nc != NULL, "after the refusals: %s", last_error());
-    if (nc) sys_release_native_code(nc);
-    int after = EM_ASM_INT({ return AVMJIT.state().validatedAside; });
-    CHECK(after == aside + 1, "validated beside: %d, then %d", aside, after);
-    return NULL;
-}
-
-static void test_modules_are_validated_beside_the_loading_thread(void)
-{
-    worker_stream = host_read_file(path_of(streams_dir, "countdown.stream"), &worker_stream_size);
-    if (!worker_stream) return;
-    pthread_t t;
-    pthread_create(&t, NULL, validate_aside, NULL);
-    pthread_join(t, NULL);
-    free(worker_stream);
-    worker_stream = NULL;
-}
-
 static void test_a_thread_that_only_loads_keeps_nothing(void)
 {
     worker_stream = host_read_file(path_of(streams_dir, "countdown.stream"), &worker_stream_size);
@@ -1482,7 +1430,6 @@ int main(int argc, char **argv)
     run("stress: load, run, release on four threads", test_stress_load_run_release_on_four_threads);
     run("a failed placement on a worker leaves nothing", test_a_failed_placement_on_a_worker_leaves_nothing);
     run("a thread that only loads keeps nothing", test_a_thread_that_only_loads_keeps_nothing);
-    run("modules are validated beside the loading thread", test_modules_are_validated_beside_the_loading_thread);
 #endif
     printf("%d passed, %d failed\n", passed, failed);
     return failed == 0 ? 0 : 1;
