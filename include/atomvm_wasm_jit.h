@@ -238,6 +238,12 @@ uint32_t atomvm_wasm_jit_thread_modules(void);
 // Number of calls the calling thread made into the JavaScript engine glue.
 uint64_t atomvm_wasm_jit_engine_calls(void);
 
+// When modules loaded from now on are rewritten: 0 at load; `n` once a
+// thread has looked labels of the module up `n` times (they run as they
+// came until then). Default: `ATOMVM_WASM_JIT_TIER_UP` in node's
+// environment, else 100000. Modules already loaded keep theirs.
+void atomvm_wasm_jit_set_tier_up(uint32_t after);
+
 // Whether modules loaded from now on get tail-linked jumps, where the engine
 // supports tail calls (default: yes). Modules already loaded keep theirs.
 void atomvm_wasm_jit_set_tail_calls(bool on);

@@ -24,7 +24,7 @@ pub struct Placement {
 
 pub use imp::{register, release, thread_start, validate};
 
-use std::sync::atomic::{AtomicU16, AtomicU8, Ordering};
+use std::sync::atomic::{AtomicU16, AtomicU32, AtomicU8, Ordering};
 
 /// The rewrites a program can switch off: each one's bit in the masks
 /// below and its name in `ATOMVM_WASM_JIT_OFF`.
@@ -172,6 +172,42 @@ pub fn rewrite_options() -> crate::rewrite::Options {
             .then(imp::heap_layout)
             .flatten(),
     }
+}
+
+/// How many look-ups of a module on one thread make it hot by default
+/// (see [`tier_up_after`]).
+pub const DEFAULT_TIER_UP: u32 = 100_000;
+
+/// [`tier_up_after`]'s answer, or `NOT_ASKED`.
+static TIER_UP: AtomicU32 = AtomicU32::new(NOT_ASKED);
+const NOT_ASKED: u32 = u32::MAX;
+
+/// When modules loaded from now on are rewritten: 0, at load (each is
+/// validated, rewritten, and placed rewritten); n, once a thread has
+/// looked labels of the module up n times (each is placed as it came,
+/// with its imports adapted, and validated by being placed on the loading
+/// thread; the thread that finds it hot rewrites it, and every thread
+/// that finds it hot from then on places the rewritten module). Set by
+/// [`set_tier_up`], else by `ATOMVM_WASM_JIT_TIER_UP` (node's
+/// environment, or the process's natively), else [`DEFAULT_TIER_UP`].
+pub fn tier_up_after() -> u32 {
+    let v = TIER_UP.load(Ordering::Relaxed);
+    if v != NOT_ASKED {
+        return v;
+    }
+    let n = imp::env_var("ATOMVM_WASM_JIT_TIER_UP")
+        .and_then(|v| v.trim().parse::<u32>().ok())
+        .unwrap_or(DEFAULT_TIER_UP)
+        .min(NOT_ASKED - 1);
+    // A concurrent `set_tier_up` wins.
+    let _ = TIER_UP.compare_exchange(NOT_ASKED, n, Ordering::Relaxed, Ordering::Relaxed);
+    TIER_UP.load(Ordering::Relaxed)
+}
+
+/// Sets [`tier_up_after`] for modules loaded from now on (at most
+/// `u32::MAX - 1`).
+pub fn set_tier_up(after: u32) {
+    TIER_UP.store(after.min(NOT_ASKED - 1), Ordering::Relaxed);
 }
 
 /// The per-thread trampoline module's bytes.

@@ -130,9 +130,10 @@ pub fn set_logging(on: bool) {
     LOGGING.store(on, std::sync::atomic::Ordering::Relaxed);
 }
 
-/// Records `err` as this thread's last error and, if logging is on, prints it.
+/// Prints `err` if logging is on, without recording it: for a failure the
+/// runtime works around (the call that met it succeeds).
 #[cold]
-pub fn record(err: &Error) {
+pub fn log(err: &Error) {
     if LOGGING.load(std::sync::atomic::Ordering::Relaxed) {
         // One write(2) of the whole line, without std's I/O machinery.
         let line = format!("atomvm_wasm_jit: {}\n", err.message);
@@ -140,6 +141,12 @@ pub fn record(err: &Error) {
         // standard error, and a failed write is of no consequence.
         let _ = unsafe { libc::write(2, line.as_ptr().cast(), line.len()) };
     }
+}
+
+/// Records `err` as this thread's last error and, if logging is on, prints it.
+#[cold]
+pub fn record(err: &Error) {
+    log(err);
     // A message never contains NUL from our own formatting, but user bytes
     // (export names) might end up in it: replace rather than fail.
     let text = err.message.replace('\0', "\\0");

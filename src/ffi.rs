@@ -407,6 +407,15 @@ pub extern "C" fn atomvm_wasm_jit_engine_calls() -> u64 {
     crate::engine::calls_on_this_thread()
 }
 
+/// When modules loaded from now on are rewritten: 0 at load; `n` once a
+/// thread has looked labels of the module up `n` times (they run as they
+/// came until then). Default: `ATOMVM_WASM_JIT_TIER_UP` in node's
+/// environment, else 100000. Modules already loaded keep theirs.
+#[unsafe(no_mangle)]
+pub extern "C" fn atomvm_wasm_jit_set_tier_up(after: u32) {
+    crate::engine::set_tier_up(after)
+}
+
 /// Whether modules loaded from now on get tail-linked jumps, where the engine
 /// supports tail calls (default: yes). Modules already loaded keep theirs.
 #[unsafe(no_mangle)]

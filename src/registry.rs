@@ -15,8 +15,21 @@
 //! and a slot is only reused after the module in it was removed.
 //!
 //! The hot path — a lookup of a module already placed on this thread — is a
-//! probe of a thread-local cache line and an atomic load of the epoch the
-//! line must have been filled at: no lock, no call into JavaScript.
+//! probe of a thread-local cache line, an atomic load of the epoch the line
+//! must have been filled at, and a count down: no lock, no call into
+//! JavaScript.
+//!
+//! Tiers. A module loaded cold ([`engine::tier_up_after`] > 0) is placed
+//! as it came, with its imports adapted: loading it costs a copy, not the
+//! rewrite. Each thread counts its look-ups of the module (in the cache
+//! line, [`LEFT`]); when the count runs out, the thread rewrites the module
+//! (once for the process: the result is kept with the module) and places
+//! the rewritten module beside the first, under the engine id
+//! `id | HOT_ID`, and its look-ups answer from it from then on. The label
+//! functions of both behave the same (the rewrites are exact), so a
+//! function of the first that is still running, or an index of it that the
+//! VM still holds, goes on working: the first placement stays until the
+//! module is released, when both are.
 //!
 //! Calls into JavaScript. An exception may pass through any of them (a
 //! stack overflow deep in a recursion that the embedder catches), and wasm
@@ -31,7 +44,7 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::{memory, module, rewrite, stream};
 use std::cell::{Cell, RefCell};
 use std::sync::atomic::{AtomicU32, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 
 /// A loaded module's number; also its `native_code` handle. Never 0, never
 /// reused within a process.
@@ -60,12 +73,78 @@ impl ModuleId {
 pub struct Loaded {
     /// Number of label functions; labels are `0..num_entries`.
     pub num_entries: u32,
-    /// The rewritten module, ready for the engine, and what the rewrites
-    /// did.
+    /// What a thread places first: the rewritten module and what the
+    /// rewrites did, or, for a module loaded cold, the module as it came
+    /// with its imports adapted (and no rewrite counted).
     pub module: rewrite::Rewritten,
+    /// For a module loaded cold: what rewriting it once it is hot needs.
+    pub cold: Option<Cold>,
     /// Our copy of the line metadata; empty if the stream had none.
     pub lines: Box<[u8]>,
 }
+
+/// A module loaded cold, kept for its rewrite.
+#[derive(Debug)]
+pub struct Cold {
+    /// The module as it came (validated by the engine: placed at load).
+    original: Box<[u8]>,
+    /// Its offset in its stream, for messages.
+    base: usize,
+    /// The rewrite options in force when it was loaded.
+    opts: rewrite::Options,
+    /// Look-ups of it on one thread that make it hot there.
+    after: u32,
+    /// The rewritten module, once a thread found the module hot; `None`
+    /// if the rewrite failed (the module then stays as it came).
+    hot: OnceLock<Option<rewrite::Rewritten>>,
+}
+
+impl Cold {
+    /// The rewritten module, made now if no thread made it yet (a thread
+    /// that finds it made by another keeps the other's).
+    fn rewritten(&self, num_entries: u32) -> Option<&rewrite::Rewritten> {
+        if self.hot.get().is_none() {
+            let made = rewrite_cold(&self.original, num_entries, self.base, self.opts)
+                .map_err(|e| {
+                    crate::error::log(&Error::new(
+                        e.kind(),
+                        format!("module stays as it came, not rewritten: {}", e.message()),
+                    ))
+                })
+                .ok();
+            let _ = self.hot.set(made);
+        }
+        self.hot.get().and_then(Option::as_ref)
+    }
+
+    /// The rewritten module if a thread made it.
+    fn made(&self) -> Option<&rewrite::Rewritten> {
+        self.hot.get().and_then(Option::as_ref)
+    }
+
+    /// Whether a thread tried to rewrite the module (it may have failed).
+    pub fn tried(&self) -> bool {
+        self.hot.get().is_some()
+    }
+}
+
+/// The rewrite of a module loaded cold, under the load path's memory
+/// rules ([`memory`]).
+fn rewrite_cold(
+    original: &[u8],
+    num_entries: u32,
+    base: usize,
+    opts: rewrite::Options,
+) -> Result<rewrite::Rewritten> {
+    memory::reset();
+    memory::headroom()?;
+    let shape = module::check(original, num_entries, base)?;
+    rewrite::rewrite(original, &shape, opts, base)
+}
+
+/// The engine id of a module's rewritten placement, beside its first
+/// (ids of modules stay below it).
+pub const HOT_ID: u32 = 1 << 31;
 
 struct Global {
     /// Every live module. A module is live from the end of a successful load
@@ -196,13 +275,38 @@ struct Local {
     /// Module id to placement; `None` while a placement is under way, or
     /// after one was interrupted (the engine may hold the module).
     /// Consulted only on cache misses.
-    modules: IdMap<Option<Placement>>,
+    modules: IdMap<Option<Placed>>,
+}
+
+/// Where a module's labels are answered from on this thread.
+#[derive(Debug, Clone, Copy)]
+struct Placed {
+    at: Placement,
+    /// Look-ups left before the module is rewritten on this thread, while
+    /// its cache line does not hold the count; `None` once that is
+    /// settled (placed rewritten, or it stays as it came).
+    left: Option<u32>,
+}
+
+impl Placed {
+    /// The count its cache line starts from: settled modules count down
+    /// from the most (a line that runs out is refilled, nothing more).
+    fn line_count(&self) -> u32 {
+        self.left.unwrap_or(u32::MAX)
+    }
+}
+
+/// Tells the engine to drop both placements a module may have on this
+/// thread (an id the engine does not hold is ignored).
+fn engine_release(id: ModuleId) {
+    engine::release(id.get());
+    engine::release(id.get() | HOT_ID);
 }
 
 impl Drop for Local {
     fn drop(&mut self) {
         for (id, _) in self.modules.entries.drain(..) {
-            engine::release(id.get());
+            engine_release(id);
         }
     }
 }
@@ -210,6 +314,11 @@ impl Drop for Local {
 thread_local! {
     static CACHE: [Cell<CacheEntry>; CACHE_SIZE] = const {
         [const { Cell::new(EMPTY) }; CACHE_SIZE]
+    };
+    /// Per cache line: look-ups it answers before the slow path is taken
+    /// (where a module loaded cold is rewritten when its count runs out).
+    static LEFT: [Cell<u32>; CACHE_SIZE] = const {
+        [const { Cell::new(0) }; CACHE_SIZE]
     };
     static SEEN_EPOCH: Cell<u32> = const { Cell::new(0) };
     static HOLDING_GLOBAL: Cell<bool> = const { Cell::new(false) };
@@ -241,19 +350,41 @@ fn with_local<T>(f: impl FnOnce(&mut Local) -> Result<T>) -> Result<T> {
         })
 }
 
-/// Loads a stream: [`prepare`]s it with this program's rewrite options and
-/// makes it live. Returns its handle. Nothing is compiled or kept by the
-/// engine: each thread compiles the module when it first looks a label up.
+/// Loads a stream with this program's rewrite options and makes it live.
+/// Returns its handle.
+///
+/// Rewritten at load ([`engine::tier_up_after`] is 0), the module is
+/// [`prepare`]d and nothing is compiled or kept by the engine: each thread
+/// compiles the module when it first looks a label up. Loaded cold, it is
+/// [`prepare_cold`]d and placed on this thread at once, which is how the
+/// engine validates it: a module the engine refuses is refused here.
 pub fn load(bytes: &[u8]) -> Result<ModuleId> {
     sync_releases()?;
-    let loaded = Arc::new(prepare(bytes, engine::rewrite_options())?);
-    let mut g = global();
-    let id = ModuleId(g.next_id);
-    g.next_id = g
-        .next_id
-        .checked_add(1)
-        .ok_or_else(|| Error::new(ErrorKind::Resource, "module ids exhausted (2^32 loads)"))?;
-    g.live.insert(id, loaded);
+    let opts = engine::rewrite_options();
+    let loaded = match engine::tier_up_after() {
+        0 => prepare(bytes, opts)?,
+        after => prepare_cold(bytes, opts, after)?,
+    };
+    let loaded = Arc::new(loaded);
+    let id = {
+        let mut g = global();
+        let id = ModuleId(g.next_id);
+        if g.next_id >= HOT_ID - 1 {
+            return Err(Error::new(
+                ErrorKind::Resource,
+                "module ids exhausted (2^31 loads)",
+            ));
+        }
+        g.next_id += 1;
+        id
+    };
+    if loaded.cold.is_some() {
+        // Placed before it is live: refused, or interrupted by an
+        // exception, it never is, and this thread's next check of
+        // releases drops whatever the engine kept of it.
+        place_first(id, &loaded)?;
+    }
+    global().live.insert(id, loaded);
     Ok(id)
 }
 
@@ -275,23 +406,67 @@ pub fn prepare(bytes: &[u8], opts: rewrite::Options) -> Result<Loaded> {
     Ok(Loaded {
         num_entries: parsed.num_entries,
         module,
+        cold: None,
+        lines,
+    })
+}
+
+/// A stream loaded cold: parsed and checked, its module copied with its
+/// imports adapted (no body is read), and kept as it came for its rewrite
+/// once hot. Not validated here: the engine validates it when it is placed
+/// ([`load`] places it at once).
+pub fn prepare_cold(bytes: &[u8], opts: rewrite::Options, after: u32) -> Result<Loaded> {
+    memory::reset();
+    memory::headroom()?;
+    let parsed = stream::parse(bytes)?;
+    let check: fn(&[u8], u32, usize) -> Result<module::Shape<'_>> = module::check;
+    let shape =
+        crate::tiering::out_of_line(check)(parsed.wasm, parsed.num_entries, parsed.wasm_offset)?;
+    let wasm = rewrite::adapt_imports(parsed.wasm, &shape, opts.shared_memory, parsed.wasm_offset)?;
+    let original = memory::copy(parsed.wasm, "the module")?;
+    let lines = memory::copy(parsed.lines, "the line metadata")?;
+    Ok(Loaded {
+        num_entries: parsed.num_entries,
+        module: rewrite::Rewritten {
+            wasm,
+            ..rewrite::Rewritten::default()
+        },
+        cold: Some(Cold {
+            original,
+            base: parsed.wasm_offset,
+            opts,
+            after,
+            hot: OnceLock::new(),
+        }),
         lines,
     })
 }
 
 /// The hot path: the table index of `label` of the module with handle
-/// `handle` if it is placed on this thread and no release happened since
-/// this thread last looked; `None` otherwise (then call [`entry_point`]).
-/// One thread-local cache line and an atomic load: no lock, no call into
-/// JavaScript, no stack frame.
+/// `handle` if it is placed on this thread, no release happened since
+/// this thread last looked, and its line's count has not run out; `None`
+/// otherwise (then call [`entry_point`]). One thread-local cache line, an
+/// atomic load and a count down: no lock, no call into JavaScript, no
+/// stack frame.
 #[inline(always)]
 pub fn cached_entry_point(handle: usize, label: u32) -> Option<u32> {
     // Handle 0 maps to empty lines (id 0, len 0), so it never hits.
     let id = u32::try_from(handle).ok()?;
-    let e = CACHE.with(|cache| cache[id as usize % CACHE_SIZE].get());
+    let slot = id as usize % CACHE_SIZE;
+    let e = CACHE.with(|cache| cache[slot].get());
     let epoch = RELEASE_EPOCH.load(Ordering::Acquire);
+    if e.id != id || e.epoch != epoch || label >= e.len {
+        return None;
+    }
+    let left = LEFT.with(|left| {
+        let n = left[slot].get();
+        if n != 0 {
+            left[slot].set(n - 1);
+        }
+        n
+    });
     // Lazily: `base + label` is only meaningful (and cannot overflow) on a hit.
-    (e.id == id && e.epoch == epoch && label < e.len).then(|| e.base + label)
+    (left != 0).then(|| e.base + label)
 }
 
 /// The table index of `label` of module `id` on this thread, placing the
@@ -309,40 +484,87 @@ pub fn entry_point(id: ModuleId, label: u32) -> Result<u32> {
 #[cold]
 pub fn entry_point_slow(id: ModuleId, label: u32) -> Result<u32> {
     sync_releases()?;
-    let placement = match with_local(|local| Ok(local.modules.get(id).copied().flatten()))? {
+    let slot = cache_slot(id);
+    let line = CACHE.with(|cache| cache[slot].get());
+    let line_left = LEFT.with(|left| left[slot].get());
+    let mut placed = match with_local(|local| Ok(local.modules.get(id).copied().flatten()))? {
         Some(p) => p,
-        None => place(id, label)?,
+        None => {
+            let loaded = global().live.get(id).cloned().ok_or_else(|| not_live(id))?;
+            check_label(id, label, loaded.num_entries)?;
+            place(id, &loaded)?
+        }
     };
-    check_label(id, label, placement.len)?;
+    check_label(id, label, placed.at.len)?;
+    if let Some(left) = placed.left {
+        // The line holds the count while it holds the module; this look-up
+        // counts too (modules sharing a line may only ever miss).
+        let left = if line.id == id.get() { line_left } else { left };
+        placed.left = Some(left.saturating_sub(1));
+        if left == 0 {
+            placed = tier_up(id, placed)?;
+        }
+    }
+    if line.id != id.get() && line.id != 0 {
+        save_count(line.id, line_left)?;
+    }
     CACHE.with(|cache| {
-        cache[cache_slot(id)].set(CacheEntry {
+        cache[slot].set(CacheEntry {
             id: id.get(),
-            base: placement.base,
-            len: placement.len,
+            base: placed.at.base,
+            len: placed.at.len,
             epoch: SEEN_EPOCH.with(Cell::get),
         })
     });
-    Ok(placement.base + label)
+    LEFT.with(|left| left[slot].set(placed.line_count()));
+    Ok(placed.at.base + label)
 }
 
-/// Places live module `id` in this thread's table. The module is entered in
-/// this thread's list before the engine is called, and its placement
-/// recorded after: if an exception interrupts the call, the entry stays and
-/// the next release of the module tells the engine to drop it.
-fn place(id: ModuleId, label: u32) -> Result<Placement> {
-    let loaded = global().live.get(id).cloned().ok_or_else(|| not_live(id))?;
-    check_label(id, label, loaded.num_entries)?;
+/// Keeps the count of the module whose cache line is being taken over, if
+/// it is still counting.
+fn save_count(evicted: u32, left: u32) -> Result<()> {
+    with_local(|local| {
+        if let Some(Some(p)) = local
+            .modules
+            .entries
+            .iter_mut()
+            .find_map(|(m, p)| (m.get() == evicted).then_some(p))
+        {
+            if p.left.is_some() {
+                p.left = Some(left);
+            }
+        }
+        Ok(())
+    })
+}
+
+/// Places live module `id` in this thread's table: rewritten, if it was
+/// rewritten at load or a thread found it hot; else as it came, counting.
+/// The module is entered in this thread's list before the engine is
+/// called, and its placement recorded after: if an exception interrupts
+/// the call, the entry stays and the next release of the module tells the
+/// engine to drop it.
+fn place(id: ModuleId, loaded: &Loaded) -> Result<Placed> {
+    let (engine_id, wasm, left) = match &loaded.cold {
+        None => (id.get(), &loaded.module.wasm, None),
+        Some(cold) => match cold.made() {
+            Some(hot) => (id.get() | HOT_ID, &hot.wasm, None),
+            None if cold.tried() => (id.get(), &loaded.module.wasm, None),
+            None => (id.get(), &loaded.module.wasm, Some(cold.after)),
+        },
+    };
     with_local(|local| {
         local.modules.insert(id, None);
         Ok(())
     })?;
-    match engine::register(id.get(), &loaded.module.wasm, loaded.num_entries) {
-        Ok(p) => {
+    match engine::register(engine_id, wasm, loaded.num_entries) {
+        Ok(at) => {
+            let placed = Placed { at, left };
             with_local(|local| {
-                local.modules.insert(id, Some(p));
+                local.modules.insert(id, Some(placed));
                 Ok(())
             })?;
-            Ok(p)
+            Ok(placed)
         }
         Err(e) => {
             // The engine committed nothing: forget the entry.
@@ -353,6 +575,65 @@ fn place(id: ModuleId, label: u32) -> Result<Placement> {
             Err(e)
         }
     }
+}
+
+/// Places a module just loaded cold on this thread (its validation).
+fn place_first(id: ModuleId, loaded: &Loaded) -> Result<()> {
+    let placed = place(id, loaded)?;
+    let slot = cache_slot(id);
+    let line = CACHE.with(|cache| cache[slot].get());
+    if line.id != 0 {
+        save_count(line.id, LEFT.with(|left| left[slot].get()))?;
+    }
+    CACHE.with(|cache| {
+        cache[slot].set(CacheEntry {
+            id: id.get(),
+            base: placed.at.base,
+            len: placed.at.len,
+            epoch: SEEN_EPOCH.with(Cell::get),
+        })
+    });
+    LEFT.with(|left| left[slot].set(placed.line_count()));
+    Ok(())
+}
+
+/// Module `id` ran out of look-ups on this thread: rewrites it if no
+/// thread did, and places the rewritten module beside the first. If the
+/// rewrite failed, or the engine refuses the rewritten module, the module
+/// stays as it came on this thread, and stops counting: the VM goes on
+/// either way.
+fn tier_up(id: ModuleId, placed: Placed) -> Result<Placed> {
+    let loaded = global().live.get(id).cloned().ok_or_else(|| not_live(id))?;
+    let settled = Placed {
+        at: placed.at,
+        left: None,
+    };
+    let hot = loaded
+        .cold
+        .as_ref()
+        .and_then(|cold| cold.rewritten(loaded.num_entries));
+    let at = match hot {
+        // The entry stays as it is while the engine is called: a release
+        // drops both placements whatever happened.
+        Some(hot) => engine::register(id.get() | HOT_ID, &hot.wasm, loaded.num_entries)
+            .map_err(|e| {
+                crate::error::log(&Error::new(
+                    e.kind(),
+                    format!(
+                        "rewritten module not placed, the first stays: {}",
+                        e.message()
+                    ),
+                ))
+            })
+            .unwrap_or(placed.at),
+        None => placed.at,
+    };
+    let now = Placed { at, ..settled };
+    with_local(|local| {
+        local.modules.insert(id, Some(now));
+        Ok(())
+    })?;
+    Ok(now)
 }
 
 fn check_label(id: ModuleId, label: u32, num_entries: u32) -> Result<()> {
@@ -411,7 +692,7 @@ fn sync_releases() -> Result<()> {
                 slot.set(EMPTY);
             }
         });
-        engine::release(id.get());
+        engine_release(id);
         with_local(|local| {
             local.modules.remove(id);
             Ok(())

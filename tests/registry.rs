@@ -1,5 +1,6 @@
 //! The registry against the fake engine: lazy per-thread placement, distinct
-//! slots, release on every thread, stale handles, and slot reuse.
+//! slots, release on every thread, stale handles, and slot reuse, for
+//! modules rewritten at load (`tiers.rs` has those loaded cold).
 
 use atomvm_wasm_jit::engine::FAKE_TABLE;
 use atomvm_wasm_jit::error::{Error, ErrorKind};
@@ -14,8 +15,15 @@ fn table_len() -> usize {
     FAKE_TABLE.with_borrow(|t| t.slots.len())
 }
 
+/// Every test here loads with modules rewritten at load (the same setting
+/// for all, so tests running at once do not disturb each other).
+fn load(bytes: &[u8]) -> Result<ModuleId, Error> {
+    atomvm_wasm_jit::engine::set_tier_up(0);
+    registry::load(bytes)
+}
+
 fn load_chain(n: u32) -> ModuleId {
-    registry::load(&testgen::stream_of(&testgen::chain(n))).expect("chain loads")
+    load(&testgen::stream_of(&testgen::chain(n))).expect("chain loads")
 }
 
 fn kind(r: Result<u32, Error>) -> ErrorKind {
@@ -128,7 +136,7 @@ fn lines_are_copied() {
     let lines = testgen::lines(&[(10, 4), (11, 8)], &[(3, 1)]);
     let spec = testgen::chain(3);
     let mut bytes = testgen::stream(3, 2, &spec.encode(), &lines);
-    let id = registry::load(&bytes).unwrap();
+    let id = load(&bytes).unwrap();
     bytes.iter_mut().for_each(|b| *b = 0xAA); // the stream may move or die
     let ptr = registry::lines(id).unwrap();
     // SAFETY: the registry keeps `lines.len()` bytes at `ptr` while `id` is live.
@@ -136,7 +144,7 @@ fn lines_are_copied() {
     assert_eq!(copy, &lines[..]);
     registry::release(id).unwrap();
 
-    let bare = registry::load(&testgen::stream(3, 0, &spec.encode(), &[])).unwrap();
+    let bare = load(&testgen::stream(3, 0, &spec.encode(), &[])).unwrap();
     assert!(registry::lines(bare).unwrap().is_null());
     registry::release(bare).unwrap();
 }
@@ -177,7 +185,7 @@ fn every_bad_stream_is_refused_with_its_message() {
     let streams = testgen::bad_streams();
     assert!(streams.len() >= 14);
     for (name, bytes, expected) in streams {
-        let err = registry::load(&bytes).expect_err(name);
+        let err = load(&bytes).expect_err(name);
         assert!(
             err.message().contains(expected),
             "{name}: {:?} lacks {expected:?}",

@@ -1124,6 +1124,97 @@ fn write_module<S: Sink>(sink: &mut S, plan: &Plan<'_>, parts: &Parts) -> Result
     added.write_before(sink, plan, parts, u8::MAX)
 }
 
+/// The module as it came but for its memory import, which is made to
+/// match the program's memory ([`memory_import`]): what a module is placed
+/// as before it proves hot (`registry.rs`). Reads the sections' headers
+/// only, never a body, so it costs a copy of the module.
+///
+/// The imports it replaces are validated first, as the engine would
+/// validate them ([`imports_refused`]): adapting must never make a module
+/// the engine refuses into one it accepts.
+pub fn adapt_imports(
+    wasm: &[u8],
+    shape: &Shape<'_>,
+    shared_memory: bool,
+    base: usize,
+) -> Result<Box<[u8]>> {
+    if let Some(why) = imports_refused(shape) {
+        return Err(Error::new(
+            crate::error::ErrorKind::BadModule,
+            format!("CompileError: {why} (module at stream offset {base})"),
+        ));
+    }
+    let imports = {
+        let mut imports = ImportSection::new();
+        imports.import(
+            "env",
+            "memory",
+            EntityType::Memory(memory_import(shared_memory)),
+        );
+        imports.import(
+            "env",
+            "__indirect_function_table",
+            EntityType::Table(table_import()),
+        );
+        let mut sized = vec![2];
+        imports.encode(&mut sized);
+        sized
+    };
+    let mut size = Counter::default();
+    write_adapted(&mut size, wasm, &imports, base)?;
+    let mut out = Fixed::new(size.0, "the module with its imports adapted")?;
+    write_adapted(&mut out, wasm, &imports, base)?;
+    out.finish()
+}
+
+/// Why the engine refuses the imports `shape` describes, if it does: the
+/// limits the specification and V8 (node 20) put on an imported memory and
+/// table, the ones [`adapt_imports`] replaces. (The check already refused
+/// any other import. A table's minimum above the table the program has is
+/// no refusal: the rewrite at load drops it as this adaptation does.)
+pub fn imports_refused(shape: &Shape<'_>) -> Option<String> {
+    const PAGES: u64 = 65536;
+    let (m, t) = (shape.memory, shape.table);
+    if m.initial > PAGES || m.maximum.is_some_and(|max| max > PAGES) {
+        return Some(format!("memory size must be at most {PAGES} pages (4GiB)"));
+    }
+    if m.maximum.is_some_and(|max| max < m.initial) {
+        return Some("memory import: size minimum must not be greater than maximum".into());
+    }
+    if m.shared && m.maximum.is_none() {
+        return Some("shared memory must have maximum size".into());
+    }
+    if t.shared {
+        return Some("table import: a table cannot be shared".into());
+    }
+    if t.maximum.is_some_and(|max| max < t.initial) {
+        return Some("table import: size minimum must not be greater than maximum".into());
+    }
+    None
+}
+
+/// Writes `wasm` with its import section replaced by `imports` (a whole
+/// section), every other section copied.
+fn write_adapted(sink: &mut impl Sink, wasm: &[u8], imports: &[u8], base: usize) -> Result<()> {
+    sink.put(wasm.get(..8).unwrap_or_default())?;
+    for payload in module::Sections::new(wasm, base) {
+        match payload? {
+            Payload::ImportSection(_) => sink.put(imports)?,
+            other => {
+                if let Some((id, range)) = other.as_section() {
+                    let range = at(range.start)..at(range.end);
+                    let len = u32::try_from(range.len())
+                        .map_err(|_| Error::shape("a section exceeds 4 GiB"))?;
+                    sink.put(&[id])?;
+                    put_u32(sink, len)?;
+                    copy(sink, wasm, range)?;
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
 /// A section's place in a module's order (custom sections: anywhere, 0).
 fn section_rank(id: u8) -> u8 {
     match id {

@@ -953,6 +953,52 @@ static void test_frames_are_made_in_the_module(void)
     atomvm_wasm_jit_set_stack_frames(true);
 }
 
+/* A module loaded cold runs as it came (allocate and deallocate called from
+ * the module) until its look-ups on this thread run out, then from the
+ * rewritten module placed beside it (frames made in the module, with direct
+ * primitives): the answers never change, the switch happens once, and it
+ * costs one call into JavaScript. */
+static void test_modules_loaded_cold_are_rewritten_once_hot(void)
+{
+    atomvm_wasm_jit_set_tier_up(5);
+    Module *m = load_stream("frames.stream", 48);
+    atomvm_wasm_jit_set_tier_up(0);
+    if (!m) return;
+    uint64_t calls = atomvm_wasm_jit_engine_calls();
+    int first = -1, last = -1, switches = 0;
+    for (int run = 0; run < 20; run++) {
+        host_frame_calls = 0;
+        Process p;
+        process_init(&p, m, 1);
+        term *e = p.ctx.e;
+        p.ctx.cp = 0x5550;
+        process_run(&p, 100, 10);
+        CHECK(p.done && p.ctx.x[1] == 1 && p.ctx.x[3] == 1 && p.ctx.x[2] == (term) (uintptr_t) (e - 3),
+            "run %d: done=%d answers %u %u", run, p.done, (unsigned) p.ctx.x[1], (unsigned) p.ctx.x[3]);
+        CHECK(p.ctx.e == e && p.ctx.cp == 0x5550, "run %d: e moved by %d, cp %#x", run, (int) (p.ctx.e - e),
+            (unsigned) p.ctx.cp);
+        if (run == 0) first = host_frame_calls;
+        else if (host_frame_calls != last) switches++;
+        last = host_frame_calls;
+    }
+    CHECK(first == 2, "the first run made %d calls of allocate and deallocate, not 2 (as it came)", first);
+    int hot = direct_primitives_on ? 0 : 2;
+    CHECK(last == hot, "the last run made %d calls of allocate and deallocate, expected %d", last, hot);
+    CHECK(switches == (hot != 2), "%d switches", switches);
+    uint64_t more = atomvm_wasm_jit_engine_calls() - calls;
+    CHECK(more == 1, "%llu calls into JavaScript after the load, expected 1 (the rewritten module)",
+        (unsigned long long) more);
+    host_unload(m);
+}
+
+/* The bad streams, loaded cold: each refused at load with its message. */
+static void test_bad_streams_loaded_cold(void)
+{
+    atomvm_wasm_jit_set_tier_up(1);
+    test_bad_streams_give_null_and_a_message();
+    atomvm_wasm_jit_set_tier_up(0);
+}
+
 /* Label 1 sets cp to its own label 3 and returns as AtomVM's generator does
  * (cp decoded into the continuation): with computed jumps (and tail calls)
  * label 3 runs in the same call from the loop, without them the loop calls
@@ -1256,6 +1302,16 @@ static void test_stress_load_run_release_on_four_threads(void)
     for (int k = 0; k < 8; k++) free(marker_bytes[k]);
 }
 
+/* The same, with the modules loaded cold and hot after 2 look-ups on a
+ * thread: threads place the rewritten modules beside the first ones while
+ * others release them. */
+static void test_stress_with_modules_loaded_cold(void)
+{
+    atomvm_wasm_jit_set_tier_up(2);
+    test_stress_load_run_release_on_four_threads();
+    atomvm_wasm_jit_set_tier_up(0);
+}
+
 static void test_release_on_one_thread_frees_another(void)
 {
     crossed = load_stream("chain200.stream", 7);
@@ -1376,6 +1432,9 @@ int main(int argc, char **argv)
     streams_dir = arg < argc ? argv[arg] : "target/streams";
     fixtures_dir = arg + 1 < argc ? argv[arg + 1] : NULL;
     atomvm_wasm_jit_set_logging(false);
+    /* Modules rewritten at load, so that each test sees its rewrite; the
+     * tests of modules loaded cold set it themselves. */
+    atomvm_wasm_jit_set_tier_up(0);
     atomvm_wasm_jit_set_tail_calls(tail_calls);
     atomvm_wasm_jit_set_direct_primitives(direct);
     direct_primitives_on = direct;
@@ -1424,10 +1483,13 @@ int main(int argc, char **argv)
     run("map updates are made in the module", test_map_updates_are_made_in_the_module);
     run("functions at the engine's limits still load", test_functions_at_the_engine_limits);
     run("a JavaScript exception leaves the runtime usable", test_a_javascript_exception_leaves_the_runtime_usable);
+    run("modules loaded cold are rewritten once hot", test_modules_loaded_cold_are_rewritten_once_hot);
+    run("bad streams loaded cold give NULL and a message", test_bad_streams_loaded_cold);
 #ifdef __EMSCRIPTEN_PTHREADS__
     run("four threads load, run and release", test_four_threads_load_run_release);
     run("release on one thread frees another's slots", test_release_on_one_thread_frees_another);
     run("stress: load, run, release on four threads", test_stress_load_run_release_on_four_threads);
+    run("stress, with modules loaded cold", test_stress_with_modules_loaded_cold);
     run("a failed placement on a worker leaves nothing", test_a_failed_placement_on_a_worker_leaves_nothing);
     run("a thread that only loads keeps nothing", test_a_thread_that_only_loads_keeps_nothing);
 #endif
