@@ -255,12 +255,21 @@ suite_set() {
 suites() {
     log "AtomVM's suites on node (stopped after their result lines; logs in $RES)"
     suite_set wasm-upstream
+    # As users get it: modules loaded cold, rewritten once hot.
     suite_set wasm-jit
-    # This library with each rewrite switched off in turn.
+    # Every module rewritten after one look-up: threads switch to the
+    # rewritten modules everywhere, all the time.
+    SUITE_LABEL="wasm-jit-hot-at-1" SUITE_ENV="ATOMVM_WASM_JIT_CACHE=off ATOMVM_WASM_JIT_TIER_UP=1" \
+        suite_set wasm-jit
+    # Every module rewritten at load, with every rewrite, then with each
+    # rewrite switched off in turn.
+    SUITE_LABEL="wasm-jit-at-load" SUITE_ENV="ATOMVM_WASM_JIT_CACHE=off ATOMVM_WASM_JIT_TIER_UP=0" \
+        suite_set wasm-jit
     local off
     for off in tail_calls direct_primitives computed_jumps imported_bifs small_int_bifs trim_live_regs \
         immediate_compares stack_frames map_lookups map_updates; do
-        SUITE_LABEL="wasm-jit-no-$off" SUITE_ENV="ATOMVM_WASM_JIT_CACHE=off ATOMVM_WASM_JIT_OFF=$off" \
+        SUITE_LABEL="wasm-jit-no-$off" \
+            SUITE_ENV="ATOMVM_WASM_JIT_CACHE=off ATOMVM_WASM_JIT_TIER_UP=0 ATOMVM_WASM_JIT_OFF=$off" \
             suite_set wasm-jit
     done
     corrupted
@@ -334,7 +343,8 @@ bench() {
  {"name": "native-interp", "cwd": "/lane/build/native-interp", "cmd": ["src/AtomVM", "$b", "libs/atomvmlib.avm"]},
  {"name": "wasm-interp", "cwd": "/lane/build/wasm-interp", "cmd": ["node", "src/AtomVM.mjs", "$b", "$E/libs/atomvmlib-emscripten.avm"]},
  {"name": "wasm-upstream", "cwd": "/lane/build/wasm-upstream", "cmd": ["node", "src/AtomVM.mjs", "$b", "$E/libs/atomvmlib-emscripten-wasm32.avm"]},
- {"name": "wasm-jit", "cwd": "/lane/build/wasm-jit", "cmd": ["node", "src/AtomVM.mjs", "$b", "$E/libs/atomvmlib-emscripten-wasm32.avm"]}
+ {"name": "wasm-jit", "cwd": "/lane/build/wasm-jit", "cmd": ["node", "src/AtomVM.mjs", "$b", "$E/libs/atomvmlib-emscripten-wasm32.avm"]},
+ {"name": "wasm-jit-at-load", "cwd": "/lane/build/wasm-jit", "cmd": ["env", "ATOMVM_WASM_JIT_TIER_UP=0", "node", "src/AtomVM.mjs", "$b", "$E/libs/atomvmlib-emscripten-wasm32.avm"]}
 EOF
     local k
     for k in "$L"/build/keep/*/; do

@@ -32,7 +32,10 @@ var AtomVMWasmJitLibrary = {
     st: null,
     state: function() {
       if (!AVMJIT.st) {
-        AVMJIT.st = { placed: new Map(), free: [], calls: 0, grows: 0, tramp: null };
+        // ownLength: the table's length before this library placed
+        // anything on this thread, the program's own functions.
+        AVMJIT.st = { placed: new Map(), free: [], calls: 0, grows: 0, tramp: null,
+                      ownLength: wasmTable.length, priv: null, copies: 0 };
       }
       return AVMJIT.st;
     },
@@ -103,6 +106,27 @@ var AtomVMWasmJitLibrary = {
       }
       return imports;
     },
+    // The table a module placed as it came (not rewritten) imports: this
+    // thread's private copy of the program's own functions (the table as it
+    // was before this library placed anything), which is all such a module
+    // calls through its table. Not the table itself: every instance
+    // importing a table slows down each growth of it, and V8 (node 20)
+    // keeps the instance alive for as long as the table lives. A copy with
+    // 64 released importers behind it is retired: the next placement makes
+    // a new one, and the old one goes with its last instance.
+    privateTable: function(s) {
+      if (!s.priv || s.priv.retired >= 64) {
+        var n = s.ownLength;
+        var table = new WebAssembly.Table({ element: 'anyfunc', initial: n });
+        for (var i = 1; i < n; i++) {
+          var f = wasmTable.get(i);
+          if (f) table.set(i, f);
+        }
+        s.priv = { table: table, retired: 0 };
+        s.copies++;
+      }
+      return s.priv;
+    },
     // A function calling trampoline `t` with a fixed table index.
     fixedIndex: function(t, index) {
       return function() {
@@ -168,8 +192,8 @@ var AtomVMWasmJitLibrary = {
   },
 
   atomvm_wasm_jit_js_register__deps: ['$AVMJIT'],
-  atomvm_wasm_jit_js_register__sig: 'iiiiiiiiii',
-  atomvm_wasm_jit_js_register: function(id, ptr, len, n, iface, trampPtr, trampLen, err, errLen) {
+  atomvm_wasm_jit_js_register__sig: 'iiiiiiiiiii',
+  atomvm_wasm_jit_js_register: function(id, ptr, len, n, asItCame, iface, trampPtr, trampLen, err, errLen) {
     var s = AVMJIT.state();
     s.calls++;
     var placed = s.placed.get(id);
@@ -181,9 +205,16 @@ var AtomVMWasmJitLibrary = {
       var mod = new WebAssembly.Module(AVMJIT.bytes(ptr, len));
       what = 'instantiating JIT module ' + id;
       var instance;
+      var priv = null;
       try {
-        instance = new WebAssembly.Instance(mod, AVMJIT.importsFor(s, mod, iface, trampPtr, trampLen, false));
+        var imports = AVMJIT.importsFor(s, mod, iface, trampPtr, trampLen, false);
+        if (asItCame) {
+          priv = AVMJIT.privateTable(s);
+          imports.env.__indirect_function_table = priv.table;
+        }
+        instance = new WebAssembly.Instance(mod, imports);
       } catch (e) {
+        if (asItCame) throw e;
         if (!(e instanceof WebAssembly.LinkError)) throw e;
         // An entry of the interface has another type than the module calls it
         // with: bind the primitives through the trampolines, which trap only
@@ -202,7 +233,7 @@ var AtomVMWasmJitLibrary = {
         return AVMJIT.fail(-2, e, what, err, errLen);
       }
       for (; set < n; set++) AVMJIT.setSlot(base + set, funcs[set]);
-      s.placed.set(id, { instance: instance, module: mod, base: base, n: n });
+      s.placed.set(id, { instance: instance, module: mod, base: base, n: n, priv: priv });
       return base;
     } catch (e) {
       if (base >= 0) {
@@ -221,6 +252,7 @@ var AtomVMWasmJitLibrary = {
     var placed = s.placed.get(id);
     if (!placed) return;
     s.placed.delete(id);
+    if (placed.priv) placed.priv.retired++;
     for (var i = 0; i < placed.n; i++) AVMJIT.setSlot(placed.base + i, null);
     AVMJIT.freeRange(s, placed.base, placed.n);
   },

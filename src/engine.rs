@@ -234,6 +234,7 @@ mod imp {
             wasm: *const u8,
             len: usize,
             num_entries: u32,
+            as_it_came: i32,
             native_interface: usize,
             trampolines: *const u8,
             trampolines_len: usize,
@@ -456,7 +457,12 @@ mod imp {
     /// Compiles and instantiates module `id` on this thread and places its
     /// `num_entries` label functions in this thread's table, in one
     /// contiguous range. Returns the existing placement if already placed.
-    pub fn register(id: u32, wasm: &[u8], num_entries: u32) -> Result<Placement> {
+    /// A module `as_it_came` (loaded cold, not rewritten) imports the
+    /// table: it gets this thread's private copy of the program's functions
+    /// instead of the table itself, which it only calls primitives through
+    /// (every instance importing the table slows down each growth of the
+    /// table, and V8 keeps it alive for as long as the table lives).
+    pub fn register(id: u32, wasm: &[u8], num_entries: u32, as_it_came: bool) -> Result<Placement> {
         let mut buf = [0u8; ERR_LEN];
         let tramp = super::trampolines();
         // SAFETY: as in `validate`; `tramp` is a static slice read by the JS
@@ -467,6 +473,7 @@ mod imp {
                 wasm.as_ptr(),
                 wasm.len(),
                 num_entries,
+                i32::from(as_it_came),
                 native_interface(),
                 tramp.as_ptr(),
                 tramp.len(),
@@ -523,6 +530,8 @@ mod imp {
         pub calls: u64,
         /// If set, the table refuses to grow past this many slots.
         pub max_len: Option<u32>,
+        /// Ids registered as they came (for tests), in order.
+        pub as_it_came: Vec<u32>,
         /// If set, the next `register` fails with this message (a refusal).
         pub fail_next: Option<String>,
         /// If set, the next `register` panics after growing the table, the
@@ -626,8 +635,11 @@ mod imp {
         })
     }
 
-    pub fn register(id: u32, wasm: &[u8], num_entries: u32) -> Result<Placement> {
+    pub fn register(id: u32, wasm: &[u8], num_entries: u32, as_it_came: bool) -> Result<Placement> {
         entered();
+        if as_it_came {
+            TABLE.with_borrow_mut(|t| t.as_it_came.push(id));
+        }
         if let Some(p) = TABLE.with_borrow(|t| t.placed.get(&id).copied()) {
             return Ok(p);
         }

@@ -207,6 +207,8 @@ pub fn engine_may_be_entered() -> bool {
 /// A direct-mapped cache line: label `l < len` of module `id` is at `base + l`.
 #[derive(Clone, Copy)]
 struct CacheEntry {
+    /// The module's id, with [`COUNTING`] if its look-ups are counted
+    /// ([`LEFT`]): the look-ups of the others pay nothing for counting.
     id: u32,
     base: u32,
     len: u32,
@@ -222,6 +224,31 @@ const EMPTY: CacheEntry = CacheEntry {
     epoch: 0,
 };
 const CACHE_SIZE: usize = 256;
+
+/// The flag of a cache line whose module's look-ups are counted (module
+/// ids stay below it).
+const COUNTING: u32 = 1 << 31;
+
+impl CacheEntry {
+    /// The line for `placed` of module `id`, at this thread's epoch.
+    fn of(id: ModuleId, placed: &Placed) -> CacheEntry {
+        CacheEntry {
+            id: id.get() | if placed.left.is_some() { COUNTING } else { 0 },
+            base: placed.at.base,
+            len: placed.at.len,
+            epoch: SEEN_EPOCH.with(Cell::get),
+        }
+    }
+
+    /// The module whose line it is (0: none).
+    fn module(&self) -> u32 {
+        self.id & !COUNTING
+    }
+
+    fn counting(&self) -> bool {
+        self.id & COUNTING != 0
+    }
+}
 
 /// A map from module id to `V`, kept as a vector sorted by id: small code,
 /// and ids mostly arrive in increasing order (appends).
@@ -444,18 +471,27 @@ pub fn prepare_cold(bytes: &[u8], opts: rewrite::Options, after: u32) -> Result<
 
 /// The hot path: the table index of `label` of the module with handle
 /// `handle` if it is placed on this thread, no release happened since
-/// this thread last looked, and its line's count has not run out; `None`
-/// otherwise (then call [`entry_point`]). One thread-local cache line, an
-/// atomic load and a count down: no lock, no call into JavaScript, no
-/// stack frame.
+/// this thread last looked, and, if its look-ups are counted, its count
+/// has not run out; `None` otherwise (then call [`entry_point`]). One
+/// thread-local cache line and an atomic load (and a count down while the
+/// module is counted): no lock, no call into JavaScript, no stack frame.
 #[inline(always)]
 pub fn cached_entry_point(handle: usize, label: u32) -> Option<u32> {
-    // Handle 0 maps to empty lines (id 0, len 0), so it never hits.
-    let id = u32::try_from(handle).ok()?;
+    // Handle 0 maps to empty lines (id 0, len 0), so it never hits; no
+    // module id has the flag of counted lines.
+    let id = u32::try_from(handle).ok().filter(|id| id & COUNTING == 0)?;
     let slot = id as usize % CACHE_SIZE;
     let e = CACHE.with(|cache| cache[slot].get());
     let epoch = RELEASE_EPOCH.load(Ordering::Acquire);
-    if e.id != id || e.epoch != epoch || label >= e.len {
+    if e.epoch != epoch || label >= e.len {
+        return None;
+    }
+    if e.id == id {
+        // Lazily: `base + label` is only meaningful (and cannot overflow)
+        // on a hit.
+        return Some(e.base + label);
+    }
+    if e.id != id | COUNTING {
         return None;
     }
     let left = LEFT.with(|left| {
@@ -465,7 +501,6 @@ pub fn cached_entry_point(handle: usize, label: u32) -> Option<u32> {
         }
         n
     });
-    // Lazily: `base + label` is only meaningful (and cannot overflow) on a hit.
     (left != 0).then(|| e.base + label)
 }
 
@@ -499,23 +534,20 @@ pub fn entry_point_slow(id: ModuleId, label: u32) -> Result<u32> {
     if let Some(left) = placed.left {
         // The line holds the count while it holds the module; this look-up
         // counts too (modules sharing a line may only ever miss).
-        let left = if line.id == id.get() { line_left } else { left };
+        let left = if line.id == id.get() | COUNTING {
+            line_left
+        } else {
+            left
+        };
         placed.left = Some(left.saturating_sub(1));
         if left == 0 {
             placed = tier_up(id, placed)?;
         }
     }
-    if line.id != id.get() && line.id != 0 {
-        save_count(line.id, line_left)?;
+    if line.module() != id.get() && line.counting() {
+        save_count(line.module(), line_left)?;
     }
-    CACHE.with(|cache| {
-        cache[slot].set(CacheEntry {
-            id: id.get(),
-            base: placed.at.base,
-            len: placed.at.len,
-            epoch: SEEN_EPOCH.with(Cell::get),
-        })
-    });
+    CACHE.with(|cache| cache[slot].set(CacheEntry::of(id, &placed)));
     LEFT.with(|left| left[slot].set(placed.line_count()));
     Ok(placed.at.base + label)
 }
@@ -553,11 +585,12 @@ fn place(id: ModuleId, loaded: &Loaded) -> Result<Placed> {
             None => (id.get(), &loaded.module.wasm, Some(cold.after)),
         },
     };
+    let as_it_came = engine_id == id.get() && loaded.cold.is_some();
     with_local(|local| {
         local.modules.insert(id, None);
         Ok(())
     })?;
-    match engine::register(engine_id, wasm, loaded.num_entries) {
+    match engine::register(engine_id, wasm, loaded.num_entries, as_it_came) {
         Ok(at) => {
             let placed = Placed { at, left };
             with_local(|local| {
@@ -582,17 +615,10 @@ fn place_first(id: ModuleId, loaded: &Loaded) -> Result<()> {
     let placed = place(id, loaded)?;
     let slot = cache_slot(id);
     let line = CACHE.with(|cache| cache[slot].get());
-    if line.id != 0 {
-        save_count(line.id, LEFT.with(|left| left[slot].get()))?;
+    if line.counting() {
+        save_count(line.module(), LEFT.with(|left| left[slot].get()))?;
     }
-    CACHE.with(|cache| {
-        cache[slot].set(CacheEntry {
-            id: id.get(),
-            base: placed.at.base,
-            len: placed.at.len,
-            epoch: SEEN_EPOCH.with(Cell::get),
-        })
-    });
+    CACHE.with(|cache| cache[slot].set(CacheEntry::of(id, &placed)));
     LEFT.with(|left| left[slot].set(placed.line_count()));
     Ok(())
 }
@@ -615,7 +641,7 @@ fn tier_up(id: ModuleId, placed: Placed) -> Result<Placed> {
     let at = match hot {
         // The entry stays as it is while the engine is called: a release
         // drops both placements whatever happened.
-        Some(hot) => engine::register(id.get() | HOT_ID, &hot.wasm, loaded.num_entries)
+        Some(hot) => engine::register(id.get() | HOT_ID, &hot.wasm, loaded.num_entries, false)
             .map_err(|e| {
                 crate::error::log(&Error::new(
                     e.kind(),
@@ -688,7 +714,7 @@ fn sync_releases() -> Result<()> {
     for id in dead {
         CACHE.with(|cache| {
             let slot = &cache[cache_slot(id)];
-            if slot.get().id == id.get() {
+            if slot.get().module() == id.get() {
                 slot.set(EMPTY);
             }
         });
