@@ -415,18 +415,25 @@ pub fn load(bytes: &[u8]) -> Result<ModuleId> {
     Ok(id)
 }
 
-/// A stream made ready to place: parsed and checked, validated by the
-/// engine as it came (so that whether a module is refused never depends on
-/// the rewrite options), rewritten with `opts`, its line metadata copied.
-/// Every allocation that depends on the stream is reserved fallibly
-/// ([`memory`]), so a shortage is an error, not an abort.
-pub fn prepare(bytes: &[u8], opts: rewrite::Options) -> Result<Loaded> {
+/// The start of every load: the memory budget reset, the stream parsed and
+/// its module checked.
+fn parse_and_check(bytes: &[u8]) -> Result<(stream::Stream<'_>, module::Shape<'_>)> {
     memory::reset();
     memory::headroom()?;
     let parsed = stream::parse(bytes)?;
     let check: fn(&[u8], u32, usize) -> Result<module::Shape<'_>> = module::check;
     let shape =
         crate::tiering::out_of_line(check)(parsed.wasm, parsed.num_entries, parsed.wasm_offset)?;
+    Ok((parsed, shape))
+}
+
+/// A stream made ready to place: parsed and checked, validated by the
+/// engine as it came (so that whether a module is refused never depends on
+/// the rewrite options), rewritten with `opts`, its line metadata copied.
+/// Every allocation that depends on the stream is reserved fallibly
+/// ([`memory`]), so a shortage is an error, not an abort.
+pub fn prepare(bytes: &[u8], opts: rewrite::Options) -> Result<Loaded> {
+    let (parsed, shape) = parse_and_check(bytes)?;
     engine::validate(parsed.wasm, parsed.wasm_offset)?;
     let module = rewrite::rewrite(parsed.wasm, &shape, opts, parsed.wasm_offset)?;
     let lines = memory::copy(parsed.lines, "the line metadata")?;
@@ -443,12 +450,7 @@ pub fn prepare(bytes: &[u8], opts: rewrite::Options) -> Result<Loaded> {
 /// once hot. Not validated here: the engine validates it when it is placed
 /// ([`load`] places it at once).
 pub fn prepare_cold(bytes: &[u8], opts: rewrite::Options, after: u32) -> Result<Loaded> {
-    memory::reset();
-    memory::headroom()?;
-    let parsed = stream::parse(bytes)?;
-    let check: fn(&[u8], u32, usize) -> Result<module::Shape<'_>> = module::check;
-    let shape =
-        crate::tiering::out_of_line(check)(parsed.wasm, parsed.num_entries, parsed.wasm_offset)?;
+    let (parsed, shape) = parse_and_check(bytes)?;
     let wasm = rewrite::adapt_imports(parsed.wasm, &shape, opts.shared_memory, parsed.wasm_offset)?;
     let original = memory::copy(parsed.wasm, "the module")?;
     let lines = memory::copy(parsed.lines, "the line metadata")?;

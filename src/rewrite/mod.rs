@@ -1144,22 +1144,14 @@ pub fn adapt_imports(
             format!("CompileError: {why} (module at stream offset {base})"),
         ));
     }
-    let imports = {
-        let mut imports = ImportSection::new();
-        imports.import(
-            "env",
-            "memory",
-            EntityType::Memory(memory_import(shared_memory)),
-        );
-        imports.import(
-            "env",
-            "__indirect_function_table",
-            EntityType::Table(table_import()),
-        );
-        let mut sized = vec![2];
-        imports.encode(&mut sized);
-        sized
-    };
+    let mut imports = ImportSection::new();
+    imports.import(
+        "env",
+        "memory",
+        EntityType::Memory(memory_import(shared_memory)),
+    );
+    import_table(&mut imports);
+    let imports = sized_section(&imports);
     let mut size = Counter::default();
     write_adapted(&mut size, wasm, &imports, base)?;
     let mut out = Fixed::new(size.0, "the module with its imports adapted")?;
@@ -1286,13 +1278,23 @@ fn import_section(plan: &Plan<'_>) -> Vec<u8> {
     if plan.binding.detached {
         plan.binding.imports(&plan.prims, &mut imports);
     } else {
-        imports.import(
-            "env",
-            "__indirect_function_table",
-            EntityType::Table(table_import()),
-        );
+        import_table(&mut imports);
     }
-    // Encoding a section writes its size, then its payload.
+    sized_section(&imports)
+}
+
+/// Adds the import of the program's table, as a module that keeps it.
+fn import_table(imports: &mut ImportSection) {
+    imports.import(
+        "env",
+        "__indirect_function_table",
+        EntityType::Table(table_import()),
+    );
+}
+
+/// The whole import section: its id, then (as encoding a section writes
+/// them) its size and its payload.
+fn sized_section(imports: &ImportSection) -> Vec<u8> {
     let mut sized = vec![2];
     imports.encode(&mut sized);
     sized
