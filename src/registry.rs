@@ -271,6 +271,10 @@ impl<V> IdMap<V> {
         self.find(id).ok().map(|i| &self.entries[i].1)
     }
 
+    fn get_mut(&mut self, id: ModuleId) -> Option<&mut V> {
+        self.find(id).ok().map(|i| &mut self.entries[i].1)
+    }
+
     fn contains(&self, id: ModuleId) -> bool {
         self.find(id).is_ok()
     }
@@ -546,30 +550,29 @@ pub fn entry_point_slow(id: ModuleId, label: u32) -> Result<u32> {
             placed = tier_up(id, placed)?;
         }
     }
-    if line.module() != id.get() && line.counting() {
-        save_count(line.module(), line_left)?;
-    }
-    CACHE.with(|cache| cache[slot].set(CacheEntry::of(id, &placed)));
-    LEFT.with(|left| left[slot].set(placed.line_count()));
+    fill_line(id, &placed)?;
     Ok(placed.at.base + label)
 }
 
-/// Keeps the count of the module whose cache line is being taken over, if
-/// it is still counting.
-fn save_count(evicted: u32, left: u32) -> Result<()> {
-    with_local(|local| {
-        if let Some(Some(p)) = local
-            .modules
-            .entries
-            .iter_mut()
-            .find_map(|(m, p)| (m.get() == evicted).then_some(p))
-        {
-            if p.left.is_some() {
-                p.left = Some(left);
+/// Makes module `id`'s cache line answer from `placed`, first keeping the
+/// count of the module whose line it takes over, if that one is counted.
+fn fill_line(id: ModuleId, placed: &Placed) -> Result<()> {
+    let slot = cache_slot(id);
+    let line = CACHE.with(|cache| cache[slot].get());
+    if line.module() != id.get() && line.counting() {
+        let left = LEFT.with(|left| left[slot].get());
+        with_local(|local| {
+            if let Some(Some(p)) = local.modules.get_mut(ModuleId(line.module())) {
+                if p.left.is_some() {
+                    p.left = Some(left);
+                }
             }
-        }
-        Ok(())
-    })
+            Ok(())
+        })?;
+    }
+    CACHE.with(|cache| cache[slot].set(CacheEntry::of(id, placed)));
+    LEFT.with(|left| left[slot].set(placed.line_count()));
+    Ok(())
 }
 
 /// Places live module `id` in this thread's table: rewritten, if it was
@@ -615,14 +618,7 @@ fn place(id: ModuleId, loaded: &Loaded) -> Result<Placed> {
 /// Places a module just loaded cold on this thread (its validation).
 fn place_first(id: ModuleId, loaded: &Loaded) -> Result<()> {
     let placed = place(id, loaded)?;
-    let slot = cache_slot(id);
-    let line = CACHE.with(|cache| cache[slot].get());
-    if line.counting() {
-        save_count(line.module(), LEFT.with(|left| left[slot].get()))?;
-    }
-    CACHE.with(|cache| cache[slot].set(CacheEntry::of(id, &placed)));
-    LEFT.with(|left| left[slot].set(placed.line_count()));
-    Ok(())
+    fill_line(id, &placed)
 }
 
 /// Module `id` ran out of look-ups on this thread: rewrites it if no
