@@ -240,8 +240,10 @@ uint64_t atomvm_wasm_jit_engine_calls(void);
 
 // When modules loaded from now on are rewritten: 0 at load; `n` once a
 // thread has looked labels of the module up `n` times (they run as they
-// came until then). Default: `ATOMVM_WASM_JIT_TIER_UP` in node's
-// environment, else 100000. Modules already loaded keep theirs.
+// came until then); `UINT32_MAX` (auto, the default), once a thread has
+// looked them up once per 8 bytes of the module's wasm (at least 64
+// times). Default: `ATOMVM_WASM_JIT_TIER_UP` in node's environment (a
+// count or `auto`), else auto. Modules already loaded keep theirs.
 void atomvm_wasm_jit_set_tier_up(uint32_t after);
 
 // Whether modules loaded from now on get tail-linked jumps, where the engine

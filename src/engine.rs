@@ -174,40 +174,86 @@ pub fn rewrite_options() -> crate::rewrite::Options {
     }
 }
 
-/// How many look-ups of a module on one thread make it hot by default
-/// (see [`tier_up_after`]).
-pub const DEFAULT_TIER_UP: u32 = 100_000;
+/// [`set_tier_up`]'s value for the default: a module is hot after one
+/// look-up on one thread per [`AUTO_BYTES_PER_LOOK_UP`] bytes of its wasm
+/// (at least [`AUTO_MIN_LOOK_UPS`]).
+///
+/// The count grows with the size because the rewrite's cost does, while
+/// what a look-up of a module running as it came loses against the
+/// rewritten module depends on its code, not its size: in AtomVM's
+/// benchmark set it is from tens of nanoseconds (a jump) to microseconds
+/// (a map update). With one look-up per 8 bytes, the `maps` module of the
+/// standard library (36 KB) is rewritten during the first map-heavy run,
+/// and the JIT compiler's large modules, which a browser page runs for a
+/// few thousand look-ups while it starts, never are.
+pub const TIER_UP_AUTO: u32 = u32::MAX;
+/// See [`TIER_UP_AUTO`].
+pub const AUTO_BYTES_PER_LOOK_UP: usize = 8;
+/// See [`TIER_UP_AUTO`].
+pub const AUTO_MIN_LOOK_UPS: u32 = 64;
 
-/// [`tier_up_after`]'s answer, or `NOT_ASKED`.
+/// [`tier_up_setting`]'s answer, or `NOT_ASKED`.
 static TIER_UP: AtomicU32 = AtomicU32::new(NOT_ASKED);
-const NOT_ASKED: u32 = u32::MAX;
+const NOT_ASKED: u32 = u32::MAX - 1;
+/// The largest exact count (above it, the two values above).
+const MAX_EXACT: u32 = u32::MAX - 2;
 
 /// When modules loaded from now on are rewritten: 0, at load (each is
 /// validated, rewritten, and placed rewritten); n, once a thread has
-/// looked labels of the module up n times (each is placed as it came,
-/// with its imports adapted, and validated by being placed on the loading
-/// thread; the thread that finds it hot rewrites it, and every thread
-/// that finds it hot from then on places the rewritten module). Set by
-/// [`set_tier_up`], else by `ATOMVM_WASM_JIT_TIER_UP` (node's
-/// environment, or the process's natively), else [`DEFAULT_TIER_UP`].
-pub fn tier_up_after() -> u32 {
+/// looked labels of the module up n times; [`TIER_UP_AUTO`] (the default),
+/// after a count that grows with the module's size ([`tier_up_after`]).
+/// Loaded cold (not 0), a module is placed as it came, with its imports
+/// adapted, and validated by being placed on the loading thread; the
+/// thread that finds it hot rewrites it, and every thread that finds it
+/// hot from then on places the rewritten module. Set by [`set_tier_up`],
+/// else by `ATOMVM_WASM_JIT_TIER_UP` (a count or `auto`; node's
+/// environment, or the process's natively).
+pub fn tier_up_setting() -> u32 {
     let v = TIER_UP.load(Ordering::Relaxed);
     if v != NOT_ASKED {
         return v;
     }
     let n = imp::env_var("ATOMVM_WASM_JIT_TIER_UP")
-        .and_then(|v| v.trim().parse::<u32>().ok())
-        .unwrap_or(DEFAULT_TIER_UP)
-        .min(NOT_ASKED - 1);
+        .and_then(|v| parse_tier_up(&v))
+        .unwrap_or(TIER_UP_AUTO);
     // A concurrent `set_tier_up` wins.
     let _ = TIER_UP.compare_exchange(NOT_ASKED, n, Ordering::Relaxed, Ordering::Relaxed);
     TIER_UP.load(Ordering::Relaxed)
 }
 
-/// Sets [`tier_up_after`] for modules loaded from now on (at most
-/// `u32::MAX - 1`).
+/// `ATOMVM_WASM_JIT_TIER_UP`'s value: `auto`, or a count (capped); `None`
+/// (the default) for anything else.
+fn parse_tier_up(v: &str) -> Option<u32> {
+    let v = v.trim();
+    if v.eq_ignore_ascii_case("auto") {
+        return Some(TIER_UP_AUTO);
+    }
+    v.parse::<u64>()
+        .ok()
+        .map(|n| u32::try_from(n).unwrap_or(u32::MAX).min(MAX_EXACT))
+}
+
+/// The number of look-ups on one thread after which a module of
+/// `wasm_len` bytes, loaded with `setting` (not 0), is hot.
+pub fn tier_up_after(setting: u32, wasm_len: usize) -> u32 {
+    if setting != TIER_UP_AUTO {
+        return setting;
+    }
+    let n = wasm_len / AUTO_BYTES_PER_LOOK_UP;
+    u32::try_from(n)
+        .unwrap_or(MAX_EXACT)
+        .clamp(AUTO_MIN_LOOK_UPS, MAX_EXACT)
+}
+
+/// Sets [`tier_up_setting`] for modules loaded from now on: 0, n (at most
+/// `u32::MAX - 2`), or [`TIER_UP_AUTO`].
 pub fn set_tier_up(after: u32) {
-    TIER_UP.store(after.min(NOT_ASKED - 1), Ordering::Relaxed);
+    let v = if after == TIER_UP_AUTO {
+        after
+    } else {
+        after.min(MAX_EXACT)
+    };
+    TIER_UP.store(v, Ordering::Relaxed);
 }
 
 /// The per-thread trampoline module's bytes.
@@ -1271,5 +1317,29 @@ fn on_node() -> bool {
             NODE.store(if yes { 1 } else { 2 }, Ordering::Relaxed);
             yes
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_tier_up_setting_reads_a_count_or_auto() {
+        assert_eq!(parse_tier_up("0"), Some(0));
+        assert_eq!(parse_tier_up(" 250 "), Some(250));
+        assert_eq!(parse_tier_up("AUTO"), Some(TIER_UP_AUTO));
+        assert_eq!(parse_tier_up("99999999999"), Some(MAX_EXACT));
+        assert_eq!(parse_tier_up("-1"), None);
+        assert_eq!(parse_tier_up("soon"), None);
+    }
+
+    #[test]
+    fn the_automatic_count_is_one_per_eight_bytes_at_least_64() {
+        assert_eq!(tier_up_after(TIER_UP_AUTO, 0), AUTO_MIN_LOOK_UPS);
+        assert_eq!(tier_up_after(TIER_UP_AUTO, 511), 63.max(AUTO_MIN_LOOK_UPS));
+        assert_eq!(tier_up_after(TIER_UP_AUTO, 80_000), 10_000);
+        assert_eq!(tier_up_after(TIER_UP_AUTO, usize::MAX), MAX_EXACT);
+        assert_eq!(tier_up_after(5, 80_000), 5, "an exact count stays");
     }
 }

@@ -409,10 +409,13 @@ pub extern "C" fn atomvm_wasm_jit_engine_calls() -> u64 {
 
 /// When modules loaded from now on are rewritten: 0 at load; `n` once a
 /// thread has looked labels of the module up `n` times (they run as they
-/// came until then). Default: `ATOMVM_WASM_JIT_TIER_UP` in node's
-/// environment, else 100000. Modules already loaded keep theirs.
+/// came until then); `UINT32_MAX` (auto, the default), once a thread has
+/// looked them up once per 8 bytes of the module's wasm (at least 64
+/// times). Default: `ATOMVM_WASM_JIT_TIER_UP` in node's environment (a
+/// count or `auto`), else auto. Modules already loaded keep theirs.
 #[unsafe(no_mangle)]
 pub extern "C" fn atomvm_wasm_jit_set_tier_up(after: u32) {
+    static_assertions::const_assert_eq!(crate::engine::TIER_UP_AUTO, u32::MAX);
     crate::engine::set_tier_up(after)
 }
 

@@ -19,7 +19,7 @@
 //! must have been filled at, and a count down: no lock, no call into
 //! JavaScript.
 //!
-//! Tiers. A module loaded cold ([`engine::tier_up_after`] > 0) is placed
+//! Tiers. A module loaded cold ([`engine::tier_up_setting`] not 0) is placed
 //! as it came, with its imports adapted: loading it costs a copy, not the
 //! rewrite. Each thread counts its look-ups of the module (in the cache
 //! line, [`LEFT`]); when the count runs out, the thread rewrites the module
@@ -384,7 +384,7 @@ fn with_local<T>(f: impl FnOnce(&mut Local) -> Result<T>) -> Result<T> {
 /// Loads a stream with this program's rewrite options and makes it live.
 /// Returns its handle.
 ///
-/// Rewritten at load ([`engine::tier_up_after`] is 0), the module is
+/// Rewritten at load ([`engine::tier_up_setting`] is 0), the module is
 /// [`prepare`]d and nothing is compiled or kept by the engine: each thread
 /// compiles the module when it first looks a label up. Loaded cold, it is
 /// [`prepare_cold`]d and placed on this thread at once, which is how the
@@ -392,9 +392,9 @@ fn with_local<T>(f: impl FnOnce(&mut Local) -> Result<T>) -> Result<T> {
 pub fn load(bytes: &[u8]) -> Result<ModuleId> {
     sync_releases()?;
     let opts = engine::rewrite_options();
-    let loaded = match engine::tier_up_after() {
+    let loaded = match engine::tier_up_setting() {
         0 => prepare(bytes, opts)?,
-        after => prepare_cold(bytes, opts, after)?,
+        setting => prepare_cold(bytes, opts, setting)?,
     };
     let loaded = Arc::new(loaded);
     let id = {
@@ -453,8 +453,9 @@ pub fn prepare(bytes: &[u8], opts: rewrite::Options) -> Result<Loaded> {
 /// imports adapted (no body is read), and kept as it came for its rewrite
 /// once hot. Not validated here: the engine validates it when it is placed
 /// ([`load`] places it at once).
-pub fn prepare_cold(bytes: &[u8], opts: rewrite::Options, after: u32) -> Result<Loaded> {
+pub fn prepare_cold(bytes: &[u8], opts: rewrite::Options, setting: u32) -> Result<Loaded> {
     let (parsed, shape) = parse_and_check(bytes)?;
+    let after = engine::tier_up_after(setting, parsed.wasm.len());
     let wasm = rewrite::adapt_imports(parsed.wasm, &shape, opts.shared_memory, parsed.wasm_offset)?;
     let original = memory::copy(parsed.wasm, "the module")?;
     let lines = memory::copy(parsed.lines, "the line metadata")?;
