@@ -9,6 +9,11 @@ bool atomvm_wasm_jit_imported_bif_layout(uint32_t *out)
     (void) out;
     return false;
 }
+bool atomvm_wasm_jit_atom_layout(uint32_t *out)
+{
+    (void) out;
+    return false;
+}
 bool atomvm_wasm_jit_small_int_bifs(uint32_t *out)
 {
     (void) out;

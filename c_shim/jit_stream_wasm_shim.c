@@ -14,6 +14,10 @@
  *    reads, so that the runtime can read imported BIFs in JIT modules
  *    itself; given only if the interface's entry answers a probe as those
  *    reads do.
+ *  - atomvm_wasm_jit_atom_layout: where AtomVM's module_get_atom_term_by_id
+ *    reads, so that the runtime can read atom constants in JIT modules
+ *    itself; given only if the term encoding is the one the runtime
+ *    assumes and the interface's entry answers a probe as those reads do.
  *  - atomvm_wasm_jit_extended_x_regs_offset: where AtomVM's trim_live_regs
  *    looks first, so that the runtime can skip its calls when the process
  *    has no extended x registers; given only if the interface's entry
@@ -156,6 +160,32 @@ bool atomvm_wasm_jit_imported_bif_layout(uint32_t out[2])
     }
     out[0] = (uint32_t) offsetof(Module, imported_funcs);
     out[1] = (uint32_t) from_base;
+    return true;
+}
+
+bool atomvm_wasm_jit_atom_layout(uint32_t out[1])
+{
+    /* The runtime's reads: a 32-bit global index per local atom, made a
+     * term as term_from_atom_index does, (index << 6) | 0xB. */
+    Module module;
+    memset(&module, 0, sizeof(module));
+    if (sizeof(module.local_atoms_to_global_table[0]) != 4 || sizeof(term) != 4
+        || term_from_atom_index(5) != (term) ((5u << 6) | 0xB)) {
+        return false;
+    }
+    /* A table of the module's own: entry 3 must answer the term of
+     * table[i] for each i, the largest index AtomVM's terms hold included. */
+    static uint32_t globals[4] = { 0, 7, 12345, 0x3FFFFFF };
+    module.local_atoms_to_global_table = (void *) globals;
+    JITState state;
+    memset(&state, 0, sizeof(state));
+    state.module = &module;
+    for (int i = 0; i < 4; i++) {
+        if (module_native_interface.module_get_atom_term_by_id(&state, i) != (term) ((globals[i] << 6) | 0xB)) {
+            return false;
+        }
+    }
+    out[0] = (uint32_t) offsetof(Module, local_atoms_to_global_table);
     return true;
 }
 

@@ -72,6 +72,11 @@ extern const void *atomvm_wasm_jit_native_interface(void);
 // interface's entry answered the shim's probe as expected.
 extern bool atomvm_wasm_jit_imported_bif_layout(uint32_t *out);
 
+// Defined by `c_shim/`: `offsetof(Module,
+// local_atoms_to_global_table)`, if AtomVM's entry 3 answered the
+// shim's probe as reading it does.
+extern bool atomvm_wasm_jit_atom_layout(uint32_t *out);
+
 // Defined by `c_shim/`: the function pointers of AtomVM's
 // `erlang:'+'/2`, `'-'/2` and `'band'/2`, if each answered the
 // shim's probe of small integers as expected.
@@ -268,6 +273,12 @@ void atomvm_wasm_jit_set_computed_jumps(bool on);
 // (default: yes; takes effect only in AtomVM, whose layout the shim
 // checks).
 void atomvm_wasm_jit_set_imported_bifs(bool on);
+
+// Whether modules loaded from now on read the terms of their atom
+// constants in place instead of calling AtomVM's
+// `module_get_atom_term_by_id` (default: yes; takes effect only in AtomVM,
+// whose layout the shim checks).
+void atomvm_wasm_jit_set_atom_terms(bool on);
 
 // Whether modules loaded from now on answer `erlang:'+'/2`, `'-'/2` and
 // `'band'/2` of two small integers themselves instead of calling AtomVM's

@@ -59,10 +59,13 @@ pub enum Rewrite {
     /// The value of one small integer or atom key of a map replaced in the
     /// module (when the shim knows AtomVM's heap layout and map updates).
     MapUpdates = 512,
+    /// Atom constants read in the module instead of
+    /// `module_get_atom_term_by_id` (when the shim knows AtomVM's layout).
+    AtomTerms = 1024,
 }
 
 impl Rewrite {
-    pub const ALL: [Rewrite; 10] = [
+    pub const ALL: [Rewrite; 11] = [
         Rewrite::TailCalls,
         Rewrite::DirectPrimitives,
         Rewrite::ComputedJumps,
@@ -73,6 +76,7 @@ impl Rewrite {
         Rewrite::StackFrames,
         Rewrite::MapLookups,
         Rewrite::MapUpdates,
+        Rewrite::AtomTerms,
     ];
 
     /// Its name in `ATOMVM_WASM_JIT_OFF`.
@@ -88,6 +92,7 @@ impl Rewrite {
             Rewrite::StackFrames => "stack_frames",
             Rewrite::MapLookups => "map_lookups",
             Rewrite::MapUpdates => "map_updates",
+            Rewrite::AtomTerms => "atom_terms",
         }
     }
 
@@ -158,6 +163,7 @@ pub fn rewrite_options() -> crate::rewrite::Options {
         direct_primitives: on(Rewrite::DirectPrimitives) && imp::native_interface() != 0,
         computed_jumps: on(Rewrite::ComputedJumps),
         imported_bifs: on(Rewrite::ImportedBifs).then(imp::bif_layout).flatten(),
+        atom_terms: on(Rewrite::AtomTerms).then(imp::atom_layout).flatten(),
         small_int_bifs: on(Rewrite::SmallIntBifs)
             .then(imp::small_int_bifs)
             .flatten(),
@@ -295,6 +301,10 @@ mod imp {
         /// Defined by `c_shim/`: where `get_imported_bif` reads, if the
         /// interface's entry answered the shim's probe as expected.
         fn atomvm_wasm_jit_imported_bif_layout(out: *mut u32) -> bool;
+        /// Defined by `c_shim/`: `offsetof(Module,
+        /// local_atoms_to_global_table)`, if AtomVM's entry 3 answered the
+        /// shim's probe as reading it does.
+        fn atomvm_wasm_jit_atom_layout(out: *mut u32) -> bool;
         /// Defined by `c_shim/`: the function pointers of AtomVM's
         /// `erlang:'+'/2`, `'-'/2` and `'band'/2`, if each answered the
         /// shim's probe of small integers as expected.
@@ -430,6 +440,15 @@ mod imp {
             imported_funcs,
             bif0_ptr,
         })
+    }
+
+    /// AtomVM's layout for reading atom constants, asked of the shim once.
+    pub fn atom_layout() -> Option<crate::rewrite::AtomLayout> {
+        static LAYOUT: std::sync::OnceLock<Option<[u32; 1]>> = std::sync::OnceLock::new();
+        // SAFETY: the shim writes one u32; it calls AtomVM's entry 3 on a
+        // probe of its own.
+        let [local_atoms] = unsafe { ask_once(&LAYOUT, atomvm_wasm_jit_atom_layout) }?;
+        Some(crate::rewrite::AtomLayout { local_atoms })
     }
 
     pub fn engine_has_tail_calls() -> bool {
@@ -604,6 +623,11 @@ mod imp {
     /// Natively, the model's layout, so that the rewrite is exercised.
     pub fn bif_layout() -> Option<crate::rewrite::BifLayout> {
         Some(crate::rewrite::BifLayout::MODEL)
+    }
+
+    /// Natively, the model's layout, so that the rewrite is exercised.
+    pub fn atom_layout() -> Option<crate::rewrite::AtomLayout> {
+        Some(crate::rewrite::AtomLayout::MODEL)
     }
 
     /// Natively, the model's layout, so that the rewrite is exercised.

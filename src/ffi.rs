@@ -457,6 +457,15 @@ pub extern "C" fn atomvm_wasm_jit_set_imported_bifs(on: bool) {
     crate::engine::set(crate::engine::Rewrite::ImportedBifs, on)
 }
 
+/// Whether modules loaded from now on read the terms of their atom
+/// constants in place instead of calling AtomVM's
+/// `module_get_atom_term_by_id` (default: yes; takes effect only in AtomVM,
+/// whose layout the shim checks).
+#[unsafe(no_mangle)]
+pub extern "C" fn atomvm_wasm_jit_set_atom_terms(on: bool) {
+    crate::engine::set(crate::engine::Rewrite::AtomTerms, on)
+}
+
 /// Whether modules loaded from now on answer `erlang:'+'/2`, `'-'/2` and
 /// `'band'/2` of two small integers themselves instead of calling AtomVM's
 /// BIFs (default: yes; takes effect only in AtomVM, whose BIFs the shim

@@ -24,6 +24,7 @@ pub mod prim {
     /// `set_module(ctx, jit_state, module_index) -> ctx`.
     pub const TEST_SET_MODULE: u32 = 70;
     pub const GET_IMPORTED_BIF: u32 = 8;
+    pub const GET_ATOM_TERM: u32 = 3;
     pub const TERMINATE_CONTEXT: u32 = 10;
 }
 
@@ -819,6 +820,29 @@ pub fn bif_call(form: BifForm) -> ModuleSpec {
     ModuleSpec::standard(vec![stub(), l1.finish()])
 }
 
+/// Label 1 asks `module_get_atom_term_by_id` (interface entry 3) for the
+/// term of the module's atom 2, stores it in x[1], and terminates. The
+/// [`BifForm`]s other than `Generated` are each one condition under which
+/// the call must stay a call.
+pub fn atom_call(form: BifForm) -> ModuleSpec {
+    let ask = entry_call(form, 1, 2, prim::GET_ATOM_TERM, ty_ret(2));
+    let mut l1 = Body::new();
+    if form == BifForm::WritesLocal2 {
+        l1.ops(&[I::LocalGet(2), I::LocalSet(2)]);
+    }
+    if form == BifForm::Called {
+        l1.ops(&[I::LocalGet(0), I::LocalGet(1), I::LocalGet(2), I::Call(2)])
+            .ops(&[I::LocalSet(3)])
+            .store_x(1, &[I::LocalGet(3)])
+            .tail_primitive(prim::TERMINATE_CONTEXT);
+        let mut l2 = Body::new();
+        l2.ops(&ask).op(I::Return);
+        return ModuleSpec::standard(vec![stub(), l1.finish(), l2.finish()]);
+    }
+    l1.store_x(1, &ask).tail_primitive(prim::TERMINATE_CONTEXT);
+    ModuleSpec::standard(vec![stub(), l1.finish()])
+}
+
 /// Label 1 calls each function pointer of `pointers` as a GC BIF of two
 /// arguments, `(ctx, 0, 0, a, b) -> term` (standard type 4, through
 /// `call_indirect`, as AtomVM's generator calls a BIF), on every pair of
@@ -1344,6 +1368,10 @@ pub fn host_streams() -> Vec<(String, Vec<u8>)> {
         ("jump_dense.stream", stream_of(&jump_dense(120, 5000))),
         ("bif_call.stream", stream_of(&bif_call(BifForm::Generated))),
         ("bif2_call.stream", stream_of(&bif2_call())),
+        (
+            "atom_call.stream",
+            stream_of(&atom_call(BifForm::Generated)),
+        ),
         ("compare_x.stream", stream_of(&compare_x())),
         ("map_x.stream", stream_of(&map_x())),
         ("map_update_x.stream", stream_of(&map_update_x())),

@@ -42,6 +42,7 @@ fn generated_programs_agree() {
             totals.direct_calls += a.direct_calls;
             totals.trampolined_calls += a.trampolined_calls;
             totals.inlined_bifs += a.inlined_bifs;
+            totals.inlined_atoms += a.inlined_atoms;
             totals.small_int_calls += a.small_int_calls;
             totals.guarded_trims += a.guarded_trims;
             totals.compare_calls += a.compare_calls;
@@ -56,6 +57,10 @@ fn generated_programs_agree() {
     assert!(inconclusive * 20 < runs, "too many runs out of fuel");
     assert!(totals.linked_jumps > 0 && totals.linked_exits > 0 && totals.direct_calls > 0);
     assert!(totals.inlined_bifs > 0, "BIF calls were read in place");
+    assert!(
+        totals.inlined_atoms > 0,
+        "atom constants were read in place"
+    );
     assert!(
         totals.small_int_calls > 0,
         "BIF calls went to the small-integer function"
@@ -371,6 +376,7 @@ fn fixtures_dir() -> Option<std::path::PathBuf> {
 #[test]
 fn fixture_functions_agree() {
     let Some(dir) = fixtures_dir() else { return };
+    let mut atoms_in_all = 0;
     for (name, step) in [
         ("fx_arith", 1),
         ("fx_terms", 1),
@@ -387,6 +393,7 @@ fn fixture_functions_agree() {
             .collect();
         let (mut compared, mut linked, mut returns, mut direct, mut events) = (0, 0, 0, 0, 0);
         let (mut bifs, mut small, mut trims, mut compares, mut frames) = (0, 0, 0, 0, 0);
+        let mut atoms = 0;
         for label in (1..n).step_by(step) {
             let mut src = gen::Source::seeded(u64::from(label));
             let scenario = atomvm_wasm_jit::oracle::fixture_scenario(&bytes, label, &mut src)
@@ -399,6 +406,7 @@ fn fixture_functions_agree() {
                 returns = returns.max(a.linked_exits);
                 direct = direct.max(a.direct_calls);
                 bifs = bifs.max(a.inlined_bifs);
+                atoms = atoms.max(a.inlined_atoms);
                 small = small.max(a.small_int_calls);
                 trims = trims.max(a.guarded_trims);
                 compares = compares.max(a.compare_calls);
@@ -406,9 +414,14 @@ fn fixture_functions_agree() {
                 events += a.events;
             }
         }
-        eprintln!("{name}: {compared} comparisons, {events} events; {linked} jumps and {returns} exits linked, {direct} calls bound, {bifs} BIF calls read in place, {small} sent to the small-integer function, {trims} trims guarded, {compares} compares sent to the comparing function, {frames} frames made in the module");
+        eprintln!("{name}: {compared} comparisons, {events} events; {linked} jumps and {returns} exits linked, {direct} calls bound, {bifs} BIF calls and {atoms} atoms read in place, {small} sent to the small-integer function, {trims} trims guarded, {compares} compares sent to the comparing function, {frames} frames made in the module");
         assert!(compared > 0 && linked > 0 && direct > 0, "{name}");
+        atoms_in_all += atoms;
     }
+    assert!(
+        atoms_in_all > 0,
+        "AtomVM's atom constants were read in place"
+    );
 }
 
 /// One seed, with its runs printed: `SEED=n cargo test --test oracle one_seed -- --ignored --nocapture`.

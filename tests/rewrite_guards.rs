@@ -37,6 +37,8 @@ fn run_agreeing_with(specs: &[&ModuleSpec], x: &[(usize, u32)]) -> (u32, model::
         scenario.x[*i] = *v;
     }
     scenario.reductions = 100;
+    // Enough slices for the tests' programs, whatever the seed drew.
+    scenario.max_slices = 8;
     let agreements = diff::compare(&scenario, &diff::OPTIONS).unwrap_or_else(|m| panic!("{m}"));
     assert_eq!(agreements.len(), diff::OPTIONS.len(), "the program loads");
     let prepared = model::prepare(&scenario.streams, None).unwrap();
@@ -270,6 +272,53 @@ fn a_return_with_no_reductions_left_goes_to_the_loop() {
     assert_eq!(prepared(&spent, ALL).module.linked_exits, ALL_EXITS);
     let (x1, outcome) = run_agreeing_with(&[&spent], &[]);
     assert_eq!((x1, outcome), (11, model::Outcome::Terminated));
+}
+
+/// x[1] after `atom_call`: the term of the model's global atom for module
+/// 0's atom 2 (`1 + 3 * 2`, as `model::ATOMS` holds it).
+const ATOM_RESULT: u32 = (7 << 6) | 0xB;
+
+#[test]
+fn an_atom_asked_for_as_generated_is_read_in_place() {
+    let spec = testgen::atom_call(BifForm::Generated);
+    assert_eq!(prepared(&spec, ALL).module.inlined_atoms, 1);
+    let off = Options {
+        atom_terms: None,
+        ..ALL
+    };
+    assert_eq!(prepared(&spec, off).module.inlined_atoms, 0, "switched off");
+    assert_eq!(run_agreeing(&spec, &[]), ATOM_RESULT);
+}
+
+#[test]
+fn an_atom_asked_for_otherwise_stays_a_call() {
+    for (form, why) in [
+        (BifForm::IndexInLocal, "the index is not a constant"),
+        (BifForm::WritesLocal2, "local 2 may not be the interface"),
+        (BifForm::Called, "a caller may pass anything as local 2"),
+        (BifForm::OtherType, "entry 3 with another type"),
+    ] {
+        let spec = testgen::atom_call(form);
+        for opts in options() {
+            assert_eq!(
+                prepared(&spec, opts).module.inlined_atoms,
+                0,
+                "{form:?}: {why}"
+            );
+        }
+        let (x1, outcome) = run_agreeing_with(&[&spec], &[]);
+        match form {
+            // The model's entry 3 has type (i32, i32) -> i32: the call traps.
+            BifForm::OtherType => {
+                assert!(matches!(outcome, model::Outcome::Trap(_)), "{outcome:?}")
+            }
+            _ => assert_eq!(
+                (x1, outcome),
+                (ATOM_RESULT, model::Outcome::Terminated),
+                "{form:?}"
+            ),
+        }
+    }
 }
 
 /// x[1] after `bif_call`: what the model's BIF (import 2 of module 0)

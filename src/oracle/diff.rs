@@ -35,6 +35,7 @@ pub struct Agreement {
     pub direct_calls: u32,
     pub trampolined_calls: u32,
     pub inlined_bifs: u32,
+    pub inlined_atoms: u32,
     pub small_int_calls: u32,
     pub guarded_trims: u32,
     pub compare_calls: u32,
@@ -47,7 +48,7 @@ pub struct Agreement {
 /// The options the rewritten side is tried with: each rewrite alone (inline
 /// returns with the tail calls they need) and all of them (memory not
 /// shared: wasmi has no threads).
-pub const OPTIONS: [Options; 11] = [
+pub const OPTIONS: [Options; 12] = [
     Options {
         tail_calls: true,
         ..Options::plain(false)
@@ -63,6 +64,10 @@ pub const OPTIONS: [Options; 11] = [
     },
     Options {
         imported_bifs: Some(crate::rewrite::BifLayout::MODEL),
+        ..Options::plain(false)
+    },
+    Options {
+        atom_terms: Some(crate::rewrite::AtomLayout::MODEL),
         ..Options::plain(false)
     },
     Options {
@@ -151,6 +156,7 @@ fn agree(a: &Run, b: &Run, stats: &[Rewritten], options: Options) -> Result<Agre
         agreement.direct_calls += s.direct_calls;
         agreement.trampolined_calls += s.trampolined_calls;
         agreement.inlined_bifs += s.inlined_bifs;
+        agreement.inlined_atoms += s.inlined_atoms;
         agreement.small_int_calls += s.small_int_calls;
         agreement.guarded_trims += s.guarded_trims;
         agreement.compare_calls += s.compare_calls;

@@ -96,6 +96,7 @@ pub fn iface_types() -> [u8; 77] {
     for (n, ty) in t.iter_mut().enumerate() {
         *ty = match n as u32 {
             prim::DO_RETURN | prim::SCHEDULE_NEXT_CP | prim::TERMINATE | prim::PREEMPT => 1,
+            prim::GET_ATOM_TERM => 1,
             prim::CALL_EXT => 3,
             prim::SET_MODULE => 2,
             prim::BIF_ADD | prim::BIF_SUB | prim::BIF_BAND => 4,
@@ -568,6 +569,28 @@ impl Gen<'_, '_> {
         self.results(f, s);
     }
 
+    /// An atom constant as AtomVM's generator gets it:
+    /// `module_get_atom_term_by_id` (entry 3) with `jit_state` and a
+    /// constant, stored in an x register. Now and then another local or a
+    /// constant past the module's atoms (read anyway, or out of memory: a
+    /// trap in both variants).
+    fn atom_call(&mut self, f: &mut Vec<I<'static>>) {
+        let local = if self.src.chance(230) {
+            1
+        } else {
+            self.src.below(3)
+        };
+        let index = match self.src.below(16) {
+            0 => 0x3FFF_FFF0 + self.src.below(32) as i32, // wraps, reads far
+            1 => -1 - self.src.below(4) as i32,
+            _ => self.src.below(20) as i32,
+        };
+        let x = self.src.below(16);
+        f.extend([I::LocalGet(0), I::LocalGet(local), I::I32Const(index)]);
+        Self::primitive_call(f, 4 * u64::from(model::prim::GET_ATOM_TERM), 1);
+        f.push(I::I32Store(mem(abi::CONTEXT_X + 4 * u64::from(x))));
+    }
+
     /// A `call_indirect` on a pointer computed at run time.
     fn computed(&mut self, f: &mut Vec<I<'static>>) {
         let n = self.src.below(77);
@@ -627,6 +650,7 @@ impl Gen<'_, '_> {
                 self.expr(f, 0);
                 f.push(I::LocalSet(SCRATCH + self.src.below(4)));
             }
+            4 if self.src.chance(64) => self.atom_call(f),
             4 => self.primitive(f),
             5 if self.src.chance(128) => self.bif_call(f),
             5 => self.primitive(f),

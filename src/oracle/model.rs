@@ -16,9 +16,10 @@
 //! | `JIT_STATE` | the loop's `JITState`; `ALT_JIT_STATE` another |
 //! | `IFACE` | the native interface: 77 table indices, then `EXTRA_WORDS` words past it |
 //! | `ALT_IFACE` | another interface, whose entries log as "alt" |
-//! | `MODULES` | `Module` structs, 16 bytes each, `module_index` first, `imported_funcs` at 4 |
+//! | `MODULES` | `Module` structs, 16 bytes each, `module_index` first, `imported_funcs` at 4, `local_atoms_to_global_table` at 8 |
 //! | `IMPORTS` | each module's `imported_funcs`: 16 pointers to `ExportedFunction`s |
 //! | `BIFS` | `struct Bif`s, 8 bytes each: the `ExportedFunction`, then `bif0_ptr` |
+//! | `ATOMS` | each module's `local_atoms_to_global_table`: 16 global atom indices |
 //! | `MAPS` | maps as AtomVM lays them out ([`MAP_TERMS`]), and their keys |
 //! | `DATA` | scratch memory programs and primitives read and write |
 
@@ -42,6 +43,9 @@ pub const ALT_IFACE: u32 = 0x3400;
 pub const MODULES: u32 = 0x4000;
 pub const IMPORTS: u32 = 0x5000;
 pub const BIFS: u32 = 0x6000;
+/// Each module's local atoms, 16 global indices (64 bytes) per module: room
+/// for 48 modules before `MAPS`.
+pub const ATOMS: u32 = 0x6400;
 /// `struct Bif`s in the model; bif `j`'s `bif0_ptr` is model primitive
 /// [`bif_entry`]`(j)`.
 pub const NUM_BIFS: u32 = 32;
@@ -91,6 +95,10 @@ pub mod prim {
     /// AtomVM's does (`rewrite::BifLayout::MODEL`), and is not logged:
     /// nothing observable tells its calls apart from the reads.
     pub const GET_IMPORTED_BIF: u32 = 8;
+    /// `(jit_state, i) -> term`: AtomVM's `module_get_atom_term_by_id`,
+    /// reads memory only, as AtomVM's does (`rewrite::AtomLayout::MODEL`),
+    /// and is not logged.
+    pub const GET_ATOM_TERM: u32 = 3;
     pub const TERMINATE: u32 = 10;
     /// `(ctx, jit_state) -> ctx`: leaves one reduction.
     pub const PREEMPT: u32 = 21;
@@ -472,6 +480,9 @@ fn primitive(
     if (alt, n) == (false, prim::GET_IMPORTED_BIF) {
         return get_imported_bif(caller, arg(0), arg(1), results);
     }
+    if (alt, n) == (false, prim::GET_ATOM_TERM) {
+        return get_atom_term(caller, arg(0), arg(1), results);
+    }
     if (alt, n) == (false, prim::TRIM_LIVE_REGS) {
         let memory = caller
             .data()
@@ -645,6 +656,36 @@ fn get_imported_bif(
         .ok_or_else(|| Error::from(wasmi::TrapCode::MemoryOutOfBounds))?;
     if let Some(r) = results.first_mut() {
         *r = Val::I32(ptr as i32);
+    }
+    Ok(())
+}
+
+/// The model's `module_get_atom_term_by_id`:
+/// `jit_state->module->local_atoms_to_global_table[i]` as an atom term,
+/// with wasm32's arithmetic; a read outside memory traps as the same reads
+/// in wasm would.
+fn get_atom_term(
+    caller: Caller<'_, State>,
+    js: u32,
+    i: u32,
+    results: &mut [Val],
+) -> Result<(), Error> {
+    let layout = rewrite::AtomLayout::MODEL;
+    let memory = caller
+        .data()
+        .memory
+        .ok_or_else(|| model_error("no memory"))?;
+    let data = memory.data(&caller);
+    let read = |base: u32, offset: u32| {
+        let at = u64::from(base) + u64::from(offset);
+        u32::try_from(at).ok().and_then(|at| word(data, at))
+    };
+    let index = read(js, abi::JIT_STATE_MODULE as u32)
+        .and_then(|module| read(module, layout.local_atoms))
+        .and_then(|atoms| read(atoms.wrapping_add(i.wrapping_mul(4)), 0))
+        .ok_or_else(|| Error::from(wasmi::TrapCode::MemoryOutOfBounds))?;
+    if let Some(r) = results.first_mut() {
+        *r = Val::I32(((index << 6) | 0xB) as i32);
     }
     Ok(())
 }
@@ -887,6 +928,16 @@ fn init_memory(store: &mut Store<State>, memory: Memory, sc: &Scenario) {
     for i in 0..sc.streams.len() as u32 {
         set_word(data, MODULES + 16 * i, i);
         set_word(data, MODULES + 16 * i + 4, IMPORTS + 64 * i);
+        set_word(data, MODULES + 16 * i + 8, ATOMS + 64 * i);
+        for k in 0..16 {
+            // Global indices, the last the largest AtomVM's terms hold.
+            let global = if k == 15 {
+                0x03FF_FFFF - i
+            } else {
+                1 + 7 * i + 3 * k
+            };
+            set_word(data, ATOMS + 64 * i + 4 * k, global);
+        }
         for k in 0..16 {
             set_word(
                 data,

@@ -10,6 +10,7 @@
 //! | `primitives.rs` | primitive calls become imports bound to AtomVM's interface; the module drops its table import | [`Options::direct_primitives`] |
 //! | `exits.rs` | any other return to the loop gets a guarded `return_call_indirect` to the label it continues at | [`Options::computed_jumps`] (with tail calls) |
 //! | `bifs.rs` | a `get_imported_bif` call becomes the memory reads it makes | [`Options::imported_bifs`] (with AtomVM's layout) |
+//! | `atoms.rs` | a `module_get_atom_term_by_id` call becomes the memory reads and arithmetic it makes | [`Options::atom_terms`] (with AtomVM's layout) |
 //! | `trim.rs` | a `trim_live_regs` call is made only if the process has extended x registers | [`Options::trim_live_regs`] (with AtomVM's layout) |
 //! | `small_ints.rs` | a BIF call goes to an added function that answers `+`, `-`, `band` of small integers | [`Options::small_int_bifs`] (with AtomVM's BIFs, in a detached module) |
 //! | `frames.rs` | an `allocate` or `deallocate` call goes to an added function that makes or drops the frame when no garbage collection is due | [`Options::stack_frames`] (with AtomVM's layout, in a detached module) |
@@ -34,6 +35,7 @@
 //! way grows with the input except through [`crate::memory`].
 
 pub mod analysis;
+mod atoms;
 mod bifs;
 mod compare;
 mod exits;
@@ -47,6 +49,7 @@ mod small_ints;
 mod trampolines;
 mod trim;
 
+pub use atoms::AtomLayout;
 pub use bifs::BifLayout;
 pub use frames::HeapLayout;
 pub use maps::{BIF2_TYPE as MAP_GET_TYPE, MAP_GET_MODEL};
@@ -98,6 +101,10 @@ pub struct Options {
     /// `get_imported_bif`, with AtomVM's struct layout (`None`: off, or the
     /// layout is not known).
     pub imported_bifs: Option<BifLayout>,
+    /// Read atom constants in the module instead of calling
+    /// `module_get_atom_term_by_id`, with AtomVM's struct layout (`None`:
+    /// off, or the layout is not known).
+    pub atom_terms: Option<AtomLayout>,
     /// Answer `+`, `-` and `band` of small integers in the module, with
     /// AtomVM's BIFs (`None`: off, or they are not known).
     pub small_int_bifs: Option<SmallIntBifs>,
@@ -135,6 +142,7 @@ impl Options {
             direct_primitives: false,
             computed_jumps: false,
             imported_bifs: None,
+            atom_terms: None,
             small_int_bifs: None,
             trim_live_regs: None,
             immediate_compares: false,
@@ -153,6 +161,7 @@ impl Options {
             direct_primitives: true,
             computed_jumps: true,
             imported_bifs: Some(BifLayout::MODEL),
+            atom_terms: Some(AtomLayout::MODEL),
             small_int_bifs: Some(SmallIntBifs::MODEL),
             trim_live_regs: Some(trim::MODEL_OFFSET),
             immediate_compares: true,
@@ -176,6 +185,7 @@ impl Options {
             direct_primitives: bits & 2 != 0,
             computed_jumps: bits & 4 != 0,
             imported_bifs: (bits & 8 != 0).then_some(BifLayout::MODEL),
+            atom_terms: (bits & 8 != 0).then_some(AtomLayout::MODEL),
             small_int_bifs: (bits & 16 != 0).then_some(SmallIntBifs::MODEL),
             trim_live_regs: (bits & 32 != 0).then_some(trim::MODEL_OFFSET),
             immediate_compares: bits & 16 != 0,
@@ -192,7 +202,7 @@ impl Options {
     /// for computed jumps, a detached module for small-integer BIFs), and
     /// all of them: for the tests that load streams of megabytes, which
     /// take too long under all 64 combinations of [`Options::every`].
-    pub fn each(shared_memory: bool) -> [Options; 12] {
+    pub fn each(shared_memory: bool) -> [Options; 13] {
         let plain = Options::plain(shared_memory);
         [
             plain,
@@ -211,6 +221,10 @@ impl Options {
             },
             Options {
                 imported_bifs: Some(BifLayout::MODEL),
+                ..plain
+            },
+            Options {
+                atom_terms: Some(AtomLayout::MODEL),
                 ..plain
             },
             Options {
@@ -266,6 +280,8 @@ pub struct Rewritten {
     pub trampolined_calls: u32,
     /// `get_imported_bif` calls replaced by the reads they make.
     pub inlined_bifs: u32,
+    /// `module_get_atom_term_by_id` calls replaced by the reads they make.
+    pub inlined_atoms: u32,
     /// BIF calls sent to the added function that answers small integers.
     pub small_int_calls: u32,
     /// `trim_live_regs` calls made only with extended x registers.
@@ -928,6 +944,13 @@ fn write_body(
             .opts
             .imported_bifs
             .and_then(|layout| bifs::inline(scratch, layout, &plan.prims, &site, p_is_interface));
+        // A `module_get_atom_term_by_id` call read in place (`atoms.rs`).
+        let atom = match inlined {
+            Some(_) => None,
+            None => plan.opts.atom_terms.and_then(|layout| {
+                atoms::inline(scratch, layout, &plan.prims, &site, p_is_interface)
+            }),
+        };
         let (from, to) = match site {
             Site::Exit { at } => {
                 let Some(table) = exits_table else {
@@ -973,6 +996,10 @@ fn write_body(
             _ if inlined.is_some() => {
                 stats.inlined_bifs += 1;
                 inlined.unwrap_or_default()
+            }
+            _ if atom.is_some() => {
+                stats.inlined_atoms += 1;
+                atom.unwrap_or_default()
             }
             Site::Primitive { .. } | Site::Computed { .. } => {
                 let r = plan

@@ -59,6 +59,19 @@ static BifImpl0 host_get_imported_bif(JITState *jit_state, uint32_t bif)
     return ((const struct Bif *) f)->bif0_ptr; /* base is the first member */
 }
 
+/* Entry 3 as AtomVM's jit_module_get_atom_term_by_id reads, counting its
+ * calls (a rewrite that reads the atoms in place leaves the count at 0). */
+int host_atom_term_calls;
+
+static term host_get_atom_term(JITState *jit_state, int atom_index)
+{
+    host_atom_term_calls++;
+    return term_from_atom_index(jit_state->module->local_atoms_to_global_table[atom_index]);
+}
+
+/* The global index of each module's atoms 0 to 3. */
+static uint32_t host_atoms[4] = { 1, 40, 1000, 0x3FFFFFF };
+
 /* Entry 7 as AtomVM's jit_trim_live_regs: only a process with extended x
  * registers has anything to trim (here: x[2] = live, and the list emptied),
  * counting its calls. */
@@ -269,6 +282,7 @@ static const struct ExportedFunction *host_imports[4] = { NULL, NULL, &host_bif.
 const ModuleNativeInterface module_native_interface = {
     .do_return = (PrimitiveCtxState) atomvm_wasm_jit_return,
     .schedule_next_cp = host_schedule_next_cp,
+    .module_get_atom_term_by_id = host_get_atom_term,
     .call_ext = host_call_ext,
     .test_set_module = host_set_module,
     .jit_trim_live_regs = host_trim_live_regs,
@@ -327,6 +341,7 @@ Module *host_adopt(const void *native_code, int index)
     mod->module_index = index;
     mod->native_code = native_code;
     mod->imported_funcs = host_imports;
+    mod->local_atoms_to_global_table = host_atoms;
     atomvm_wasm_jit_bind_module(mod, native_code);
     modules_by_index[index & 0xFF] = mod;
     return mod;

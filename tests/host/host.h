@@ -34,6 +34,8 @@ typedef struct Process
 
 /* Calls of the host's get_imported_bif (interface entry 8). */
 extern int host_get_imported_bif_calls;
+/* Calls of the host's module_get_atom_term_by_id (interface entry 3). */
+extern int host_atom_term_calls;
 extern int host_small_int_bif_calls;
 extern int host_trim_calls;
 extern int host_term_compare_calls;

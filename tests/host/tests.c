@@ -662,6 +662,30 @@ static void test_imported_bifs_are_read_in_place(void)
     atomvm_wasm_jit_set_imported_bifs(true);
 }
 
+/* Label 1 asks module_get_atom_term_by_id (entry 3) for the module's atom
+ * 2, global atom 1000, and stores its term in x[1], as AtomVM's generator
+ * writes an atom constant. The shim's probe finds the host's entry 3
+ * reading as AtomVM's does, so the rewrite reads the atom in place: the
+ * host's entry 3 is never called. Switched off, it is called once. x[1] is
+ * the atom's term either way. */
+static void test_atom_constants_are_read_in_place(void)
+{
+    uint32_t layout[1] = { 0 };
+    CHECK(atomvm_wasm_jit_atom_layout(layout), "the shim's probe of entry 3 failed");
+    CHECK(layout[0] == offsetof(Module, local_atoms_to_global_table), "layout %u", (unsigned) layout[0]);
+    for (int on = 1; on >= 0; on--) {
+        atomvm_wasm_jit_set_atom_terms(on);
+        host_atom_term_calls = 0;
+        Process p;
+        if (run_stream("atom_call.stream", 51, 0, 0, &p)) {
+            CHECK(p.done && p.ctx.x[1] == term_from_atom_index(1000), "on=%d: done=%d x1=%#x", on, p.done,
+                (unsigned) p.ctx.x[1]);
+            CHECK(host_atom_term_calls == (on ? 0 : 1), "on=%d: entry 3 called %d times", on, host_atom_term_calls);
+        }
+    }
+    atomvm_wasm_jit_set_atom_terms(true);
+}
+
 /* Label 1 calls trim_live_regs (entry 7) with live = 3 as AtomVM's
  * generator does. The shim's probe finds the host's entry 7 leaving a
  * context without extended x registers untouched, so the module calls it
@@ -1475,6 +1499,7 @@ int main(int argc, char **argv)
     run("a jump in a called function returns first", test_a_jump_in_a_called_function);
     run("returns within a module skip the loop", test_returns_within_a_module_skip_the_loop);
     run("imported BIFs are read in place", test_imported_bifs_are_read_in_place);
+    run("atom constants are read in place", test_atom_constants_are_read_in_place);
     run("small-integer BIFs are answered in the module", test_small_int_bifs_are_answered_in_the_module);
     run("trims are made only with extended x registers", test_trims_are_made_only_with_extended_registers);
     run("compares of immediates are answered in the module", test_compares_of_immediates_are_answered_in_the_module);

@@ -32,7 +32,7 @@ struct ModuleNativeInterface
     void *raise_error; /* 0 */
     PrimitiveCtxState do_return; /* 1 */
     PrimitiveCtxState schedule_next_cp; /* 2 */
-    void *module_get_atom_term_by_id; /* 3 */
+    term (*module_get_atom_term_by_id)(JITState *jit_state, int atom_index); /* 3 */
     Context *(*call_ext)(Context *ctx, JITState *jit_state, int module_index, int label); /* 4 */
     bool (*allocate)(Context *ctx, JITState *jit_state, uint32_t stack_need, uint32_t heap_need, uint32_t live); /* 5 */
     void *entry_6;

@@ -14,5 +14,8 @@ struct Module
     size_t binary_size;
     /* What get_imported_bif (entry 8) reads: the module's imports. */
     const struct ExportedFunction **imported_funcs;
+    /* What module_get_atom_term_by_id (entry 3) reads: the global index
+     * of each of the module's atoms. */
+    uint32_t *local_atoms_to_global_table;
 };
 #endif
