@@ -23,7 +23,7 @@
  *    has no extended x registers; given only if the interface's entry
  *    leaves a probe context without them untouched.
  *  - atomvm_wasm_jit_small_int_bifs: the function pointers of AtomVM's
- *    erlang:'+'/2, '-'/2 and 'band'/2, so that the runtime can answer them
+ *    erlang:'+'/2, '-'/2, 'band'/2, 'bor'/2, 'bxor'/2 and 'bsr'/2, so that the runtime can answer them
  *    in JIT modules for two small integers; given only if the term encoding
  *    is the one the runtime assumes and each BIF answers a probe of small
  *    integers as the runtime would.
@@ -205,7 +205,7 @@ int32_t atomvm_wasm_jit_extended_x_regs_offset(void)
     return (int32_t) offsetof(Context, extended_x_regs);
 }
 
-bool atomvm_wasm_jit_small_int_bifs(uint32_t out[3])
+bool atomvm_wasm_jit_small_int_bifs(uint32_t out[6])
 {
     /* The runtime's fast paths: a small integer has the low four bits
      * TERM_INTEGER_TAG = 0xF, its value is the word >> 4, and avm_int_t is
@@ -235,9 +235,35 @@ bool atomvm_wasm_jit_small_int_bifs(uint32_t out[3])
             return false;
         }
     }
+    /* bor, bxor and bsr, on the same terms; bsr only with shifts that are
+     * not negative (0, within the value, past 31 and past 63). */
+    static const struct
+    {
+        avm_int_t a, b, bor, bxor, bsr;
+    } bits[] = {
+        { 3, 4, 7, 7, 0 },
+        { -5, 12, -1, -9, -1 },
+        { 0x7FFFFFF, 0, 0x7FFFFFF, 0x7FFFFFF, 0x7FFFFFF },
+        { -0x8000000, 27, -0x8000000 | 27, -0x8000000 ^ 27, -1 },
+        { 0x5A5A5A5, 40, 0x5A5A5AD, 0x5A5A58D, 0 },
+        { -0x1234567, 100, -0x1234567 | 100, -0x1234567 ^ 100, -1 },
+        { -1000, 3, -1000 | 3, -1000 ^ 3, -125 },
+    };
+    for (size_t i = 0; i < sizeof(bits) / sizeof(bits[0]); i++) {
+        term a = term_from_int(bits[i].a);
+        term b = term_from_int(bits[i].b);
+        if (bif_erlang_bor_2(NULL, 0, 0, a, b) != term_from_int(bits[i].bor)
+            || bif_erlang_bxor_2(NULL, 0, 0, a, b) != term_from_int(bits[i].bxor)
+            || bif_erlang_bsr_2(NULL, 0, 0, a, b) != term_from_int(bits[i].bsr)) {
+            return false;
+        }
+    }
     out[0] = (uint32_t) (uintptr_t) bif_erlang_add_2;
     out[1] = (uint32_t) (uintptr_t) bif_erlang_sub_2;
     out[2] = (uint32_t) (uintptr_t) bif_erlang_band_2;
+    out[3] = (uint32_t) (uintptr_t) bif_erlang_bor_2;
+    out[4] = (uint32_t) (uintptr_t) bif_erlang_bxor_2;
+    out[5] = (uint32_t) (uintptr_t) bif_erlang_bsr_2;
     return true;
 }
 

@@ -78,8 +78,9 @@ extern bool atomvm_wasm_jit_imported_bif_layout(uint32_t *out);
 extern bool atomvm_wasm_jit_atom_layout(uint32_t *out);
 
 // Defined by `c_shim/`: the function pointers of AtomVM's
-// `erlang:'+'/2`, `'-'/2` and `'band'/2`, if each answered the
-// shim's probe of small integers as expected.
+// `erlang:'+'/2`, `'-'/2`, `'band'/2`, `'bor'/2`, `'bxor'/2` and
+// `'bsr'/2`, if each answered the shim's probe of small integers
+// as expected.
 extern bool atomvm_wasm_jit_small_int_bifs(uint32_t *out);
 
 // Defined by `c_shim/`: `offsetof(Context, extended_x_regs)`, if
@@ -280,8 +281,9 @@ void atomvm_wasm_jit_set_imported_bifs(bool on);
 // whose layout the shim checks).
 void atomvm_wasm_jit_set_atom_terms(bool on);
 
-// Whether modules loaded from now on answer `erlang:'+'/2`, `'-'/2` and
-// `'band'/2` of two small integers themselves instead of calling AtomVM's
+// Whether modules loaded from now on answer `erlang:'+'/2`, `'-'/2`,
+// `'band'/2`, `'bor'/2`, `'bxor'/2` and `'bsr'/2` (with a shift that is not
+// negative) of two small integers themselves instead of calling AtomVM's
 // BIFs (default: yes; takes effect only in AtomVM, whose BIFs the shim
 // checks, and in modules that import no table).
 void atomvm_wasm_jit_set_small_int_bifs(bool on);

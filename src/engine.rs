@@ -40,8 +40,8 @@ pub enum Rewrite {
     /// Imported BIFs read in the module instead of `get_imported_bif`
     /// (when the shim knows AtomVM's layout).
     ImportedBifs = 8,
-    /// `+`, `-` and `band` of small integers answered in the module (when
-    /// the shim knows AtomVM's BIFs).
+    /// `+`, `-`, `band`, `bor`, `bxor` and `bsr` of small integers
+    /// answered in the module (when the shim knows AtomVM's BIFs).
     SmallIntBifs = 16,
     /// `trim_live_regs` called only when the process has extended x
     /// registers (when the shim knows AtomVM's layout).
@@ -306,8 +306,9 @@ mod imp {
         /// shim's probe as reading it does.
         fn atomvm_wasm_jit_atom_layout(out: *mut u32) -> bool;
         /// Defined by `c_shim/`: the function pointers of AtomVM's
-        /// `erlang:'+'/2`, `'-'/2` and `'band'/2`, if each answered the
-        /// shim's probe of small integers as expected.
+        /// `erlang:'+'/2`, `'-'/2`, `'band'/2`, `'bor'/2`, `'bxor'/2` and
+        /// `'bsr'/2`, if each answered the shim's probe of small integers
+        /// as expected.
         fn atomvm_wasm_jit_small_int_bifs(out: *mut u32) -> bool;
         /// Defined by `c_shim/`: `offsetof(Context, extended_x_regs)`, if
         /// the interface's `trim_live_regs` left a probe with an empty
@@ -422,11 +423,19 @@ mod imp {
 
     /// AtomVM's small-integer BIFs, asked of the shim once.
     pub fn small_int_bifs() -> Option<crate::rewrite::SmallIntBifs> {
-        static BIFS: std::sync::OnceLock<Option<[u32; 3]>> = std::sync::OnceLock::new();
-        // SAFETY: the shim writes three u32s; it calls the three BIFs on
-        // small integers.
-        let [add, sub, band] = unsafe { ask_once(&BIFS, atomvm_wasm_jit_small_int_bifs) }?;
-        Some(crate::rewrite::SmallIntBifs { add, sub, band })
+        static BIFS: std::sync::OnceLock<Option<[u32; 6]>> = std::sync::OnceLock::new();
+        // SAFETY: the shim writes six u32s; it calls the six BIFs on small
+        // integers.
+        let [add, sub, band, bor, bxor, bsr] =
+            unsafe { ask_once(&BIFS, atomvm_wasm_jit_small_int_bifs) }?;
+        Some(crate::rewrite::SmallIntBifs {
+            add,
+            sub,
+            band,
+            bor,
+            bxor,
+            bsr,
+        })
     }
 
     /// AtomVM's layout for reading imported BIFs, asked of the shim once.

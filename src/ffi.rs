@@ -466,8 +466,9 @@ pub extern "C" fn atomvm_wasm_jit_set_atom_terms(on: bool) {
     crate::engine::set(crate::engine::Rewrite::AtomTerms, on)
 }
 
-/// Whether modules loaded from now on answer `erlang:'+'/2`, `'-'/2` and
-/// `'band'/2` of two small integers themselves instead of calling AtomVM's
+/// Whether modules loaded from now on answer `erlang:'+'/2`, `'-'/2`,
+/// `'band'/2`, `'bor'/2`, `'bxor'/2` and `'bsr'/2` (with a shift that is not
+/// negative) of two small integers themselves instead of calling AtomVM's
 /// BIFs (default: yes; takes effect only in AtomVM, whose BIFs the shim
 /// checks, and in modules that import no table).
 #[unsafe(no_mangle)]

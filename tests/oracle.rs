@@ -310,10 +310,12 @@ fn map_get_agrees() {
     assert!(calls > 0);
 }
 
-/// `+`, `-` and `band` on small integers at the edges (0, 1, -1, the
-/// largest, the smallest, next to them) and on other terms: the results
-/// in memory, and the calls the BIFs log when they leave the small-integer
-/// path, must be the same with the calls sent to the module's function.
+/// `+`, `-`, `band`, `bor`, `bxor` and `bsr` on small integers at the
+/// edges (0, 1, -1, the largest, the smallest, next to them, shifts within
+/// and past 31 and 63) and on other terms: the results in memory, and the
+/// calls the BIFs log when they leave the small-integer path (overflow, a
+/// negative shift, another term), must be the same with the calls sent to
+/// the module's function.
 #[test]
 fn small_int_bifs_agree_at_the_edges() {
     use atomvm_wasm_jit::rewrite::SmallIntBifs;
@@ -322,6 +324,11 @@ fn small_int_bifs_agree_at_the_edges() {
         0xF,
         0x1F,
         0x2F,
+        0x1BF, // 27
+        0x1FF, // 31
+        0x20F, // 32
+        0x3FF, // 63
+        0x40F, // 64
         0xFFFF_FFFF,
         0xFFFF_FFEF,
         0x7FFF_FFFF,
@@ -338,20 +345,40 @@ fn small_int_bifs_agree_at_the_edges() {
         0x8000_0000,
         0xF0, // other terms
     ];
-    let spec =
-        atomvm_wasm_jit::testgen::small_int_calls(&[m.add, m.sub, m.band], &values, model::DATA);
-    let scenario = from_label_1(&spec);
-    let agreements = check(&scenario, "edges");
-    assert_eq!(agreements.len(), diff::OPTIONS.len());
-    for (a, o) in agreements.iter().zip(diff::OPTIONS) {
-        assert!(!a.inconclusive, "{o:?}");
-        let expected = if o.small_int_bifs.is_some() {
-            3 * 18 * 18
-        } else {
-            0
-        };
-        assert_eq!(a.small_int_calls, expected, "{o:?}");
+    let n = values.len() as u32;
+    for group in [[m.add, m.sub, m.band], [m.bor, m.bxor, m.bsr]] {
+        let spec = atomvm_wasm_jit::testgen::small_int_calls(&group, &values, model::DATA);
+        let scenario = from_label_1(&spec);
+        let agreements = check(&scenario, "edges");
+        assert_eq!(agreements.len(), diff::OPTIONS.len());
+        for (a, o) in agreements.iter().zip(diff::OPTIONS) {
+            assert!(!a.inconclusive, "{o:?}");
+            let expected = if o.small_int_bifs.is_some() {
+                3 * n * n
+            } else {
+                0
+            };
+            assert_eq!(a.small_int_calls, expected, "{o:?}");
+        }
     }
+}
+
+/// What the model's `bsr` answers, by the rule of AtomVM's C (64-bit
+/// shifts of the value), on a few pairs: the oracle above compares the
+/// module's function with this model, so the model must be AtomVM's.
+#[test]
+fn the_model_shifts_right_as_atomvm_does() {
+    let bsr = |a: i32, b: i32| {
+        let t = |v: i32| ((v << 4) as u32) | 0xF;
+        model::small_int_bif(model::prim::BIF_BSR, t(a), t(b)).map(|r| (r as i32) >> 4)
+    };
+    assert_eq!(bsr(-1000, 3), Some(-125));
+    assert_eq!(bsr(0x7FF_FFFF, 26), Some(1));
+    assert_eq!(bsr(0x7FF_FFFF, 27), Some(0));
+    assert_eq!(bsr(-0x800_0000, 27), Some(-1));
+    assert_eq!(bsr(-1, 100), Some(-1));
+    assert_eq!(bsr(5, 64), Some(0));
+    assert_eq!(bsr(5, -1), None, "a negative shift is bsl: AtomVM's C");
 }
 
 fn fixtures_dir() -> Option<std::path::PathBuf> {

@@ -13,7 +13,8 @@ use crate::rewrite::{Options, Rewritten};
 #[derive(Debug)]
 pub struct Mismatch {
     pub what: String,
-    pub options: Options,
+    /// Boxed: the options are larger than a result's error should be.
+    pub options: Box<Options>,
 }
 
 impl std::fmt::Display for Mismatch {
@@ -117,7 +118,7 @@ pub fn compare(scenario: &Scenario, options: &[Options]) -> Result<Vec<Agreement
                 .map(|p| (options, p))
                 .map_err(|e| Mismatch {
                     what: format!("the rewritten modules do not load, the originals do: {e}"),
-                    options,
+                    options: Box::new(options),
                 })
         })
         .collect::<Result<Vec<_>, _>>()?;
@@ -140,7 +141,7 @@ pub fn compare_prepared(
             .map(|(options, prepared)| {
                 let b = model::run(prepared, scenario).map_err(|e| Mismatch {
                     what: format!("the rewritten modules do not instantiate: {e}"),
-                    options: *options,
+                    options: Box::new(*options),
                 })?;
                 agree(&a, &b, &prepared.stats, *options)
             })
@@ -169,7 +170,10 @@ fn agree(a: &Run, b: &Run, stats: &[Rewritten], options: Options) -> Result<Agre
         agreement.inconclusive = true;
         return Ok(agreement);
     }
-    let mismatch = |what: String| Mismatch { what, options };
+    let mismatch = |what: String| Mismatch {
+        what,
+        options: Box::new(options),
+    };
     if let Some(i) =
         (0..a.events.len().max(b.events.len())).find(|i| a.events.get(*i) != b.events.get(*i))
     {

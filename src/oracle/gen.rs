@@ -100,6 +100,7 @@ pub fn iface_types() -> [u8; 77] {
             prim::CALL_EXT => 3,
             prim::SET_MODULE => 2,
             prim::BIF_ADD | prim::BIF_SUB | prim::BIF_BAND => 4,
+            prim::BIF_BOR | prim::BIF_BXOR | prim::BIF_BSR => 4,
             prim::BIF_MAP_GET => 3,
             prim::PUT_MAP_ASSOC => 5,
             prim::TRIM_LIVE_REGS => 7,

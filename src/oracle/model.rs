@@ -127,6 +127,10 @@ pub mod prim {
     pub const BIF_ADD: u32 = 60;
     pub const BIF_SUB: u32 = 61;
     pub const BIF_BAND: u32 = 62;
+    /// `'bor'/2`, `'bxor'/2`, `'bsr'/2`: as `BIF_ADD`.
+    pub const BIF_BOR: u32 = 65;
+    pub const BIF_BXOR: u32 = 66;
+    pub const BIF_BSR: u32 = 67;
     /// `(ctx, fail_label, key, map) -> term`: AtomVM's `erlang:map_get/2`
     /// (`rewrite::MAP_GET_MODEL`). On a map (boxed, header tag 0x2C) in
     /// which it finds a small integer or an atom among immediate keys it
@@ -147,15 +151,18 @@ pub mod prim {
 
 /// The interface entry that BIF `j` of the model is: mostly entries of
 /// standard type 0, `(ctx) -> i32`, in
-/// [`gen::iface_types`](super::gen::iface_types); one in four the
-/// small-integer BIFs, one in eight `map_get`.
+/// [`gen::iface_types`](super::gen::iface_types); three in eight the
+/// six small-integer BIFs, one in eight `map_get`.
 pub fn bif_entry(j: u32) -> u32 {
-    match j % 8 {
-        4 => prim::BIF_MAP_GET,
+    match j % 16 {
+        4 | 12 => prim::BIF_MAP_GET,
         5 => prim::BIF_ADD,
         6 => prim::BIF_SUB,
         7 => prim::BIF_BAND,
-        k => [42, 56, 35, 28][k as usize],
+        13 => prim::BIF_BOR,
+        14 => prim::BIF_BXOR,
+        15 => prim::BIF_BSR,
+        k => [42, 56, 35, 28][k as usize % 4],
     }
 }
 
@@ -170,6 +177,14 @@ pub fn small_int_bif(n: u32, a: u32, b: u32) -> Option<u32> {
         prim::BIF_ADD => x.checked_add(y).map(|r| r as u32 | 0xF),
         prim::BIF_SUB => x.checked_sub(y).map(|r| r as u32 | 0xF),
         prim::BIF_BAND => Some(a & b),
+        prim::BIF_BOR => Some(a | b),
+        prim::BIF_BXOR => Some((a ^ b) | 0xF),
+        // A shift that is not negative: the 64-bit arithmetic shift of a
+        // 28-bit value, all of its bits from 64 on.
+        prim::BIF_BSR if y >= 0 => {
+            let r = i64::from(x >> 4) >> (y >> 4).min(63);
+            Some(((r as i32) << 4) as u32 | 0xF)
+        }
         _ => None,
     }
 }

@@ -12,7 +12,7 @@
 //! | `bifs.rs` | a `get_imported_bif` call becomes the memory reads it makes | [`Options::imported_bifs`] (with AtomVM's layout) |
 //! | `atoms.rs` | a `module_get_atom_term_by_id` call becomes the memory reads and arithmetic it makes | [`Options::atom_terms`] (with AtomVM's layout) |
 //! | `trim.rs` | a `trim_live_regs` call is made only if the process has extended x registers | [`Options::trim_live_regs`] (with AtomVM's layout) |
-//! | `small_ints.rs` | a BIF call goes to an added function that answers `+`, `-`, `band` of small integers | [`Options::small_int_bifs`] (with AtomVM's BIFs, in a detached module) |
+//! | `small_ints.rs` | a BIF call goes to an added function that answers `+`, `-`, `band`, `bor`, `bxor`, `bsr` of small integers | [`Options::small_int_bifs`] (with AtomVM's BIFs, in a detached module) |
 //! | `frames.rs` | an `allocate` or `deallocate` call goes to an added function that makes or drops the frame when no garbage collection is due | [`Options::stack_frames`] (with AtomVM's layout, in a detached module) |
 //! | `compare.rs` | a `term_compare` call goes to an added function that answers equal words, small integers, and atoms it has seen | [`Options::immediate_compares`] (with AtomVM's encoding, in a detached module) |
 //! | `maps.rs` | a `term_find_map_pos` call, and a BIF call of two arguments, go to added functions that find small integers and atoms among immediate keys (`erlang:map_get/2` for the BIF) | [`Options::map_lookups`], [`Options::map_get_bif`] (with AtomVM's encoding and BIF, in a detached module) |
@@ -105,8 +105,9 @@ pub struct Options {
     /// `module_get_atom_term_by_id`, with AtomVM's struct layout (`None`:
     /// off, or the layout is not known).
     pub atom_terms: Option<AtomLayout>,
-    /// Answer `+`, `-` and `band` of small integers in the module, with
-    /// AtomVM's BIFs (`None`: off, or they are not known).
+    /// Answer `+`, `-`, `band`, `bor`, `bxor` and `bsr` of small integers
+    /// in the module, with AtomVM's BIFs (`None`: off, or they are not
+    /// known).
     pub small_int_bifs: Option<SmallIntBifs>,
     /// Make `trim_live_regs` calls only when the process has extended x
     /// registers, with `offsetof(Context, extended_x_regs)` (`None`: off,

@@ -225,8 +225,8 @@ static term host_bif_double_x0(Context *ctx)
 
 static const struct Bif host_bif = { .base.type = BIFFunctionType, .bif0_ptr = host_bif_double_x0 };
 
-/* erlang:'+'/2, '-'/2 and 'band'/2 as AtomVM computes them for two small
- * integers; anything else (other terms, overflow) answers 0, AtomVM's
+/* erlang:'+'/2, '-'/2, 'band'/2, 'bor'/2, 'bxor'/2 and 'bsr'/2 as AtomVM
+ * computes them for two small integers (bsr: a shift that is not negative); anything else (other terms, overflow) answers 0, AtomVM's
  * error return. They count their calls. */
 int host_small_int_bif_calls;
 
@@ -259,6 +259,31 @@ term bif_erlang_band_2(Context *ctx, uint32_t fail_label, int live, term arg1, t
     (void) ctx, (void) fail_label, (void) live;
     host_small_int_bif_calls++;
     return term_is_integer(arg1) && term_is_integer(arg2) ? (arg1 & arg2) : 0;
+}
+
+term bif_erlang_bor_2(Context *ctx, uint32_t fail_label, int live, term arg1, term arg2)
+{
+    (void) ctx, (void) fail_label, (void) live;
+    host_small_int_bif_calls++;
+    return term_is_integer(arg1) && term_is_integer(arg2) ? (arg1 | arg2) : 0;
+}
+
+term bif_erlang_bxor_2(Context *ctx, uint32_t fail_label, int live, term arg1, term arg2)
+{
+    (void) ctx, (void) fail_label, (void) live;
+    host_small_int_bif_calls++;
+    return term_is_integer(arg1) && term_is_integer(arg2) ? ((arg1 ^ arg2) | 0xF) : 0;
+}
+
+term bif_erlang_bsr_2(Context *ctx, uint32_t fail_label, int live, term arg1, term arg2)
+{
+    (void) ctx, (void) fail_label, (void) live;
+    host_small_int_bif_calls++;
+    if (!term_is_integer(arg1) || !term_is_integer(arg2) || term_to_int(arg2) < 0) {
+        return 0;
+    }
+    int64_t shift = term_to_int(arg2) < 63 ? term_to_int(arg2) : 63;
+    return term_from_int((avm_int_t) ((int64_t) term_to_int(arg1) >> shift));
 }
 
 /* erlang:map_get/2 as AtomVM answers a key found in a map (0 otherwise,

@@ -722,16 +722,19 @@ static void test_trims_are_made_only_with_extended_registers(void)
 
 /* Label 1 calls import 3, the host's erlang:'+'/2, on x[0] and x[1] as
  * AtomVM's generator calls a GC BIF. The shim's probe finds the host's
- * three small-integer BIFs computing as AtomVM's, so the module answers
+ * six small-integer BIFs computing as AtomVM's, so the module answers
  * small integers itself: the host's BIF is called only when the switch is
  * off, when the module keeps its table (direct primitives off), or for
  * terms that are not small integers (or overflow). */
 static void test_small_int_bifs_are_answered_in_the_module(void)
 {
-    uint32_t bifs[3] = { 0, 0, 0 };
+    uint32_t bifs[6] = { 0, 0, 0, 0, 0, 0 };
     CHECK(atomvm_wasm_jit_small_int_bifs(bifs), "the shim's probe of the BIFs failed");
-    CHECK(bifs[0] == (uint32_t) (uintptr_t) bif_erlang_add_2 && bifs[2] == (uint32_t) (uintptr_t) bif_erlang_band_2,
-        "pointers %u %u", (unsigned) bifs[0], (unsigned) bifs[2]);
+    CHECK(bifs[0] == (uint32_t) (uintptr_t) bif_erlang_add_2 && bifs[2] == (uint32_t) (uintptr_t) bif_erlang_band_2
+            && bifs[3] == (uint32_t) (uintptr_t) bif_erlang_bor_2 && bifs[4] == (uint32_t) (uintptr_t) bif_erlang_bxor_2
+            && bifs[5] == (uint32_t) (uintptr_t) bif_erlang_bsr_2,
+        "pointers %u %u %u %u %u", (unsigned) bifs[0], (unsigned) bifs[2], (unsigned) bifs[3], (unsigned) bifs[4],
+        (unsigned) bifs[5]);
     static const struct
     {
         term a, b, sum;

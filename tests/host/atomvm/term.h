@@ -52,6 +52,7 @@ static inline const char *term_binary_data(term t)
 static inline size_t term_binary_size(term t) { return ((const struct TestBinary *) (t & ~(uintptr_t) 0x3))->size; }
 static inline term term_from_int(int32_t v) { return ((uintptr_t) v << 4) | 0xF; }
 static inline bool term_is_integer(term t) { return (t & TERM_IMMED_TAG_MASK) == TERM_INTEGER_TAG; }
+static inline avm_int_t term_to_int(term t) { return (avm_int_t) t >> 4; }
 static inline term term_from_atom_index(uint32_t i) { return ((term) i << 6) | TERM_IMMED2_ATOM; }
 static inline bool term_is_atom(term t) { return (t & TERM_IMMED2_TAG_MASK) == TERM_IMMED2_ATOM; }
 static inline const term *term_to_const_term_ptr(term t) { return (const term *) (t & ~(uintptr_t) 0x3); }
