@@ -803,6 +803,13 @@ pub fn bif_call(form: BifForm) -> ModuleSpec {
             table_index: 0,
         },
     ]);
+    stores_in_x1(form, &ask)
+}
+
+/// Label 1 stores what `ask` pushes in x[1] and terminates; in `form`'s
+/// way: after writing local 2 (`WritesLocal2`), or with `ask` in label 2,
+/// which label 1 `call`s (`Called`).
+fn stores_in_x1(form: BifForm, ask: &[I<'static>]) -> ModuleSpec {
     let mut l1 = Body::new();
     if form == BifForm::WritesLocal2 {
         l1.ops(&[I::LocalGet(2), I::LocalSet(2)]);
@@ -813,10 +820,10 @@ pub fn bif_call(form: BifForm) -> ModuleSpec {
             .store_x(1, &[I::LocalGet(3)])
             .tail_primitive(prim::TERMINATE_CONTEXT);
         let mut l2 = Body::new();
-        l2.ops(&ask).op(I::Return);
+        l2.ops(ask).op(I::Return);
         return ModuleSpec::standard(vec![stub(), l1.finish(), l2.finish()]);
     }
-    l1.store_x(1, &ask).tail_primitive(prim::TERMINATE_CONTEXT);
+    l1.store_x(1, ask).tail_primitive(prim::TERMINATE_CONTEXT);
     ModuleSpec::standard(vec![stub(), l1.finish()])
 }
 
@@ -826,21 +833,7 @@ pub fn bif_call(form: BifForm) -> ModuleSpec {
 /// the call must stay a call.
 pub fn atom_call(form: BifForm) -> ModuleSpec {
     let ask = entry_call(form, 1, 2, prim::GET_ATOM_TERM, ty_ret(2));
-    let mut l1 = Body::new();
-    if form == BifForm::WritesLocal2 {
-        l1.ops(&[I::LocalGet(2), I::LocalSet(2)]);
-    }
-    if form == BifForm::Called {
-        l1.ops(&[I::LocalGet(0), I::LocalGet(1), I::LocalGet(2), I::Call(2)])
-            .ops(&[I::LocalSet(3)])
-            .store_x(1, &[I::LocalGet(3)])
-            .tail_primitive(prim::TERMINATE_CONTEXT);
-        let mut l2 = Body::new();
-        l2.ops(&ask).op(I::Return);
-        return ModuleSpec::standard(vec![stub(), l1.finish(), l2.finish()]);
-    }
-    l1.store_x(1, &ask).tail_primitive(prim::TERMINATE_CONTEXT);
-    ModuleSpec::standard(vec![stub(), l1.finish()])
+    stores_in_x1(form, &ask)
 }
 
 /// Label 1 calls each function pointer of `pointers` as a GC BIF of two

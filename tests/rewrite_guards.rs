@@ -292,33 +292,12 @@ fn an_atom_asked_for_as_generated_is_read_in_place() {
 
 #[test]
 fn an_atom_asked_for_otherwise_stays_a_call() {
-    for (form, why) in [
-        (BifForm::IndexInLocal, "the index is not a constant"),
-        (BifForm::WritesLocal2, "local 2 may not be the interface"),
-        (BifForm::Called, "a caller may pass anything as local 2"),
-        (BifForm::OtherType, "entry 3 with another type"),
-    ] {
-        let spec = testgen::atom_call(form);
-        for opts in options() {
-            assert_eq!(
-                prepared(&spec, opts).module.inlined_atoms,
-                0,
-                "{form:?}: {why}"
-            );
-        }
-        let (x1, outcome) = run_agreeing_with(&[&spec], &[]);
-        match form {
-            // The model's entry 3 has type (i32, i32) -> i32: the call traps.
-            BifForm::OtherType => {
-                assert!(matches!(outcome, model::Outcome::Trap(_)), "{outcome:?}")
-            }
-            _ => assert_eq!(
-                (x1, outcome),
-                (ATOM_RESULT, model::Outcome::Terminated),
-                "{form:?}"
-            ),
-        }
-    }
+    stays_a_call(
+        testgen::atom_call,
+        |r| r.inlined_atoms,
+        ATOM_RESULT,
+        "entry 3",
+    );
 }
 
 /// x[1] after `bif_call`: what the model's BIF (import 2 of module 0)
@@ -340,30 +319,46 @@ fn a_bif_asked_for_as_generated_is_read_in_place() {
 
 #[test]
 fn a_bif_asked_for_otherwise_stays_a_call() {
+    stays_a_call(testgen::bif_call, |r| r.inlined_bifs, BIF_RESULT, "entry 8");
+}
+
+/// The forms of an entry call read in place (`bif_call`, `atom_call`) other
+/// than the generated one, each a condition under which it must stay a
+/// call (`count` stays 0), and runs that agree: x[1] is `result`, or, for
+/// the entry with another type, the call traps (the model's entry has
+/// type `(i32, i32) -> i32`).
+fn stays_a_call(
+    spec_of: fn(BifForm) -> ModuleSpec,
+    count: fn(&Rewritten) -> u32,
+    result: u32,
+    entry: &str,
+) {
     for (form, why) in [
         (BifForm::IndexInLocal, "the index is not a constant"),
         (BifForm::WritesLocal2, "local 2 may not be the interface"),
         (BifForm::Called, "a caller may pass anything as local 2"),
-        (BifForm::OtherType, "entry 8 with another type"),
+        (BifForm::OtherType, "the entry with another type"),
     ] {
-        let spec = testgen::bif_call(form);
+        let spec = spec_of(form);
         for opts in options() {
             assert_eq!(
-                prepared(&spec, opts).module.inlined_bifs,
+                count(&prepared(&spec, opts).module),
                 0,
-                "{form:?}: {why}"
+                "{entry} {form:?}: {why}"
             );
         }
         let (x1, outcome) = run_agreeing_with(&[&spec], &[]);
         match form {
-            // The model's entry 8 has type (i32, i32) -> i32: the call traps.
             BifForm::OtherType => {
-                assert!(matches!(outcome, model::Outcome::Trap(_)), "{outcome:?}")
+                assert!(
+                    matches!(outcome, model::Outcome::Trap(_)),
+                    "{entry}: {outcome:?}"
+                )
             }
             _ => assert_eq!(
                 (x1, outcome),
-                (BIF_RESULT, model::Outcome::Terminated),
-                "{form:?}"
+                (result, model::Outcome::Terminated),
+                "{entry} {form:?}"
             ),
         }
     }

@@ -529,12 +529,12 @@ impl Gen<'_, '_> {
         self.results(f, s);
     }
 
-    /// A BIF call as AtomVM's generator writes it: `get_imported_bif`
-    /// (entry 8) with `jit_state` and a constant, then a call of the
-    /// pointer it answers (with a type the model's BIF has, mostly). Now
-    /// and then another local or a constant past the module's imports
-    /// (read anyway, or out of memory: a trap in both variants).
-    fn bif_call(&mut self, f: &mut Vec<I<'static>>) {
+    /// The arguments of an entry that reads one of the module's tables
+    /// (`get_imported_bif`, `module_get_atom_term_by_id`): `jit_state` and
+    /// an index, mostly within the model's 16 entries; now and then another
+    /// local, or an index past the table (read anyway) or one whose bytes
+    /// wrap (out of memory: a trap in both variants).
+    fn table_entry_args(&mut self) -> (u32, i32) {
         let local = if self.src.chance(230) {
             1
         } else {
@@ -545,6 +545,16 @@ impl Gen<'_, '_> {
             1 => -1 - self.src.below(4) as i32,
             _ => self.src.below(20) as i32,
         };
+        (local, index)
+    }
+
+    /// A BIF call as AtomVM's generator writes it: `get_imported_bif`
+    /// (entry 8) with `jit_state` and a constant, then a call of the
+    /// pointer it answers (with a type the model's BIF has, mostly). Now
+    /// and then another local or a constant past the module's imports
+    /// (read anyway, or out of memory: a trap in both variants).
+    fn bif_call(&mut self, f: &mut Vec<I<'static>>) {
+        let (local, index) = self.table_entry_args();
         f.extend([I::LocalGet(local), I::I32Const(index)]);
         Self::primitive_call(f, 4 * u64::from(model::prim::GET_IMPORTED_BIF), 1);
         f.push(I::LocalSet(SCRATCH + 3));
@@ -576,16 +586,7 @@ impl Gen<'_, '_> {
     /// constant past the module's atoms (read anyway, or out of memory: a
     /// trap in both variants).
     fn atom_call(&mut self, f: &mut Vec<I<'static>>) {
-        let local = if self.src.chance(230) {
-            1
-        } else {
-            self.src.below(3)
-        };
-        let index = match self.src.below(16) {
-            0 => 0x3FFF_FFF0 + self.src.below(32) as i32, // wraps, reads far
-            1 => -1 - self.src.below(4) as i32,
-            _ => self.src.below(20) as i32,
-        };
+        let (local, index) = self.table_entry_args();
         let x = self.src.below(16);
         f.extend([I::LocalGet(0), I::LocalGet(local), I::I32Const(index)]);
         Self::primitive_call(f, 4 * u64::from(model::prim::GET_ATOM_TERM), 1);

@@ -644,9 +644,37 @@ fn primitive(
     Ok(())
 }
 
-/// The model's `get_imported_bif`: `jit_state->module->imported_funcs[i]`,
-/// then that function's `bif0_ptr`, with wasm32's arithmetic; a read
+/// `jit_state->module->table[i]`, the table's pointer at `table` in the
+/// `Module`, then `read`'s offset from what it found (`None`: the word
+/// itself), with wasm32's arithmetic: the reads of the interface entries
+/// that only read (`get_imported_bif`, `module_get_atom_term_by_id`). A read
 /// outside memory traps as the same reads in wasm would.
+fn module_table_word(
+    caller: &Caller<'_, State>,
+    js: u32,
+    table: u32,
+    i: u32,
+    then: Option<u32>,
+) -> Result<u32, Error> {
+    let memory = caller
+        .data()
+        .memory
+        .ok_or_else(|| model_error("no memory"))?;
+    let data = memory.data(caller);
+    // wasm's effective address: base + offset, without wrapping.
+    let read = |base: u32, offset: u32| {
+        let at = u64::from(base) + u64::from(offset);
+        u32::try_from(at).ok().and_then(|at| word(data, at))
+    };
+    read(js, abi::JIT_STATE_MODULE as u32)
+        .and_then(|module| read(module, table))
+        .and_then(|entries| read(entries.wrapping_add(i.wrapping_mul(4)), 0))
+        .and_then(|w| then.map_or(Some(w), |offset| read(w, offset)))
+        .ok_or_else(|| Error::from(wasmi::TrapCode::MemoryOutOfBounds))
+}
+
+/// The model's `get_imported_bif`: `jit_state->module->imported_funcs[i]`,
+/// then that function's `bif0_ptr`.
 fn get_imported_bif(
     caller: Caller<'_, State>,
     js: u32,
@@ -654,21 +682,7 @@ fn get_imported_bif(
     results: &mut [Val],
 ) -> Result<(), Error> {
     let layout = rewrite::BifLayout::MODEL;
-    let memory = caller
-        .data()
-        .memory
-        .ok_or_else(|| model_error("no memory"))?;
-    let data = memory.data(&caller);
-    // wasm's effective address: base + offset, without wrapping.
-    let read = |base: u32, offset: u32| {
-        let at = u64::from(base) + u64::from(offset);
-        u32::try_from(at).ok().and_then(|at| word(data, at))
-    };
-    let ptr = read(js, abi::JIT_STATE_MODULE as u32)
-        .and_then(|module| read(module, layout.imported_funcs))
-        .and_then(|funcs| read(funcs.wrapping_add(i.wrapping_mul(4)), 0))
-        .and_then(|func| read(func, layout.bif0_ptr))
-        .ok_or_else(|| Error::from(wasmi::TrapCode::MemoryOutOfBounds))?;
+    let ptr = module_table_word(&caller, js, layout.imported_funcs, i, Some(layout.bif0_ptr))?;
     if let Some(r) = results.first_mut() {
         *r = Val::I32(ptr as i32);
     }
@@ -676,29 +690,14 @@ fn get_imported_bif(
 }
 
 /// The model's `module_get_atom_term_by_id`:
-/// `jit_state->module->local_atoms_to_global_table[i]` as an atom term,
-/// with wasm32's arithmetic; a read outside memory traps as the same reads
-/// in wasm would.
+/// `jit_state->module->local_atoms_to_global_table[i]` as an atom term.
 fn get_atom_term(
     caller: Caller<'_, State>,
     js: u32,
     i: u32,
     results: &mut [Val],
 ) -> Result<(), Error> {
-    let layout = rewrite::AtomLayout::MODEL;
-    let memory = caller
-        .data()
-        .memory
-        .ok_or_else(|| model_error("no memory"))?;
-    let data = memory.data(&caller);
-    let read = |base: u32, offset: u32| {
-        let at = u64::from(base) + u64::from(offset);
-        u32::try_from(at).ok().and_then(|at| word(data, at))
-    };
-    let index = read(js, abi::JIT_STATE_MODULE as u32)
-        .and_then(|module| read(module, layout.local_atoms))
-        .and_then(|atoms| read(atoms.wrapping_add(i.wrapping_mul(4)), 0))
-        .ok_or_else(|| Error::from(wasmi::TrapCode::MemoryOutOfBounds))?;
+    let index = module_table_word(&caller, js, rewrite::AtomLayout::MODEL.local_atoms, i, None)?;
     if let Some(r) = results.first_mut() {
         *r = Val::I32(((index << 6) | 0xB) as i32);
     }
