@@ -102,17 +102,22 @@ const B: u32 = 4;
 const P: u32 = 5;
 const R: u32 = 6;
 
-/// `+` (`add`) or `-`, if the pointer is `bif`: `R` is `a + b - 15` or
-/// `a - b + 15`, returned unless the C's operation overflows, which is when
-/// `(a ^ R) & (b ^ R)` (for `+`) or `(a ^ b) & (a ^ R)` (for `-`) is
-/// negative.
-fn add_or_sub(ins: &mut InstructionSink<'_>, bif: u32, add: bool) {
+/// Opens a block run if the pointer is `bif`, with `a` and `b` pushed.
+fn if_pointer_is(ins: &mut InstructionSink<'_>, bif: u32) {
     ins.local_get(P)
         .i32_const(bif as i32)
         .i32_eq()
         .if_(BlockType::Empty)
         .local_get(A)
         .local_get(B);
+}
+
+/// `+` (`add`) or `-`, if the pointer is `bif`: `R` is `a + b - 15` or
+/// `a - b + 15`, returned unless the C's operation overflows, which is when
+/// `(a ^ R) & (b ^ R)` (for `+`) or `(a ^ b) & (a ^ R)` (for `-`) is
+/// negative.
+fn add_or_sub(ins: &mut InstructionSink<'_>, bif: u32, add: bool) {
+    if_pointer_is(ins, bif);
     if add {
         ins.i32_add().i32_const(INTEGER_TAG).i32_sub();
     } else {
@@ -145,12 +150,7 @@ enum Bitwise {
 
 /// `a op b` (with the tag set again for `Xor`) if the pointer is `bif`.
 fn bitwise(ins: &mut InstructionSink<'_>, bif: u32, op: Bitwise) {
-    ins.local_get(P)
-        .i32_const(bif as i32)
-        .i32_eq()
-        .if_(BlockType::Empty)
-        .local_get(A)
-        .local_get(B);
+    if_pointer_is(ins, bif);
     match op {
         Bitwise::And => ins.i32_and(),
         Bitwise::Or => ins.i32_or(),
