@@ -235,8 +235,10 @@ bool atomvm_wasm_jit_small_int_bifs(uint32_t out[6])
             return false;
         }
     }
-    /* bor, bxor and bsr, on the same terms; bsr only with shifts that are
-     * not negative (0, within the value, past 31 and past 63). */
+    /* bor, bxor and bsr, on terms of their own: bsr only with shifts that
+     * are not negative (0, within the value, past 31 and past 63). The
+     * table above has negative second terms, which bsr would take as left
+     * shifts, a path that may allocate through ctx (NULL here). */
     static const struct
     {
         avm_int_t a, b, bor, bxor, bsr;
