@@ -267,7 +267,7 @@ suites() {
         suite_set wasm-jit
     local off
     for off in tail_calls direct_primitives computed_jumps imported_bifs small_int_bifs trim_live_regs \
-        immediate_compares stack_frames map_lookups map_updates atom_terms; do
+        immediate_compares stack_frames map_lookups map_updates atom_terms heap_allocs; do
         SUITE_LABEL="wasm-jit-no-$off" \
             SUITE_ENV="ATOMVM_WASM_JIT_CACHE=off ATOMVM_WASM_JIT_TIER_UP=0 ATOMVM_WASM_JIT_OFF=$off" \
             suite_set wasm-jit

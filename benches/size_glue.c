@@ -33,3 +33,8 @@ bool atomvm_wasm_jit_heap_layout(uint32_t *out)
     (void) out;
     return false;
 }
+bool atomvm_wasm_jit_heap_bounds(uint32_t *out)
+{
+    (void) out;
+    return false;
+}

@@ -52,6 +52,13 @@
  *    and drop stack frames in JIT modules when no garbage collection is
  *    due; given only if the interface's allocate and deallocate made and
  *    dropped a frame on a probe context exactly so.
+ *  - atomvm_wasm_jit_heap_bounds: where a heap's start, top and end are in
+ *    a Context, and the coefficient past which test_heap shrinks the heap,
+ *    so that the runtime can answer test_heap when no garbage collection is
+ *    due and make tuples in JIT modules; given only if the interface's
+ *    test_heap answered true at the edges of both bounds on a probe
+ *    context, and its term_alloc_tuple made a tuple there, touching nothing
+ *    else, and not when AtomVM checks its heap allocations.
  *  - sys_get_cache_native_code / sys_set_cache_native_code: the native-code
  *    cache, keyed by the module's BEAM binary (Module.binary) and by this
  *    build of AtomVM (its version and JIT format version; the Rust side adds
@@ -356,6 +363,68 @@ bool atomvm_wasm_jit_heap_layout(uint32_t out[3])
     out[1] = (uint32_t) offsetof(Context, heap.heap_ptr);
     out[2] = (uint32_t) offsetof(HeapFragment, next);
     return true;
+}
+
+bool atomvm_wasm_jit_heap_bounds(uint32_t out[4])
+{
+#ifdef DEBUG_HEAP_ALLOC
+    /* memory_heap_alloc then aborts past the heap's end: the module's
+     * tuples would not. */
+    (void) out;
+    return false;
+#else
+    /* A process with a heap of 256 words and its top at word 16; the
+     * stack (e) in the fragment at word 16 + 64, or outside it. Each
+     * check below needs no collection, so test_heap must answer true and
+     * change nothing: with e in the fragment, 64 free words and needs of
+     * 64 (all) and 1 (64 * 1, the shrink bound); with e elsewhere, the
+     * fragment's end bounds the 240 free words, needs 240 and 4 (4 * 64 =
+     * 256 >= 240, where 3 would shrink). Then term_alloc_tuple(3) must
+     * write the header 3 << 6 at word 16, move the top to word 20 and
+     * answer word 16's address | 2. */
+    static Context probe, copy;
+    static HeapFragment root;
+    static term words[256], elsewhere[4];
+    static JITState state;
+    const uint32_t coeff = HEAP_NEED_GC_SHRINK_THRESHOLD_COEFF;
+    if (sizeof(term) != 4 || sizeof(term *) != 4 || coeff != 64) {
+        return false;
+    }
+    memset(&probe, 0, sizeof(probe));
+    memset(&root, 0, sizeof(root));
+    memset(words, 0, sizeof(words));
+    list_init(&probe.extended_x_regs);
+    probe.heap.root = &root;
+    probe.heap.heap_start = words;
+    probe.heap.heap_ptr = words + 16;
+    probe.heap.heap_end = words + 256;
+    const struct
+    {
+        term *e;
+        uint32_t need;
+    } checks[] = { { words + 80, 64 }, { words + 80, 1 }, { elsewhere, 240 }, { elsewhere, 4 } };
+    for (size_t i = 0; i < sizeof(checks) / sizeof(checks[0]); i++) {
+        probe.e = checks[i].e;
+        memcpy(&copy, &probe, sizeof(probe));
+        if (!module_native_interface.test_heap(&probe, &state, checks[i].need, 0)
+            || memcmp(&copy, &probe, sizeof(probe)) != 0 || root.next != NULL) {
+            return false;
+        }
+    }
+    probe.e = words + 80;
+    memcpy(&copy, &probe, sizeof(probe));
+    term tuple = module_native_interface.term_alloc_tuple(&probe, 3);
+    copy.heap.heap_ptr = words + 20;
+    if (tuple != ((term) (uintptr_t) (words + 16) | 2) || words[16] != (term) (3 << 6)
+        || memcmp(&copy, &probe, sizeof(probe)) != 0) {
+        return false;
+    }
+    out[0] = (uint32_t) offsetof(Context, heap.heap_start);
+    out[1] = (uint32_t) offsetof(Context, heap.heap_ptr);
+    out[2] = (uint32_t) offsetof(Context, heap.heap_end);
+    out[3] = coeff;
+    return true;
+#endif
 }
 
 /* A map of three immediate keys (two small integers and an atom, in the

@@ -99,6 +99,12 @@ extern bool atomvm_wasm_jit_term_compare_known(void);
 // dropped a frame on a probe context as expected.
 extern bool atomvm_wasm_jit_heap_layout(uint32_t *out);
 
+// Defined by `c_shim/`: `offsetof(Context, heap.heap_start)`,
+// `.heap_ptr`, `.heap_end` and `HEAP_NEED_GC_SHRINK_THRESHOLD_COEFF`,
+// if the interface's `test_heap` and `term_alloc_tuple` answered
+// the shim's probes on a context of its own as expected.
+extern bool atomvm_wasm_jit_heap_bounds(uint32_t *out);
+
 // Defined by `c_shim/`: whether AtomVM's term encoding and map
 // layout are the ones `maps.rs` assumes and the interface's
 // `term_find_map_pos` answered the shim's probe of a map.
@@ -305,6 +311,12 @@ void atomvm_wasm_jit_set_immediate_compares(bool on);
 // collection is due (default: yes; takes effect only in AtomVM, whose
 // heap layout the shim checks).
 void atomvm_wasm_jit_set_stack_frames(bool on);
+
+// Whether modules loaded from now on answer AtomVM's `test_heap` when no
+// garbage collection is due, and make tuples (`term_alloc_tuple`),
+// themselves (default: yes; takes effect only in AtomVM, whose heap the
+// shim checks).
+void atomvm_wasm_jit_set_heap_allocs(bool on);
 
 // Whether modules loaded from now on find small integers and atoms among
 // a map's keys (AtomVM's `term_find_map_pos`) without calling it while

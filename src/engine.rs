@@ -62,10 +62,13 @@ pub enum Rewrite {
     /// Atom constants read in the module instead of
     /// `module_get_atom_term_by_id` (when the shim knows AtomVM's layout).
     AtomTerms = 1024,
+    /// `test_heap` answered, and tuples made, in the module when no
+    /// garbage collection is due (when the shim knows AtomVM's heap).
+    HeapAllocs = 2048,
 }
 
 impl Rewrite {
-    pub const ALL: [Rewrite; 11] = [
+    pub const ALL: [Rewrite; 12] = [
         Rewrite::TailCalls,
         Rewrite::DirectPrimitives,
         Rewrite::ComputedJumps,
@@ -77,6 +80,7 @@ impl Rewrite {
         Rewrite::MapLookups,
         Rewrite::MapUpdates,
         Rewrite::AtomTerms,
+        Rewrite::HeapAllocs,
     ];
 
     /// Its name in `ATOMVM_WASM_JIT_OFF`.
@@ -93,6 +97,7 @@ impl Rewrite {
             Rewrite::MapLookups => "map_lookups",
             Rewrite::MapUpdates => "map_updates",
             Rewrite::AtomTerms => "atom_terms",
+            Rewrite::HeapAllocs => "heap_allocs",
         }
     }
 
@@ -172,6 +177,7 @@ pub fn rewrite_options() -> crate::rewrite::Options {
             .flatten(),
         immediate_compares: on(Rewrite::ImmediateCompares) && imp::term_compare_known(),
         stack_frames: on(Rewrite::StackFrames).then(imp::heap_layout).flatten(),
+        heap_allocs: on(Rewrite::HeapAllocs).then(imp::heap_bounds).flatten(),
         map_lookups: on(Rewrite::MapLookups) && imp::map_lookup_known(),
         map_get_bif: on(Rewrite::MapLookups).then(imp::map_get_bif).flatten(),
         map_updates: (on(Rewrite::MapUpdates) && imp::map_update_known())
@@ -323,6 +329,11 @@ mod imp {
         /// next)`, if the interface's `allocate` and `deallocate` made and
         /// dropped a frame on a probe context as expected.
         fn atomvm_wasm_jit_heap_layout(out: *mut u32) -> bool;
+        /// Defined by `c_shim/`: `offsetof(Context, heap.heap_start)`,
+        /// `.heap_ptr`, `.heap_end` and `HEAP_NEED_GC_SHRINK_THRESHOLD_COEFF`,
+        /// if the interface's `test_heap` and `term_alloc_tuple` answered
+        /// the shim's probes on a context of its own as expected.
+        fn atomvm_wasm_jit_heap_bounds(out: *mut u32) -> bool;
         /// Defined by `c_shim/`: whether AtomVM's term encoding and map
         /// layout are the ones `maps.rs` assumes and the interface's
         /// `term_find_map_pos` answered the shim's probe of a map.
@@ -365,6 +376,22 @@ mod imp {
             root,
             heap_ptr,
             next,
+        })
+    }
+
+    /// AtomVM's heap bounds for checking the heap and making tuples,
+    /// asked of the shim once.
+    pub fn heap_bounds() -> Option<crate::rewrite::HeapBounds> {
+        static BOUNDS: std::sync::OnceLock<Option<[u32; 4]>> = std::sync::OnceLock::new();
+        // SAFETY: the shim writes four u32s; it calls AtomVM's entries 12
+        // and 16 on a probe of its own.
+        let [start, top, end, shrink_coeff] =
+            unsafe { ask_once(&BOUNDS, atomvm_wasm_jit_heap_bounds) }?;
+        Some(crate::rewrite::HeapBounds {
+            start,
+            top,
+            end,
+            shrink_coeff,
         })
     }
 
@@ -676,6 +703,11 @@ mod imp {
     /// Natively, the model's heap layout, so that the rewrite is exercised.
     pub fn heap_layout() -> Option<crate::rewrite::HeapLayout> {
         Some(crate::rewrite::HeapLayout::MODEL)
+    }
+
+    /// Natively, the model's heap bounds, so that the rewrite is exercised.
+    pub fn heap_bounds() -> Option<crate::rewrite::HeapBounds> {
+        Some(crate::rewrite::HeapBounds::MODEL)
     }
 
     /// What V8 says of `wasm`: wasmparser's validator with the features

@@ -503,6 +503,15 @@ pub extern "C" fn atomvm_wasm_jit_set_stack_frames(on: bool) {
     crate::engine::set(crate::engine::Rewrite::StackFrames, on)
 }
 
+/// Whether modules loaded from now on answer AtomVM's `test_heap` when no
+/// garbage collection is due, and make tuples (`term_alloc_tuple`),
+/// themselves (default: yes; takes effect only in AtomVM, whose heap the
+/// shim checks).
+#[unsafe(no_mangle)]
+pub extern "C" fn atomvm_wasm_jit_set_heap_allocs(on: bool) {
+    crate::engine::set(crate::engine::Rewrite::HeapAllocs, on)
+}
+
 /// Whether modules loaded from now on find small integers and atoms among
 /// a map's keys (AtomVM's `term_find_map_pos`) without calling it while
 /// the keys they pass are immediates (default: yes; takes effect only in

@@ -1227,6 +1227,43 @@ pub fn frames(form: BifForm, stack_need: u32, heap_need: u32) -> ModuleSpec {
     terminating_with(form, &calls, &[])
 }
 
+/// Interface entries `test_heap` and `term_alloc_tuple`.
+pub const TEST_HEAP: u32 = 12;
+pub const ALLOC_TUPLE: u32 = 16;
+
+/// Label 1 checks the heap for `heap_need` words (`test_heap`, its answer
+/// in x[1]), makes a tuple of `size` (`term_alloc_tuple`, its term in
+/// x[2]), stores the heap's top (at `top`, in `ctx`) in x[3], and
+/// terminates. In `form`'s way (see [`BifForm`]: `WritesLocal2`, `Called`
+/// and `OtherType` are conditions under which the calls must stay calls).
+pub fn heap_allocs(form: BifForm, heap_need: u32, size: u32, top: u32) -> ModuleSpec {
+    let mut calls = Vec::new();
+    let x = |i: u64, value: Vec<I<'static>>| {
+        let mut v = vec![I::LocalGet(0)];
+        v.extend(value);
+        v.push(I::I32Store(mem(abi::CONTEXT_X + 4 * i)));
+        v
+    };
+    calls.extend(x(1, frame_call(form, TEST_HEAP, &[heap_need as i32, 3])));
+    let mut tuple = vec![I::LocalGet(0), I::I32Const(size as i32)];
+    let mut params = 2;
+    if form == BifForm::OtherType {
+        tuple.push(I::I32Const(0));
+        params += 1;
+    }
+    tuple.extend([
+        I::LocalGet(2),
+        I::I32Load(mem(u64::from(ALLOC_TUPLE) * 4)),
+        I::CallIndirect {
+            type_index: ty_ret(params),
+            table_index: 0,
+        },
+    ]);
+    calls.extend(x(2, tuple));
+    calls.extend(x(3, vec![I::LocalGet(0), I::I32Load(mem(u64::from(top)))]));
+    terminating_with(form, &calls, &[])
+}
+
 /// Label 1 stores `term_compare(ctx, jit_state, x[0], x[1], 1)` in x[1]
 /// and terminates (for the C test host).
 pub fn compare_x() -> ModuleSpec {
@@ -1371,6 +1408,10 @@ pub fn host_streams() -> Vec<(String, Vec<u8>)> {
         (
             "frames.stream",
             stream_of(&frames(BifForm::Generated, 2, 3)),
+        ),
+        (
+            "heap_allocs.stream",
+            stream_of(&heap_allocs(BifForm::Generated, 20, 3, 0xC)),
         ),
         (
             "trim_call.stream",

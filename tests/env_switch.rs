@@ -8,7 +8,7 @@ use atomvm_wasm_jit::engine;
 fn the_environment_switches_the_named_rewrites_off() {
     std::env::set_var(
         "ATOMVM_WASM_JIT_OFF",
-        "computed_jumps, tail_calls,imported_bifs,unknown, small_int_bifs,trim_live_regs,stack_frames,map_lookups,atom_terms",
+        "computed_jumps, tail_calls,imported_bifs,unknown, small_int_bifs,trim_live_regs,stack_frames,map_lookups,atom_terms,heap_allocs",
     );
     let o = engine::rewrite_options();
     assert!(!o.tail_calls && !o.computed_jumps, "{o:?}");
@@ -18,6 +18,7 @@ fn the_environment_switches_the_named_rewrites_off() {
     assert_eq!(o.stack_frames, None, "{o:?}");
     assert!(!o.map_lookups && o.map_get_bif.is_none(), "{o:?}");
     assert_eq!(o.atom_terms, None, "{o:?}");
+    assert_eq!(o.heap_allocs, None, "{o:?}");
     // Not named: still on.
     assert!(o.direct_primitives && o.immediate_compares, "{o:?}");
     // Read once: a later change is not seen.

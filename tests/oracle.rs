@@ -47,6 +47,7 @@ fn generated_programs_agree() {
             totals.guarded_trims += a.guarded_trims;
             totals.compare_calls += a.compare_calls;
             totals.frame_calls += a.frame_calls;
+            totals.heap_calls += a.heap_calls;
             totals.map_calls += a.map_calls;
             totals.map_get_calls += a.map_get_calls;
             totals.map_update_calls += a.map_update_calls;
@@ -76,6 +77,10 @@ fn generated_programs_agree() {
     assert!(
         totals.frame_calls > 0,
         "allocate and deallocate calls went to the frame functions"
+    );
+    assert!(
+        totals.heap_calls > 0,
+        "test_heap and term_alloc_tuple calls went to the heap functions"
     );
     assert!(
         totals.map_calls > 0,
@@ -403,7 +408,7 @@ fn fixtures_dir() -> Option<std::path::PathBuf> {
 #[test]
 fn fixture_functions_agree() {
     let Some(dir) = fixtures_dir() else { return };
-    let mut atoms_in_all = 0;
+    let (mut atoms_in_all, mut heaps_in_all) = (0, 0);
     for (name, step) in [
         ("fx_arith", 1),
         ("fx_terms", 1),
@@ -420,7 +425,7 @@ fn fixture_functions_agree() {
             .collect();
         let (mut compared, mut linked, mut returns, mut direct, mut events) = (0, 0, 0, 0, 0);
         let (mut bifs, mut small, mut trims, mut compares, mut frames) = (0, 0, 0, 0, 0);
-        let mut atoms = 0;
+        let (mut atoms, mut heaps) = (0, 0);
         for label in (1..n).step_by(step) {
             let mut src = gen::Source::seeded(u64::from(label));
             let scenario = atomvm_wasm_jit::oracle::fixture_scenario(&bytes, label, &mut src)
@@ -438,16 +443,22 @@ fn fixture_functions_agree() {
                 trims = trims.max(a.guarded_trims);
                 compares = compares.max(a.compare_calls);
                 frames = frames.max(a.frame_calls);
+                heaps = heaps.max(a.heap_calls);
                 events += a.events;
             }
         }
-        eprintln!("{name}: {compared} comparisons, {events} events; {linked} jumps and {returns} exits linked, {direct} calls bound, {bifs} BIF calls and {atoms} atoms read in place, {small} sent to the small-integer function, {trims} trims guarded, {compares} compares sent to the comparing function, {frames} frames made in the module");
+        eprintln!("{name}: {compared} comparisons, {events} events; {linked} jumps and {returns} exits linked, {direct} calls bound, {bifs} BIF calls and {atoms} atoms read in place, {small} sent to the small-integer function, {trims} trims guarded, {compares} compares sent to the comparing function, {frames} frames made in the module, {heaps} heap checks and tuples in the module");
         assert!(compared > 0 && linked > 0 && direct > 0, "{name}");
         atoms_in_all += atoms;
+        heaps_in_all += heaps;
     }
     assert!(
         atoms_in_all > 0,
         "AtomVM's atom constants were read in place"
+    );
+    assert!(
+        heaps_in_all > 0,
+        "AtomVM's heap checks and tuples went to the heap functions"
     );
 }
 

@@ -27,6 +27,12 @@ fn run_agreeing(spec: &ModuleSpec, x: &[(usize, u32)]) -> u32 {
 
 /// [`run_agreeing`] with modules 0, 1, ...; also returns how the run ended.
 fn run_agreeing_with(specs: &[&ModuleSpec], x: &[(usize, u32)]) -> (u32, model::Outcome) {
+    let (x, outcome) = run_agreeing_x(specs, x);
+    (x[1], outcome)
+}
+
+/// [`run_agreeing_with`], returning x[0..4] at the end.
+fn run_agreeing_x(specs: &[&ModuleSpec], x: &[(usize, u32)]) -> ([u32; 4], model::Outcome) {
     let mut scenario = gen::scenario(&mut gen::Source::seeded(1));
     scenario.streams = specs.iter().map(|s| testgen::stream_of(s)).collect();
     scenario.iface_types = gen::iface_types();
@@ -43,11 +49,11 @@ fn run_agreeing_with(specs: &[&ModuleSpec], x: &[(usize, u32)]) -> (u32, model::
     assert_eq!(agreements.len(), diff::OPTIONS.len(), "the program loads");
     let prepared = model::prepare(&scenario.streams, None).unwrap();
     let run = model::with_stack(|| model::run(&prepared, &scenario).unwrap());
-    let at = (model::CTX + 0x18 + 4) as usize;
-    (
-        u32::from_le_bytes(run.memory[at..at + 4].try_into().unwrap()),
-        run.outcome,
-    )
+    let x_at = |i: u32| {
+        let at = (model::CTX + 0x18 + 4 * i) as usize;
+        u32::from_le_bytes(run.memory[at..at + 4].try_into().unwrap())
+    };
+    ([x_at(0), x_at(1), x_at(2), x_at(3)], run.outcome)
 }
 
 #[test]
@@ -546,6 +552,55 @@ fn frames_otherwise_stay_calls() {
         stays_calls(&testgen::frames(form, 2, 3), form, count, why);
     }
     stays_calls_attached(&testgen::frames(BifForm::Generated, 2, 3), count);
+}
+
+fn heap_spec(form: BifForm, heap_need: u32) -> ModuleSpec {
+    let top = atomvm_wasm_jit::rewrite::HeapBounds::MODEL.top;
+    testgen::heap_allocs(form, heap_need, 3, top)
+}
+
+#[test]
+fn heap_checks_and_tuples_as_generated_go_to_the_heap_functions() {
+    // The model's heap: 1024 words free, from DATA up, at first.
+    let spec = heap_spec(BifForm::Generated, 20);
+    assert_eq!(prepared(&spec, ALL).module.heap_calls, 2);
+    let off = Options {
+        heap_allocs: None,
+        ..ALL
+    };
+    assert_eq!(prepared(&spec, off).module.heap_calls, 0, "switched off");
+    // No collection due: true; the tuple of 3 at the top, which moves 4
+    // words; alike in the module and by the model's entries.
+    let (x, outcome) = run_agreeing_x(&[&spec], &[]);
+    let d = model::DATA;
+    assert_eq!((x[1], x[2], x[3]), (1, d | 2, d + 16), "{x:x?}");
+    assert_eq!(outcome, model::Outcome::Terminated);
+    // Needs the module leaves to the C: one more than is free (grow),
+    // one under the shrink bound (1024 > 15 * 64), one whose product
+    // wraps (2^26 * 64 = 0 modulo 2^32), none. The model's entry logs
+    // those calls and answers anything but 1, on both sides.
+    for need in [1025, 15, 0x400_0000, 0] {
+        let (x, _) = run_agreeing_x(&[&heap_spec(BifForm::Generated, need)], &[]);
+        assert_ne!(x[1], 1, "need {need}");
+    }
+    // At both bounds: all 1024 words, and 16 (16 * 64 = 1024).
+    for need in [1024, 16] {
+        let (x, _) = run_agreeing_x(&[&heap_spec(BifForm::Generated, need)], &[]);
+        assert_eq!(x[1], 1, "need {need}");
+    }
+}
+
+#[test]
+fn heap_checks_and_tuples_otherwise_stay_calls() {
+    let count = |r: &Rewritten| r.heap_calls;
+    for (form, why) in [
+        (BifForm::WritesLocal2, "local 2 may not be the interface"),
+        (BifForm::Called, "a caller may pass anything as local 2"),
+        (BifForm::OtherType, "entries 12 and 16 with other types"),
+    ] {
+        stays_calls(&heap_spec(form, 20), form, count, why);
+    }
+    stays_calls_attached(&heap_spec(BifForm::Generated, 20), count);
 }
 
 /// Lookups of small integers and atoms in the model's maps (found, not

@@ -17,6 +17,7 @@ fn is_on(o: &atomvm_wasm_jit::rewrite::Options, r: Rewrite) -> bool {
         Rewrite::MapLookups => o.map_lookups && o.map_get_bif.is_some(),
         Rewrite::MapUpdates => o.map_updates.is_some(),
         Rewrite::AtomTerms => o.atom_terms.is_some(),
+        Rewrite::HeapAllocs => o.heap_allocs.is_some(),
     }
 }
 

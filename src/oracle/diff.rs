@@ -41,6 +41,7 @@ pub struct Agreement {
     pub guarded_trims: u32,
     pub compare_calls: u32,
     pub frame_calls: u32,
+    pub heap_calls: u32,
     pub map_calls: u32,
     pub map_get_calls: u32,
     pub map_update_calls: u32,
@@ -49,7 +50,7 @@ pub struct Agreement {
 /// The options the rewritten side is tried with: each rewrite alone (inline
 /// returns with the tail calls they need) and all of them (memory not
 /// shared: wasmi has no threads).
-pub const OPTIONS: [Options; 12] = [
+pub const OPTIONS: [Options; 13] = [
     Options {
         tail_calls: true,
         ..Options::plain(false)
@@ -88,6 +89,11 @@ pub const OPTIONS: [Options; 12] = [
     Options {
         direct_primitives: true,
         stack_frames: Some(crate::rewrite::HeapLayout::MODEL),
+        ..Options::plain(false)
+    },
+    Options {
+        direct_primitives: true,
+        heap_allocs: Some(crate::rewrite::HeapBounds::MODEL),
         ..Options::plain(false)
     },
     Options {
@@ -162,6 +168,7 @@ fn agree(a: &Run, b: &Run, stats: &[Rewritten], options: Options) -> Result<Agre
         agreement.guarded_trims += s.guarded_trims;
         agreement.compare_calls += s.compare_calls;
         agreement.frame_calls += s.frame_calls;
+        agreement.heap_calls += s.heap_calls;
         agreement.map_calls += s.map_calls;
         agreement.map_get_calls += s.map_get_calls;
         agreement.map_update_calls += s.map_update_calls;

@@ -106,6 +106,8 @@ pub fn iface_types() -> [u8; 77] {
             prim::TRIM_LIVE_REGS => 7,
             prim::TERM_COMPARE | prim::ALLOCATE => 4,
             prim::DEALLOCATE | prim::TERM_FIND_MAP_POS => 2,
+            prim::TEST_HEAP => 3,
+            prim::ALLOC_TUPLE => 1,
             n => [0, 1, 2, 3, 7, 8, 12][n as usize % 7],
         };
     }
@@ -252,6 +254,76 @@ impl Gen<'_, '_> {
         self.results(f, s);
     }
 
+    /// `test_heap` or `term_alloc_tuple` as generated: `ctx`, `jit_state`,
+    /// a need, a live count; `ctx` and a size. The size is small mostly,
+    /// now and then one whose words wrap. For `test_heap`, mostly, the
+    /// process's heap is first set to one of the shapes AtomVM's free
+    /// count distinguishes (the stack in the fragment, at either bound,
+    /// outside it; the top below or past the limit), and the need is one
+    /// at an edge of that free count: equal, one either side, at the
+    /// shrink bound, or one whose product by 64 wraps. Otherwise a small
+    /// need on the heap as it is.
+    fn heap_alloc(&mut self, f: &mut Vec<I<'static>>) {
+        if self.src.chance(64) {
+            f.push(I::LocalGet(0));
+            let size = match self.src.below(16) {
+                0 => [0x3FFF_FFFF, 0x4000_0000, u32::MAX][self.src.below(3) as usize],
+                _ => self.src.below(12),
+            };
+            f.push(I::I32Const(size as i32));
+            let s = self.types[prim::ALLOC_TUPLE as usize];
+            Self::primitive_call(f, 4 * u64::from(prim::ALLOC_TUPLE), s);
+            self.results(f, s);
+            return;
+        }
+        let need = if self.src.chance(192) {
+            let bounds = crate::rewrite::HeapBounds::MODEL;
+            let (start, end) = (DATA, DATA + DATA_LEN);
+            let word = |src: &mut Source<'_>| DATA + 4 * src.below(DATA_LEN / 4 + 1);
+            let e = match self.src.below(6) {
+                0 => start,
+                1 => end,
+                2 => start - 4,
+                3 => end + 4,
+                _ => word(self.src),
+            };
+            let top = match self.src.below(4) {
+                0 => e.wrapping_add(4 * self.src.below(4)),
+                1 => e.wrapping_sub(0x100 * self.src.below(4)),
+                _ => word(self.src),
+            };
+            for (at, v) in [
+                (abi::CONTEXT_E, e),
+                (u64::from(bounds.top), top),
+                (u64::from(bounds.start), start),
+                (u64::from(bounds.end), end),
+            ] {
+                f.extend([I::LocalGet(0), I::I32Const(v as i32), I::I32Store(mem(at))]);
+            }
+            let limit = if e <= end && e >= start { e } else { end };
+            let free = ((limit.wrapping_sub(top) as i32) >> 2) as u32;
+            [
+                free,
+                free.wrapping_sub(1),
+                free.wrapping_add(1),
+                free / 64,
+                free / 64 + 1,
+                free.div_ceil(64),
+                0,
+                0x3FF_FFFF,
+                0x400_0001,
+                self.src.below(40),
+            ][self.src.below(10) as usize]
+        } else {
+            self.src.below(40)
+        };
+        f.extend([I::LocalGet(0), I::LocalGet(1), I::I32Const(need as i32)]);
+        f.push(I::I32Const(self.src.below(16) as i32));
+        let s = self.types[prim::TEST_HEAP as usize];
+        Self::primitive_call(f, 4 * u64::from(prim::TEST_HEAP), s);
+        self.results(f, s);
+    }
+
     /// A map of the model's, mostly, or anything.
     fn some_map(&mut self, f: &mut Vec<I<'static>>) {
         if self.src.chance(220) {
@@ -381,7 +453,7 @@ impl Gen<'_, '_> {
     /// control (or one switching module, or preempting), sometimes past the
     /// interface, misaligned, or with a type the entry does not have.
     fn primitive(&mut self, f: &mut Vec<I<'static>>) {
-        let (offset, s) = match self.src.below(13) {
+        let (offset, s) = match self.src.below(14) {
             0 => (
                 model::EXTRA as u64 - model::IFACE as u64
                     + 4 * u64::from(self.src.below(EXTRA_WORDS as u32)),
@@ -433,6 +505,10 @@ impl Gen<'_, '_> {
                 self.map_update(f);
                 return;
             }
+            13 => {
+                self.heap_alloc(f);
+                return;
+            }
             9 => {
                 // term_find_map_pos as generated: ctx, a map of the
                 // model's (or anything), a key (small integers and atoms
@@ -454,10 +530,17 @@ impl Gen<'_, '_> {
                     DATA + 4 * self.src.below(DATA_LEN / 4 + 1),
                 );
                 let heap = crate::rewrite::HeapLayout::MODEL;
+                let bounds = crate::rewrite::HeapBounds::MODEL;
+                // The fragment's bounds: around the stack, or apart from it.
+                let start = [DATA, DATA + 4 * self.src.below(DATA_LEN / 4), e + 4]
+                    [self.src.below(3) as usize];
+                let end = [DATA + DATA_LEN, e, e.wrapping_sub(4)][self.src.below(3) as usize];
                 for (at, v) in [
                     (u64::from(heap.root), root),
                     (u64::from(heap.heap_ptr), top),
                     (abi::CONTEXT_E, e),
+                    (u64::from(bounds.start), start),
+                    (u64::from(bounds.end), end),
                 ] {
                     if self.src.chance(160) {
                         f.extend([I::LocalGet(0), I::I32Const(v as i32), I::I32Store(mem(at))]);

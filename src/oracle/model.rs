@@ -100,6 +100,16 @@ pub mod prim {
     /// and is not logged.
     pub const GET_ATOM_TERM: u32 = 3;
     pub const TERMINATE: u32 = 10;
+    /// `(ctx, jit_state, heap_need, live) -> bool`: AtomVM's `test_heap`
+    /// with the model's heap (`rewrite::HeapBounds::MODEL`). When no
+    /// garbage collection is due it answers true, reading only, and is not
+    /// logged; otherwise it logs and acts as any primitive.
+    pub const TEST_HEAP: u32 = 12;
+    /// `(ctx, size) -> term`: AtomVM's `term_alloc_tuple`: moves the
+    /// heap's top past `1 + size` words, then writes the header `size <<
+    /// 6` at the old top, and answers it `| 2`, with wasm32's arithmetic;
+    /// not logged.
+    pub const ALLOC_TUPLE: u32 = 16;
     /// `(ctx, jit_state) -> ctx`: leaves one reduction.
     pub const PREEMPT: u32 = 21;
     /// `(ctx, fail_label, live, a, b) -> term`: AtomVM's `erlang:'+'/2`,
@@ -371,6 +381,39 @@ fn frame(data: &mut [u8], ctx: u32, args: &[i64], n_words: bool) -> Result<bool,
     Ok(true)
 }
 
+/// Whether AtomVM's `test_heap(ctx, _, heap_need, _)` answers true
+/// without collecting garbage, on the words of `data`: `Ok(false)` if a
+/// collection is due, an error where wasm would trap.
+fn heap_check(data: &[u8], ctx: u32, heap_need: u32) -> Result<bool, Error> {
+    let oob = || Error::from(wasmi::TrapCode::MemoryOutOfBounds);
+    // Addresses as wasm computes a load's: base plus offset, not wrapped.
+    let read = |at: u32| {
+        u32::try_from(u64::from(ctx) + u64::from(at))
+            .ok()
+            .and_then(|at| word(data, at))
+            .ok_or_else(oob)
+    };
+    let b = rewrite::HeapBounds::MODEL;
+    let e = read(abi::CONTEXT_E as u32)?;
+    let (start, top, end) = (read(b.start)?, read(b.top)?, read(b.end)?);
+    Ok(b.no_collection(e, start, top, end, heap_need))
+}
+
+/// What AtomVM's `term_alloc_tuple(ctx, size)` does in `data`, in the
+/// order [`prim::ALLOC_TUPLE`] says: the tuple's term, or an error where
+/// wasm would trap.
+fn alloc_tuple(data: &mut [u8], ctx: u32, size: u32) -> Result<u32, Error> {
+    let oob = || Error::from(wasmi::TrapCode::MemoryOutOfBounds);
+    // The top's address as wasm computes it: base plus offset, not wrapped.
+    let top_at = u32::try_from(u64::from(ctx) + u64::from(rewrite::HeapBounds::MODEL.top))
+        .map_err(|_| oob())?;
+    let top = word(data, top_at).ok_or_else(oob)?;
+    let words = size.wrapping_add(1).wrapping_mul(4);
+    set_word(data, top_at, top.wrapping_add(words)).ok_or_else(oob)?;
+    set_word(data, top, size << 6).ok_or_else(oob)?;
+    Ok(top | 2)
+}
+
 /// Table index of model primitive `n` (`alt`: of the other interface).
 pub fn table_index(n: u32, alt: bool) -> u32 {
     1 + n + if alt { N as u32 } else { 0 }
@@ -529,6 +572,29 @@ fn primitive(
             }
             return Ok(());
         }
+    }
+    if (alt, n, args.len()) == (false, prim::TEST_HEAP, 4) {
+        let memory = caller
+            .data()
+            .memory
+            .ok_or_else(|| model_error("no memory"))?;
+        if heap_check(memory.data(&caller), arg(0), arg(2))? {
+            if let Some(out) = results.first_mut() {
+                *out = Val::I32(1);
+            }
+            return Ok(());
+        }
+    }
+    if (alt, n, args.len()) == (false, prim::ALLOC_TUPLE, 2) {
+        let memory = caller
+            .data()
+            .memory
+            .ok_or_else(|| model_error("no memory"))?;
+        let tuple = alloc_tuple(memory.data_mut(&mut caller), arg(0), arg(1))?;
+        if let Some(out) = results.first_mut() {
+            *out = Val::I32(tuple as i32);
+        }
+        return Ok(());
     }
     if (alt, n, args.len()) == (false, prim::PUT_MAP_ASSOC, 6) {
         let memory = caller
@@ -995,6 +1061,9 @@ fn init_memory(store: &mut Store<State>, memory: Memory, sc: &Scenario) {
     set_word(data, CTX + heap.root, 0);
     set_word(data, CTX + heap.heap_ptr, DATA);
     set_word(data, CTX + abi::CONTEXT_E as u32, DATA + DATA_LEN);
+    let bounds = rewrite::HeapBounds::MODEL;
+    set_word(data, CTX + bounds.start, DATA);
+    set_word(data, CTX + bounds.end, DATA + DATA_LEN);
     // The running process has no extended x registers (an empty list
     // points at itself); the others have some.
     let ext = rewrite::TRIM_MODEL_OFFSET;

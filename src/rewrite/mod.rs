@@ -16,6 +16,7 @@
 //! | `frames.rs` | an `allocate` or `deallocate` call goes to an added function that makes or drops the frame when no garbage collection is due | [`Options::stack_frames`] (with AtomVM's layout, in a detached module) |
 //! | `compare.rs` | a `term_compare` call goes to an added function that answers equal words, small integers, and atoms it has seen | [`Options::immediate_compares`] (with AtomVM's encoding, in a detached module) |
 //! | `maps.rs` | a `term_find_map_pos` call, and a BIF call of two arguments, go to added functions that find small integers and atoms among immediate keys (`erlang:map_get/2` for the BIF) | [`Options::map_lookups`], [`Options::map_get_bif`] (with AtomVM's encoding and BIF, in a detached module) |
+//! | `heap_allocs.rs` | a `test_heap` call goes to an added function that answers true when no garbage collection is due; a `term_alloc_tuple` call to one that makes the tuple at the heap's top | [`Options::heap_allocs`] (with AtomVM's heap layout, in a detached module) |
 //! | `map_updates.rs` | a `jit_put_map_assoc` call goes to an added function that replaces the value of one small integer or atom key the map has | [`Options::map_updates`] (with AtomVM's encoding and heap layout, in a detached module) |
 //!
 //! A rewrite is decided per function, and per module, from what the
@@ -40,6 +41,7 @@ mod bifs;
 mod compare;
 mod exits;
 mod frames;
+mod heap_allocs;
 mod jumps;
 mod map_updates;
 mod maps;
@@ -52,6 +54,7 @@ mod trim;
 pub use atoms::AtomLayout;
 pub use bifs::BifLayout;
 pub use frames::HeapLayout;
+pub use heap_allocs::HeapBounds;
 pub use maps::{BIF2_TYPE as MAP_GET_TYPE, MAP_GET_MODEL};
 pub use primitives::INTERFACE_ENTRIES;
 pub use small_ints::{SmallIntBifs, CALL_TYPE as SMALL_INT_CALL_TYPE};
@@ -120,6 +123,10 @@ pub struct Options {
     /// is due, with AtomVM's heap layout (`None`: off, or it is not
     /// known).
     pub stack_frames: Option<HeapLayout>,
+    /// Answer `test_heap` when no garbage collection is due, and make
+    /// tuples, in the module, with AtomVM's heap bounds (`None`: off, or
+    /// they are not known).
+    pub heap_allocs: Option<HeapBounds>,
     /// Find small integers and atoms among a map's keys in the module
     /// while they are immediates (AtomVM's term encoding and map layout
     /// are known).
@@ -148,6 +155,7 @@ impl Options {
             trim_live_regs: None,
             immediate_compares: false,
             stack_frames: None,
+            heap_allocs: None,
             map_lookups: false,
             map_get_bif: None,
             map_updates: None,
@@ -167,6 +175,7 @@ impl Options {
             trim_live_regs: Some(trim::MODEL_OFFSET),
             immediate_compares: true,
             stack_frames: Some(HeapLayout::MODEL),
+            heap_allocs: Some(HeapBounds::MODEL),
             map_lookups: true,
             map_get_bif: Some(maps::MAP_GET_MODEL),
             map_updates: Some(HeapLayout::MODEL),
@@ -191,6 +200,7 @@ impl Options {
             trim_live_regs: (bits & 32 != 0).then_some(trim::MODEL_OFFSET),
             immediate_compares: bits & 16 != 0,
             stack_frames: (bits & 16 != 0).then_some(HeapLayout::MODEL),
+            heap_allocs: (bits & 16 != 0).then_some(HeapBounds::MODEL),
             map_lookups: bits & 16 != 0,
             map_get_bif: (bits & 16 != 0).then_some(maps::MAP_GET_MODEL),
             map_updates: (bits & 16 != 0).then_some(HeapLayout::MODEL),
@@ -203,7 +213,7 @@ impl Options {
     /// for computed jumps, a detached module for small-integer BIFs), and
     /// all of them: for the tests that load streams of megabytes, which
     /// take too long under all 64 combinations of [`Options::every`].
-    pub fn each(shared_memory: bool) -> [Options; 13] {
+    pub fn each(shared_memory: bool) -> [Options; 14] {
         let plain = Options::plain(shared_memory);
         [
             plain,
@@ -245,6 +255,11 @@ impl Options {
             Options {
                 direct_primitives: true,
                 stack_frames: Some(HeapLayout::MODEL),
+                ..plain
+            },
+            Options {
+                direct_primitives: true,
+                heap_allocs: Some(HeapBounds::MODEL),
                 ..plain
             },
             Options {
@@ -293,6 +308,9 @@ pub struct Rewritten {
     /// `allocate` and `deallocate` calls sent to the added functions that
     /// make and drop frames.
     pub frame_calls: u32,
+    /// `test_heap` and `term_alloc_tuple` calls sent to the added
+    /// functions that check the heap and make tuples.
+    pub heap_calls: u32,
     /// `term_find_map_pos` calls sent to the added function that finds
     /// immediate keys.
     pub map_calls: u32,
@@ -746,12 +764,13 @@ fn own_table(plan: &Plan<'_>) -> Option<u32> {
 /// no globals; `frames.rs`' for entries 5 and 9 it binds with their
 /// types; `maps.rs`' if it binds entry 49 with its type, and its
 /// `map_get` if it has BIF calls of two arguments and is detached (so it
-/// has `ci.t3`); `map_updates.rs`' if it binds entry 63 with its type.
-/// Seven more functions stay within the engine's limit: every
+/// has `ci.t3`); `map_updates.rs`' if it binds entry 63 with its type;
+/// `heap_allocs.rs`' for entries 12 and 16 it binds with their types.
+/// Nine more functions stay within the engine's limit: every
 /// function is an exported label, and exports are limited far below
 /// functions (checked at load).
 fn added_functions(plan: &Plan<'_>) -> Added {
-    const _: () = assert!(limits::MAX_EXPORTS + 7 <= limits::MAX_FUNCTIONS);
+    const _: () = assert!(limits::MAX_EXPORTS + 9 <= limits::MAX_FUNCTIONS);
     let b = &plan.binding;
     let mut added = Added::default();
     let mut next = plan.k() + plan.num_functions;
@@ -794,6 +813,12 @@ fn added_functions(plan: &Plan<'_>) -> Added {
         redirect(n, s, &|import| frames::allocate(layout, import, tail));
         let (n, s) = (frames::DEALLOCATE, frames::DEALLOCATE_TYPE);
         redirect(n, s, &|import| frames::deallocate(layout, import, tail));
+    }
+    if let Some(bounds) = plan.opts.heap_allocs {
+        let (n, s) = (heap_allocs::TEST_HEAP, heap_allocs::TEST_HEAP_TYPE);
+        redirect(n, s, &|import| heap_allocs::test_heap(bounds, import, tail));
+        let (n, s) = (heap_allocs::ALLOC_TUPLE, heap_allocs::ALLOC_TUPLE_TYPE);
+        redirect(n, s, &|_| heap_allocs::alloc_tuple(bounds));
     }
     if plan.opts.map_lookups {
         let (n, s) = (maps::TERM_FIND_MAP_POS, maps::ENTRY_TYPE);
@@ -1043,6 +1068,9 @@ fn write_body(
                         Some(compare::TERM_COMPARE) => stats.compare_calls += 1,
                         Some(maps::TERM_FIND_MAP_POS) => stats.map_calls += 1,
                         Some(map_updates::PUT_MAP_ASSOC) => stats.map_update_calls += 1,
+                        Some(heap_allocs::TEST_HEAP | heap_allocs::ALLOC_TUPLE) => {
+                            stats.heap_calls += 1
+                        }
                         Some(_) => stats.frame_calls += 1,
                         None => {}
                     }

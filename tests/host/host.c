@@ -217,6 +217,28 @@ static bool host_deallocate(Context *ctx, JITState *jit_state, uint32_t n_words)
     return true;
 }
 
+/* Entries 12 and 16 as AtomVM's test_heap and term_alloc_tuple. The host
+ * collects no garbage, so test_heap answers true whatever the heap (as
+ * AtomVM's does after any collection it makes); term_alloc_tuple makes
+ * the tuple at the heap's top. They count their calls. */
+int host_heap_calls;
+
+static bool host_test_heap(Context *ctx, JITState *jit_state, uint32_t heap_need, uint32_t live)
+{
+    (void) ctx, (void) jit_state, (void) heap_need, (void) live;
+    host_heap_calls++;
+    return true;
+}
+
+static term host_term_alloc_tuple(Context *ctx, uint32_t size)
+{
+    host_heap_calls++;
+    term *tuple = ctx->heap.heap_ptr;
+    ctx->heap.heap_ptr += 1 + size;
+    tuple[0] = (term) (size << 6);
+    return (term) (uintptr_t) tuple | 0x2;
+}
+
 /* The one BIF of the host, import 2 of every module: x[0] * 2. */
 static term host_bif_double_x0(Context *ctx)
 {
@@ -317,6 +339,8 @@ const ModuleNativeInterface module_native_interface = {
     .term_find_map_pos = host_term_find_map_pos,
     .put_map_assoc = host_put_map_assoc,
     .allocate = host_allocate,
+    .test_heap = host_test_heap,
+    .term_alloc_tuple = host_term_alloc_tuple,
     .deallocate = host_deallocate,
     .past_the_end = { 0xDEADBEEF, 0xDEADBEEF, 0xDEADBEEF, 0xDEADBEEF, 0xDEADBEEF, 0xDEADBEEF, 0xDEADBEEF, 0xDEADBEEF },
 };

@@ -40,6 +40,7 @@ extern int host_small_int_bif_calls;
 extern int host_trim_calls;
 extern int host_term_compare_calls;
 extern int host_frame_calls;
+extern int host_heap_calls;
 extern int host_map_pos_calls;
 extern int host_map_update_calls;
 

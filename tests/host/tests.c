@@ -980,6 +980,53 @@ static void test_frames_are_made_in_the_module(void)
     atomvm_wasm_jit_set_stack_frames(true);
 }
 
+/* heap_allocs.stream checks the heap for 20 words (x[1]), makes a tuple of
+ * 3 (x[2]) and stores the heap's top (x[3]), as AtomVM's generator calls
+ * test_heap and term_alloc_tuple. The shim finds the host's entries
+ * answering its probes as AtomVM's, so the module answers test_heap
+ * itself when no collection is due (64 words free, with the stack in the
+ * heap's fragment or, the fragment's end then bounding them, outside it)
+ * and calls the entry otherwise (10 words free); it always makes the
+ * tuple itself. Switched off, or with the module keeping its table, both
+ * are called. Either way the answers and the heap are the same. */
+static void test_heap_checks_and_tuples_are_made_in_the_module(void)
+{
+    uint32_t bounds[4] = { 0, 0, 0, 0 };
+    CHECK(atomvm_wasm_jit_heap_bounds(bounds), "the shim's probe of test_heap and term_alloc_tuple failed");
+    CHECK(bounds[0] == 8 && bounds[1] == 12 && bounds[2] == 16 && bounds[3] == 64, "bounds %u %u %u %u",
+        (unsigned) bounds[0], (unsigned) bounds[1], (unsigned) bounds[2], (unsigned) bounds[3]);
+    enum { NO_GC, STACK_ELSEWHERE, FULL };
+    static term elsewhere[4];
+    for (int on = 1; on >= 0; on--) {
+        atomvm_wasm_jit_set_heap_allocs(on);
+        Module *m = load_stream("heap_allocs.stream", 48);
+        if (!m) continue;
+        for (int heap = NO_GC; heap <= FULL; heap++) {
+            host_heap_calls = 0;
+            Process p;
+            process_init(&p, m, 1);
+            if (heap == STACK_ELSEWHERE) {
+                p.ctx.e = elsewhere;
+            } else if (heap == FULL) {
+                p.ctx.heap.heap_ptr = p.ctx.e - 10;
+            }
+            term *top = p.ctx.heap.heap_ptr;
+            process_run(&p, 100, 10);
+            CHECK(p.done && p.ctx.x[1] == 1 && p.ctx.x[2] == ((term) (uintptr_t) top | 2)
+                    && p.ctx.x[3] == (term) (uintptr_t) (top + 4) && p.ctx.heap.heap_ptr == top + 4
+                    && top[0] == (term) (3 << 6),
+                "on=%d heap %d: done=%d answers %#x %#x %#x, top moved by %d, header %#x", on, heap, p.done,
+                (unsigned) p.ctx.x[1], (unsigned) p.ctx.x[2], (unsigned) p.ctx.x[3],
+                (int) (p.ctx.heap.heap_ptr - top), (unsigned) top[0]);
+            int expected = !(on && direct_primitives_on) ? 2 : heap == FULL ? 1 : 0;
+            CHECK(host_heap_calls == expected, "on=%d heap %d: test_heap and term_alloc_tuple called %d times, expected %d",
+                on, heap, host_heap_calls, expected);
+        }
+        host_unload(m);
+    }
+    atomvm_wasm_jit_set_heap_allocs(true);
+}
+
 /* A module loaded cold runs as it came (allocate and deallocate called from
  * the module) until its look-ups on this thread run out, then from the
  * rewritten module placed beside it (frames made in the module, with direct
@@ -1507,6 +1554,7 @@ int main(int argc, char **argv)
     run("trims are made only with extended x registers", test_trims_are_made_only_with_extended_registers);
     run("compares of immediates are answered in the module", test_compares_of_immediates_are_answered_in_the_module);
     run("frames are made in the module", test_frames_are_made_in_the_module);
+    run("heap checks and tuples are made in the module", test_heap_checks_and_tuples_are_made_in_the_module);
     run("map lookups are answered in the module", test_map_lookups_are_answered_in_the_module);
     run("map updates are made in the module", test_map_updates_are_made_in_the_module);
     run("functions at the engine's limits still load", test_functions_at_the_engine_limits);

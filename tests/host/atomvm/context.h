@@ -16,6 +16,9 @@ struct HeapFragment
     term mso_list;
 };
 
+/* Past this many times the need, test_heap shrinks the heap. */
+#define HEAP_NEED_GC_SHRINK_THRESHOLD_COEFF 64
+
 typedef struct Heap
 {
     HeapFragment *root;

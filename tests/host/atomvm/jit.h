@@ -42,7 +42,12 @@ struct ModuleNativeInterface
     PrimitiveCtxState terminate_context; /* 10 */
     /* 11: AtomVM's term_compare. */
     TermCompareResult (*term_compare)(Context *ctx, JITState *jit_state, term t, term other, TermCompareOpts opts);
-    void *entries_12_to_48[37];
+    /* 12: AtomVM's test_heap. */
+    bool (*test_heap)(Context *ctx, JITState *jit_state, uint32_t heap_need, uint32_t live);
+    void *entries_13_to_15[3];
+    /* 16: AtomVM's term_alloc_tuple. */
+    term (*term_alloc_tuple)(Context *ctx, uint32_t size);
+    void *entries_17_to_48[32];
     /* 49: AtomVM's term_find_map_pos. */
     int (*term_find_map_pos)(Context *ctx, term map, term key);
     void *entries_50_to_62[13];
@@ -64,6 +69,8 @@ _Static_assert(offsetof(ModuleNativeInterface, get_imported_bif) == 8 * 4, "get_
 _Static_assert(offsetof(ModuleNativeInterface, terminate_context) == 10 * 4, "terminate_context");
 _Static_assert(offsetof(ModuleNativeInterface, term_compare) == 11 * 4, "term_compare");
 _Static_assert(offsetof(ModuleNativeInterface, allocate) == 5 * 4, "allocate");
+_Static_assert(offsetof(ModuleNativeInterface, test_heap) == 12 * 4, "test_heap");
+_Static_assert(offsetof(ModuleNativeInterface, term_alloc_tuple) == 16 * 4, "term_alloc_tuple");
 _Static_assert(offsetof(ModuleNativeInterface, term_find_map_pos) == 49 * 4, "term_find_map_pos");
 _Static_assert(offsetof(ModuleNativeInterface, deallocate) == 9 * 4, "deallocate");
 _Static_assert(offsetof(ModuleNativeInterface, put_map_assoc) == 63 * 4, "put_map_assoc");
