@@ -26,6 +26,11 @@
 #            hello_world cold, warm and with damaged entries
 #   newest   this library in AtomVM linked by the newest Emscripten Debian
 #            has (sid), and AtomVM's suites on it
+#   inlining (not in the default) this library's AtomVM for node compiled
+#            without the -sINLINING_LIMIT of AtomVM's Emscripten CMake (which
+#            makes clang inline nothing it is not told to): its suites, and
+#            the benchmark set on it beside the native JIT and the build as
+#            AtomVM ships it, interleaved
 #   keep=NAME  (not in the default) keeps the current node build with this
 #            library as variant wasm-jit@NAME, which later bench stages run
 #            too: before and after a change, in the same interleaved run
@@ -326,8 +331,8 @@ web() {
     NODE_PATH=$JIT/tests/browser/node_modules node "$JIT/atomvm/web.js" "$L" "$RES/web.json"
 }
 
-bench() {
-    log "the Erlang benchmark set, $ROUNDS interleaved rounds"
+# The benchmark module, and one module per case that profiles it.
+bench_beams() {
     mkdir -p "$L/bench"
     cp "$JIT/atomvm/bench/atomvm_wasm_jit_bench.erl" "$L/bench/"
     local c
@@ -336,6 +341,11 @@ bench() {
             >"$L/bench/bench_$c.erl"
     done
     in_chroot sh -c "cd /lane/bench && erlc *.erl"
+}
+
+bench() {
+    log "the Erlang benchmark set, $ROUNDS interleaved rounds"
+    bench_beams
     local b=/lane/bench/atomvm_wasm_jit_bench.beam
     cat >"$L/bench/variants.json" <<EOF
 [
@@ -384,6 +394,34 @@ keep() {
     cp "$L/build/wasm-jit/src/AtomVM.mjs" "$L/build/wasm-jit/src/AtomVM.wasm" "$L/build/keep/$1/src/"
 }
 
+inlining() {
+    log "this library's AtomVM for node compiled without -sINLINING_LIMIT"
+    local tree=$L/src/AtomVM-jit-noinl cmake
+    rm -rf "$tree"
+    cp -a "$L/src/AtomVM-jit" "$tree"
+    cmake=$tree/src/platforms/emscripten/src/CMakeLists.txt
+    grep -q -- ' -sINLINING_LIMIT' "$cmake" || {
+        echo "lane: $cmake has no -sINLINING_LIMIT to drop"
+        exit 1
+    }
+    sed -i 's/ -sINLINING_LIMIT//' "$cmake"
+    emscripten wasm-jit-noinl AtomVM-jit-noinl -DAVM_DISABLE_JIT=OFF -DATOMVM_WASM_JIT_DIR=/lane/jit
+    ls -l "$L"/build/wasm-jit/src/AtomVM.wasm "$L"/build/wasm-jit-noinl/src/AtomVM.wasm | awk '{print $5, $9}'
+    suite_set wasm-jit-noinl
+    log "the Erlang benchmark set, $ROUNDS interleaved rounds, with and without -sINLINING_LIMIT"
+    bench_beams
+    local b=/lane/bench/atomvm_wasm_jit_bench.beam libs=$E/libs/atomvmlib-emscripten-wasm32.avm
+    cat >"$L/bench/variants-inlining.json" <<EOF
+[
+ {"name": "native-jit", "cwd": "/lane/build/native-jit", "cmd": ["src/AtomVM", "$b", "libs/atomvmlib-x86_64.avm"]},
+ {"name": "wasm-jit", "cwd": "/lane/build/wasm-jit", "cmd": ["node", "src/AtomVM.mjs", "$b", "$libs"]},
+ {"name": "wasm-jit-noinl", "cwd": "/lane/build/wasm-jit-noinl", "cmd": ["node", "src/AtomVM.mjs", "$b", "$libs"]}
+]
+EOF
+    in_chroot node /lane/jit/atomvm/bench.js /lane/bench/variants-inlining.json "$ROUNDS" \
+        /lane/results/inlining.json | tee "$RES/inlining.txt"
+}
+
 newest() {
     log "this library in AtomVM linked by the newest Emscripten in Debian (sid)"
     "$JIT/atomvm/newest.sh" "$L"
@@ -392,7 +430,7 @@ newest() {
 STAGES=()
 for arg in "$@"; do
     case "$arg" in
-    build | suites | cache | web | bench | profile | newest) STAGES+=("$arg") ;;
+    build | suites | cache | web | bench | profile | newest | inlining) STAGES+=("$arg") ;;
     keep=?*) STAGES+=("keep ${arg#keep=}") ;;
     *) ATOMVM=$arg ;;
     esac

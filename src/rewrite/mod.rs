@@ -185,9 +185,10 @@ impl Options {
     /// The 64 combinations of the six rewrites (computed jumps take
     /// effect only with tail calls; imported BIFs and trims with the
     /// model's layout; small-integer BIFs with the model's BIFs, in
-    /// detached modules), for tests. Immediate comparisons and stack
-    /// frames and map lookups, which also add functions to detached modules, go with
-    /// small-integer BIFs: alone, each is in [`Options::each`].
+    /// detached modules), for tests. Immediate comparisons, stack frames,
+    /// heap checks and map lookups, which also add functions to detached
+    /// modules, go with small-integer BIFs: alone, each is in
+    /// [`Options::each`]; atom constants go with imported BIFs.
     pub fn every(shared_memory: bool) -> impl Iterator<Item = Options> {
         (0..64u8).map(move |bits| Options {
             shared_memory,
