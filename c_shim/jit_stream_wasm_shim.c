@@ -321,6 +321,21 @@ bool atomvm_wasm_jit_term_compare_known(void)
     return true;
 }
 
+/* Zeroes *probe, *root and the n words of the heap, and makes *probe a
+ * process without extended x registers whose heap is those words, without
+ * fragments, with `used` words used; the stack (e) is left to the caller. */
+static void probe_heap(Context *probe, HeapFragment *root, term *words, size_t n, size_t used)
+{
+    memset(probe, 0, sizeof(*probe));
+    memset(root, 0, sizeof(*root));
+    memset(words, 0, n * sizeof(term));
+    list_init(&probe->extended_x_regs);
+    probe->heap.root = root;
+    probe->heap.heap_start = words;
+    probe->heap.heap_ptr = words + used;
+    probe->heap.heap_end = words + n;
+}
+
 bool atomvm_wasm_jit_heap_layout(uint32_t out[3])
 {
     /* A process with a heap of 16 words, 2 used, no fragments, the stack
@@ -332,14 +347,7 @@ bool atomvm_wasm_jit_heap_layout(uint32_t out[3])
     static term words[16];
     static JITState state;
     const term cp = (term) 0x12345670u, other_cp = (term) 0x7654320u;
-    memset(&probe, 0, sizeof(probe));
-    memset(&root, 0, sizeof(root));
-    memset(words, 0, sizeof(words));
-    list_init(&probe.extended_x_regs);
-    probe.heap.root = &root;
-    probe.heap.heap_start = words;
-    probe.heap.heap_ptr = words + 2;
-    probe.heap.heap_end = words + 16;
+    probe_heap(&probe, &root, words, 16, 2);
     probe.e = words + 12;
     probe.cp = cp;
     memcpy(&copy, &probe, sizeof(probe));
@@ -390,14 +398,7 @@ bool atomvm_wasm_jit_heap_bounds(uint32_t out[4])
     if (sizeof(term) != 4 || sizeof(term *) != 4 || coeff != 64) {
         return false;
     }
-    memset(&probe, 0, sizeof(probe));
-    memset(&root, 0, sizeof(root));
-    memset(words, 0, sizeof(words));
-    list_init(&probe.extended_x_regs);
-    probe.heap.root = &root;
-    probe.heap.heap_start = words;
-    probe.heap.heap_ptr = words + 16;
-    probe.heap.heap_end = words + 256;
+    probe_heap(&probe, &root, words, 256, 16);
     const struct
     {
         term *e;

@@ -978,7 +978,19 @@ fn interface_call(
 ) -> Vec<I<'static>> {
     let mut call = vec![I::LocalGet(0), I::LocalGet(1)];
     call.append(&mut args);
-    let mut params = 2 + values;
+    call_entry(form, entry, call, 2 + values)
+}
+
+/// `call` (its `params` arguments pushed), then the call of interface
+/// entry `entry` returning a value; with `OtherType`, a further argument 0
+/// and the type one index up.
+fn call_entry(
+    form: BifForm,
+    entry: u32,
+    mut call: Vec<I<'static>>,
+    params: u32,
+) -> Vec<I<'static>> {
+    let mut params = params;
     if form == BifForm::OtherType {
         call.push(I::I32Const(0));
         params += 1;
@@ -992,6 +1004,14 @@ fn interface_call(
         },
     ]);
     call
+}
+
+/// Stores `value` (pushed by the instructions given) in x[i].
+fn x_store(i: u64, value: Vec<I<'static>>) -> Vec<I<'static>> {
+    let mut v = vec![I::LocalGet(0)];
+    v.extend(value);
+    v.push(I::I32Store(mem(abi::CONTEXT_X + 4 * i)));
+    v
 }
 
 /// Label 1 runs `calls`, then `after`, then terminates; in `form`'s way:
@@ -1048,25 +1068,13 @@ pub fn map_lookups(form: BifForm, lookups: &[(u32, u32)], at: u32) -> ModuleSpec
     let mut calls = Vec::new();
     for (i, &(map, key)) in lookups.iter().enumerate() {
         calls.push(I::I32Const((at as usize + 4 * i) as i32));
-        calls.extend([
+        let args = vec![
             I::LocalGet(0),
             I::I32Const(map as i32),
             I::I32Const(key as i32),
-        ]);
-        let mut params = 3;
-        if form == BifForm::OtherType {
-            calls.push(I::I32Const(0));
-            params += 1;
-        }
-        calls.extend([
-            I::LocalGet(2),
-            I::I32Load(mem(u64::from(TERM_FIND_MAP_POS) * 4)),
-            I::CallIndirect {
-                type_index: ty_ret(params),
-                table_index: 0,
-            },
-            I::I32Store(mem(0)),
-        ]);
+        ];
+        calls.extend(call_entry(form, TERM_FIND_MAP_POS, args, 3));
+        calls.push(I::I32Store(mem(0)));
     }
     terminating_with(form, &calls, &[])
 }
@@ -1210,12 +1218,7 @@ fn frame_call(form: BifForm, entry: u32, args: &[i32]) -> Vec<I<'static>> {
 pub fn frames(form: BifForm, stack_need: u32, heap_need: u32) -> ModuleSpec {
     let s = stack_need as i32;
     let mut calls = Vec::new();
-    let x = |i: u64, value: Vec<I<'static>>| {
-        let mut v = vec![I::LocalGet(0)];
-        v.extend(value);
-        v.push(I::I32Store(mem(abi::CONTEXT_X + 4 * i)));
-        v
-    };
+    let x = x_store;
     calls.extend(x(1, frame_call(form, ALLOCATE, &[s, heap_need as i32, 1])));
     calls.extend(x(2, vec![I::LocalGet(0), I::I32Load(mem(abi::CONTEXT_E))]));
     calls.extend([
@@ -1238,28 +1241,10 @@ pub const ALLOC_TUPLE: u32 = 16;
 /// and `OtherType` are conditions under which the calls must stay calls).
 pub fn heap_allocs(form: BifForm, heap_need: u32, size: u32, top: u32) -> ModuleSpec {
     let mut calls = Vec::new();
-    let x = |i: u64, value: Vec<I<'static>>| {
-        let mut v = vec![I::LocalGet(0)];
-        v.extend(value);
-        v.push(I::I32Store(mem(abi::CONTEXT_X + 4 * i)));
-        v
-    };
+    let x = x_store;
     calls.extend(x(1, frame_call(form, TEST_HEAP, &[heap_need as i32, 3])));
-    let mut tuple = vec![I::LocalGet(0), I::I32Const(size as i32)];
-    let mut params = 2;
-    if form == BifForm::OtherType {
-        tuple.push(I::I32Const(0));
-        params += 1;
-    }
-    tuple.extend([
-        I::LocalGet(2),
-        I::I32Load(mem(u64::from(ALLOC_TUPLE) * 4)),
-        I::CallIndirect {
-            type_index: ty_ret(params),
-            table_index: 0,
-        },
-    ]);
-    calls.extend(x(2, tuple));
+    let tuple = vec![I::LocalGet(0), I::I32Const(size as i32)];
+    calls.extend(x(2, call_entry(form, ALLOC_TUPLE, tuple, 2)));
     calls.extend(x(3, vec![I::LocalGet(0), I::I32Load(mem(u64::from(top)))]));
     terminating_with(form, &calls, &[])
 }

@@ -300,20 +300,14 @@ impl Gen<'_, '_> {
             ] {
                 f.extend([I::LocalGet(0), I::I32Const(v as i32), I::I32Store(mem(at))]);
             }
-            let limit = if e <= end && e >= start { e } else { end };
-            let free = ((limit.wrapping_sub(top) as i32) >> 2) as u32;
-            [
-                free,
-                free.wrapping_sub(1),
-                free.wrapping_add(1),
-                free / 64,
-                free / 64 + 1,
-                free.div_ceil(64),
-                0,
-                0x3FF_FFFF,
-                0x400_0001,
-                self.src.below(40),
-            ][self.src.below(10) as usize]
+            let free = crate::rewrite::HeapBounds::free_words(e, start, top, end);
+            let others = [0, 0x3FF_FFFF, 0x400_0001, self.src.below(40)];
+            let pick = self.src.below(10) as usize;
+            crate::rewrite::HeapBounds::edge_needs(free)
+                .into_iter()
+                .chain(others)
+                .nth(pick)
+                .unwrap_or_default()
         } else {
             self.src.below(40)
         };

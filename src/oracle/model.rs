@@ -506,6 +506,11 @@ fn set_word(data: &mut [u8], at: u32, v: u32) -> Option<()> {
     Some(())
 }
 
+/// The model's memory, which every primitive reads.
+fn memory_of(caller: &Caller<'_, State>) -> Result<Memory, Error> {
+    caller.data().memory.ok_or_else(|| model_error("no memory"))
+}
+
 fn model_error(what: &str) -> Error {
     Error::new(format!("model: {what}"))
 }
@@ -542,10 +547,7 @@ fn primitive(
         return get_atom_term(caller, arg(0), arg(1), results);
     }
     if (alt, n) == (false, prim::TRIM_LIVE_REGS) {
-        let memory = caller
-            .data()
-            .memory
-            .ok_or_else(|| model_error("no memory"))?;
+        let memory = memory_of(&caller)?;
         let list = u64::from(arg(0)) + u64::from(rewrite::TRIM_MODEL_OFFSET);
         let next = u32::try_from(list)
             .ok()
@@ -561,10 +563,7 @@ fn primitive(
         _ => None,
     };
     if let Some(n_words) = frame_entry {
-        let memory = caller
-            .data()
-            .memory
-            .ok_or_else(|| model_error("no memory"))?;
+        let memory = memory_of(&caller)?;
         let ctx = args.first().copied().unwrap_or(0) as u32;
         if frame(memory.data_mut(&mut caller), ctx, &args, n_words)? {
             if let Some(out) = results.first_mut() {
@@ -574,10 +573,7 @@ fn primitive(
         }
     }
     if (alt, n, args.len()) == (false, prim::TEST_HEAP, 4) {
-        let memory = caller
-            .data()
-            .memory
-            .ok_or_else(|| model_error("no memory"))?;
+        let memory = memory_of(&caller)?;
         if heap_check(memory.data(&caller), arg(0), arg(2))? {
             if let Some(out) = results.first_mut() {
                 *out = Val::I32(1);
@@ -586,10 +582,7 @@ fn primitive(
         }
     }
     if (alt, n, args.len()) == (false, prim::ALLOC_TUPLE, 2) {
-        let memory = caller
-            .data()
-            .memory
-            .ok_or_else(|| model_error("no memory"))?;
+        let memory = memory_of(&caller)?;
         let tuple = alloc_tuple(memory.data_mut(&mut caller), arg(0), arg(1))?;
         if let Some(out) = results.first_mut() {
             *out = Val::I32(tuple as i32);
@@ -597,10 +590,7 @@ fn primitive(
         return Ok(());
     }
     if (alt, n, args.len()) == (false, prim::PUT_MAP_ASSOC, 6) {
-        let memory = caller
-            .data()
-            .memory
-            .ok_or_else(|| model_error("no memory"))?;
+        let memory = memory_of(&caller)?;
         if let Some(r) = map_update(memory.data_mut(&mut caller), &args)? {
             if let Some(out) = results.first_mut() {
                 *out = Val::I32(r as i32);
@@ -611,19 +601,13 @@ fn primitive(
     let compared = match (alt, n, args.len()) {
         (false, prim::TERM_COMPARE, 5) => immediate_compare(arg(2), arg(3)),
         (false, prim::TERM_FIND_MAP_POS, 3) => {
-            let memory = caller
-                .data()
-                .memory
-                .ok_or_else(|| model_error("no memory"))?;
+            let memory = memory_of(&caller)?;
             map_pos(memory.data(&caller), arg(1), arg(2))?
         }
         _ => None,
     };
     let map_got = if (alt, n, args.len()) == (false, prim::BIF_MAP_GET, 4) {
-        let memory = caller
-            .data()
-            .memory
-            .ok_or_else(|| model_error("no memory"))?;
+        let memory = memory_of(&caller)?;
         map_get(memory.data(&caller), arg(2), arg(3))?
     } else {
         None
@@ -722,10 +706,7 @@ fn module_table_word(
     i: u32,
     then: Option<u32>,
 ) -> Result<u32, Error> {
-    let memory = caller
-        .data()
-        .memory
-        .ok_or_else(|| model_error("no memory"))?;
+    let memory = memory_of(caller)?;
     let data = memory.data(caller);
     // wasm's effective address: base + offset, without wrapping.
     let read = |base: u32, offset: u32| {

@@ -76,13 +76,32 @@ impl HeapBounds {
         shrink_coeff: 64,
     };
 
+    /// The free words as AtomVM's `context_avail_free_memory` counts them,
+    /// given the context's words `e`, `heap_start`, `heap_ptr`, `heap_end`.
+    pub fn free_words(e: u32, start: u32, top: u32, end: u32) -> u32 {
+        let limit = if e <= end && e >= start { e } else { end };
+        ((limit.wrapping_sub(top) as i32) >> 2) as u32
+    }
+
     /// Whether `test_heap` answers true without collecting garbage, as
     /// AtomVM computes it, given the context's words: the reference the
     /// added function is tested against, and the model's.
     pub fn no_collection(self, e: u32, start: u32, top: u32, end: u32, heap_need: u32) -> bool {
-        let limit = if e <= end && e >= start { e } else { end };
-        let free = ((limit.wrapping_sub(top) as i32) >> 2) as u32;
+        let free = Self::free_words(e, start, top, end);
         free >= heap_need && free <= heap_need.wrapping_mul(self.shrink_coeff)
+    }
+
+    /// Needs at the edges of `free` words: equal, one either side, at the
+    /// shrink bound of 64 (rounded down, up, and one past).
+    pub fn edge_needs(free: u32) -> [u32; 6] {
+        [
+            free,
+            free.wrapping_sub(1),
+            free.wrapping_add(1),
+            free / 64,
+            free / 64 + 1,
+            free.div_ceil(64),
+        ]
     }
 }
 
@@ -221,23 +240,9 @@ mod tests {
         let mut answered = [0u32; 2];
         for e in es {
             for top in tops {
-                let limit = if e <= end && e >= start { e } else { end };
-                let free = ((limit.wrapping_sub(top) as i32) >> 2) as u32;
-                let needs = [
-                    0,
-                    1,
-                    free,
-                    free.wrapping_sub(1),
-                    free.wrapping_add(1),
-                    free / 64,
-                    free / 64 + 1,
-                    free.div_ceil(64),
-                    0x400_0000,
-                    0x400_0001,
-                    0x3FF_FFFF,
-                    u32::MAX,
-                ];
-                for need in needs {
+                let free = HeapBounds::free_words(e, start, top, end);
+                let others = [0, 1, 0x400_0000, 0x400_0001, 0x3FF_FFFF, u32::MAX];
+                for need in HeapBounds::edge_needs(free).into_iter().chain(others) {
                     let fast = B.no_collection(e, start, top, end, need);
                     let (r, calls, changed) = test_heap_run(e, start, top, end, need);
                     // The entry (the test's import answers 77) decides
