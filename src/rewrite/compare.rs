@@ -163,7 +163,5 @@ pub fn function(entry: u32, tail: bool) -> Vec<u8> {
     // Anything else: as the module made it.
     forward(&mut ins, 5, entry, tail);
     ins.end();
-    let mut out = Vec::with_capacity(256);
-    wasm_encoder::Encode::encode(&f, &mut out);
-    out
+    super::added_body(&f)
 }

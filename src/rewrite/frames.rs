@@ -73,12 +73,6 @@ fn no_fragments(ins: &mut InstructionSink<'_>, layout: HeapLayout) {
         .i32_eqz();
 }
 
-fn finish(f: Function) -> Vec<u8> {
-    let mut out = Vec::with_capacity(128);
-    wasm_encoder::Encode::encode(&f, &mut out);
-    out
-}
-
 /// `allocate`'s function (size-prefixed, as in the code section):
 /// parameters `(ctx, jit_state, stack_need, heap_need, live)`, locals `e`
 /// and the frame's size in bytes; `entry` is the import bound to entry 5.
@@ -148,7 +142,7 @@ pub fn allocate(layout: HeapLayout, entry: u32, tail: bool) -> Vec<u8> {
         .end();
     forward(&mut ins, 5, entry, tail);
     ins.end();
-    finish(f)
+    super::added_body(&f)
 }
 
 /// `deallocate`'s function (size-prefixed): parameters `(ctx, jit_state,
@@ -187,5 +181,5 @@ pub fn deallocate(layout: HeapLayout, entry: u32, tail: bool) -> Vec<u8> {
         .end();
     forward(&mut ins, 3, entry, tail);
     ins.end();
-    finish(f)
+    super::added_body(&f)
 }

@@ -105,20 +105,15 @@ impl HeapBounds {
     }
 }
 
-fn finish(f: Function) -> Vec<u8> {
-    let mut out = Vec::with_capacity(96);
-    wasm_encoder::Encode::encode(&f, &mut out);
-    out
-}
-
 /// `test_heap`'s function (size-prefixed, as in the code section):
-/// parameters `(ctx, jit_state, heap_need, live)`, locals `e` and the free
-/// words; `entry` is the import bound to entry 12.
+/// parameters `(ctx, jit_state, heap_need, live)`, locals `e`, the heap's
+/// end and the free words; `entry` is the import bound to entry 12.
 pub fn test_heap(bounds: HeapBounds, entry: u32, tail: bool) -> Vec<u8> {
     const NEED: u32 = 2;
     const E: u32 = 4;
-    const FREE: u32 = 5;
-    let mut f = Function::new([(2, ValType::I32)]);
+    const END: u32 = 5;
+    const FREE: u32 = 6;
+    let mut f = Function::new([(3, ValType::I32)]);
     let mut ins = f.instructions();
     // limit = heap_start <= e <= heap_end ? e : heap_end
     ins.local_get(0)
@@ -126,9 +121,9 @@ pub fn test_heap(bounds: HeapBounds, entry: u32, tail: bool) -> Vec<u8> {
         .local_tee(E)
         .local_get(0)
         .i32_load(mem(u64::from(bounds.end)))
+        .local_tee(END)
         .local_get(E)
-        .local_get(0)
-        .i32_load(mem(u64::from(bounds.end)))
+        .local_get(END)
         .i32_le_u()
         .local_get(E)
         .local_get(0)
@@ -158,7 +153,7 @@ pub fn test_heap(bounds: HeapBounds, entry: u32, tail: bool) -> Vec<u8> {
         .end();
     forward(&mut ins, 4, entry, tail);
     ins.end();
-    finish(f)
+    super::added_body(&f)
 }
 
 /// `term_alloc_tuple`'s function (size-prefixed): parameters `(ctx,
@@ -190,7 +185,7 @@ pub fn alloc_tuple(bounds: HeapBounds) -> Vec<u8> {
         .i32_const(2)
         .i32_or()
         .end();
-    finish(f)
+    super::added_body(&f)
 }
 
 #[cfg(test)]

@@ -266,9 +266,7 @@ pub fn function(layout: HeapLayout, entry: u32, tail: bool) -> Vec<u8> {
     ins.end().end().end();
     forward(&mut ins, 6, entry, tail);
     ins.end();
-    let mut out = Vec::with_capacity(320);
-    wasm_encoder::Encode::encode(&f, &mut out);
-    out
+    super::added_body(&f)
 }
 
 /// The update, once `p` is known: the C's writes in its order (the heap's

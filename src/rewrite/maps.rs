@@ -191,7 +191,7 @@ pub fn function(entry: u32, tail: bool) -> Vec<u8> {
     ins.end();
     forward(&mut ins, 3, entry, tail);
     ins.end();
-    finish(f)
+    super::added_body(&f)
 }
 
 /// `map_get`'s function (size-prefixed): parameters `(ctx, fail_label,
@@ -243,13 +243,7 @@ pub fn map_get(bif: u32, t3: u32, tail: bool) -> Vec<u8> {
     ins.end().end();
     forward(&mut ins, P + 1, t3, tail);
     ins.end();
-    finish(f)
-}
-
-fn finish(f: Function) -> Vec<u8> {
-    let mut out = Vec::with_capacity(160);
-    wasm_encoder::Encode::encode(&f, &mut out);
-    out
+    super::added_body(&f)
 }
 
 #[cfg(test)]

@@ -346,6 +346,13 @@ pub(crate) fn table_import() -> TableType {
     }
 }
 
+/// An added function's body, size-prefixed as in the code section.
+fn added_body(f: &wasm_encoder::Function) -> Vec<u8> {
+    let mut out = Vec::with_capacity(f.byte_len() + 5);
+    wasm_encoder::Encode::encode(f, &mut out);
+    out
+}
+
 const fn mem(offset: u64) -> MemArg {
     MemArg {
         offset,

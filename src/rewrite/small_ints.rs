@@ -211,7 +211,5 @@ pub fn function(bifs: SmallIntBifs, t4: u32, tail: bool) -> Vec<u8> {
     // Any other call: as the module made it.
     forward(&mut ins, P + 1, t4, tail);
     ins.end();
-    let mut out = Vec::with_capacity(256);
-    wasm_encoder::Encode::encode(&f, &mut out);
-    out
+    super::added_body(&f)
 }
