@@ -21,7 +21,9 @@
 #            headless Chromium with the checks of its cypress specs
 #   bench    the Erlang benchmark set on the five variants, interleaved;
 #            then in headless Chromium on the two web builds
-#   profile  where the time goes with this library, per benchmark case
+#   profile  where the time goes with this library, per benchmark case;
+#            after bench, also each case's floor: the time in AtomVM's
+#            collector, locks and allocator against the native JIT's
 #   cache    the native-code cache: test_estdlib twice on one directory,
 #            hello_world cold, warm and with damaged entries
 #   newest   this library in AtomVM linked by the newest Emscripten Debian
@@ -384,7 +386,7 @@ profile() {
             node --cpu-prof --cpu-prof-dir=$dir/$c src/AtomVM.mjs /lane/bench/bench_$c.beam \
             /lane/bench/atomvm_wasm_jit_bench.beam $E/libs/atomvmlib-emscripten-wasm32.avm" >/dev/null || true
     done
-    in_chroot node /lane/jit/atomvm/profile.js "$dir" | tee "$RES/profile.txt"
+    in_chroot node /lane/jit/atomvm/profile.js "$dir" /lane/results/bench.json | tee "$RES/profile.txt"
 }
 
 # keep NAME: a copy of the node build with this library, for bench.
