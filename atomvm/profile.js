@@ -32,7 +32,7 @@ const fs = require('fs');
 const path = require('path');
 
 // libc's allocator (counted in "AtomVM other"), part of the floor below.
-const ALLOCATOR = /^(emscripten_builtin_(malloc|free|realloc|calloc|memalign)|dl\w+|malloc|free|realloc|calloc|sbrk)$/;
+const ALLOCATOR = /^(emscripten_builtin_(malloc|free|realloc|calloc|memalign)|dl(malloc|free|realloc|calloc|memalign)|malloc|free|realloc|calloc|sbrk)$/;
 
 const CATEGORIES = ['JIT code', 'trampolines', 'dispatch', 'primitives', 'BIFs', 'GC', 'locks', 'AtomVM other', 'this library', 'JavaScript'];
 
